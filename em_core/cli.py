@@ -1,0 +1,95 @@
+"""Command line: ``python -m em_core fit ...`` runs the course experiment.
+
+Bad input ends with one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from em_core import experiment
+from em_core.data import BUILTIN, COURSE_FILES, load_dataset
+from em_core.errors import DataError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m em_core", description="EM Lab: EM for Gaussian mixtures.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    fit = commands.add_parser("fit", help="fit K-means or EM for several K and seeds")
+    names = ", ".join(list(BUILTIN) + list(COURSE_FILES))
+    fit.add_argument("--data", required=True, help=f"a matrix file, or one of: {names}")
+    fit.add_argument("--gold", help="the complete matrix, to score the completion")
+    fit.add_argument("--algorithm", choices=experiment.ALGORITHMS, default="em")
+    fit.add_argument("--k", type=int, nargs="+", required=True, metavar="K")
+    fit.add_argument("--seeds", type=int, nargs="+", default=[0], metavar="S")
+    fit.add_argument("--min-variance", type=float, default=0.25, help="variance floor of EM (default 0.25)")
+    fit.add_argument("--max-iter", type=int, default=None, help="stop a run after this many iterations")
+    fit.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    return parser
+
+
+def _table(summary: dict) -> str:
+    score_key = "cost" if summary["algorithm"] == "kmeans" else "log_likelihood"
+    lines = [f"{summary['dataset']}  ({summary['algorithm']})", ""]
+    lines.append(f"{'K':>4} {'seed':>5} {score_key:>18} {'iters':>6} {'seconds':>9}")
+    for r in summary["runs"]:
+        lines.append(f"{r['k']:>4} {r['seed']:>5} {r[score_key]:>18.4f} {r['iterations']:>6} {r['seconds']:>9.3f}")
+    lines += ["", "best per K"]
+    header = f"{'K':>4} {'seed':>5} {score_key:>18}"
+    if score_key == "log_likelihood":
+        header += f" {'BIC':>18}"
+    lines.append(header + f" {'RMSE':>10} {'RMSE missing':>13}")
+
+    def fmt(value):
+        return f"{value:.6f}" if value is not None else "-"
+
+    for b in summary["best_per_k"]:
+        line = f"{b['k']:>4} {b['seed']:>5} {b[score_key]:>18.4f}"
+        if "bic" in b:
+            line += f" {b['bic']:>18.4f}"
+        lines.append(line + f" {fmt(b['rmse']):>10} {fmt(b['rmse_missing']):>13}")
+    return "\n".join(lines)
+
+
+def _fit(args: argparse.Namespace) -> int:
+    kind = "points" if args.algorithm != "em" else "ratings"
+    dataset = load_dataset(args.data, args.gold, kind=kind)
+    ks = experiment.check_ks(args.k, dataset.X.shape[0])
+    if args.min_variance < 0:
+        raise DataError(f"--min-variance must be >= 0, got {args.min_variance}")
+    progress = sys.stderr.isatty()
+    runs = []
+    for K in ks:
+        for seed in args.seeds:
+            callback = None
+            if progress:
+
+                def callback(state, K=K, seed=seed):
+                    print(
+                        f"\r{args.algorithm} K={K} seed={seed} iteration {state.iteration} score {state.score:.4f}   ",
+                        end="",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+
+            runs.append(experiment.fit(dataset.X, args.algorithm, K, seed, args.min_variance, args.max_iter, callback))
+    if progress:
+        print("\r" + " " * 70 + "\r", end="", file=sys.stderr, flush=True)
+    summary = experiment.summarise(dataset, args.algorithm, runs)
+    print(json.dumps(summary) if args.json else _table(summary))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _fit(args)
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

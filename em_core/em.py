@@ -1,0 +1,144 @@
+"""EM for a mixture of spherical Gaussians on incomplete data (0 = missing).
+
+Each user contributes only their observed coordinates. The E-step works in the log
+domain; the M-step updates a mean coordinate only where its support
+``sum_u p(j|u) [i observed for u]`` is at least 1, and floors every variance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from em_core import _kernels, stepping
+from em_core.mixture import GaussianMixture
+from em_core.validation import check_min_variance
+
+#: The course's stopping rule: stop when the LL gain is <= TOL * |LL|.
+TOL = 1e-6
+#: Added to the weights inside the log, as in the course.
+LOG_EPS = 1e-16
+
+
+def observed_mask(X: np.ndarray) -> np.ndarray:
+    """The (n, d) float 0/1 mask of observed (non-zero) entries."""
+    return (X != 0).astype(float)
+
+
+def log_joint(X: np.ndarray, mixture: GaussianMixture) -> np.ndarray:
+    """``f(u, j) = log(p_j + 1e-16) + log N(x_Cu; mu_Cu, var_j I)``, shape (n, K).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Ratings; 0 means missing.
+    """
+    observed = observed_mask(X)
+    sq = _kernels.sq_distances(X, mixture.mu, observed)
+    return _kernels.log_joint(sq, observed.sum(axis=1), mixture.var, np.log(mixture.p + LOG_EPS))
+
+
+def estep(X: np.ndarray, mixture: GaussianMixture) -> tuple[np.ndarray, float]:
+    """E-step: the posterior ``p(j|u)`` and the log-likelihood of ``mixture``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Ratings; 0 means missing.
+    mixture : GaussianMixture
+
+    Returns
+    -------
+    post : ndarray of shape (n, K)
+        Rows sum to 1. A user with no observed rating gets the prior ``p``.
+    log_likelihood : float
+    """
+    return _kernels.normalise(log_joint(X, mixture))
+
+
+def support(X: np.ndarray, post: np.ndarray) -> np.ndarray:
+    """``sum_u p(j|u) [i observed for u]``, shape (K, d): the weight behind each mean coordinate."""
+    return post.T @ observed_mask(X)
+
+
+def mstep(X: np.ndarray, post: np.ndarray, mixture: GaussianMixture, min_variance: float = 0.25) -> GaussianMixture:
+    """M-step: new means, variances and weights from the posterior.
+
+    A mean coordinate moves only where its support is >= 1 (else it keeps its value in
+    ``mixture``); every variance is floored at ``min_variance``; ``p_j = sum_u p(j|u) / n``.
+    A component with no observed weight at all keeps its variance (floored).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Ratings; 0 means missing.
+    post : ndarray of shape (n, K)
+    mixture : GaussianMixture
+        The previous parameters (their means stand where support is below 1).
+    min_variance : float
+
+    Returns
+    -------
+    GaussianMixture
+        A new value; ``mixture`` is not modified.
+    """
+    min_variance = check_min_variance(min_variance)
+    n = X.shape[0]
+    observed = observed_mask(X)
+    sums = post.T @ X
+    weight = post.T @ observed
+    update = weight >= 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mu = np.where(update, sums / np.where(update, weight, 1.0), mixture.mu)
+    sse = _kernels.weighted_sse(post, np.einsum("ij,ij->i", X, X), sums, weight, mu)
+    total = weight.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var = np.where(total > 0, sse / np.where(total > 0, total, 1.0), mixture.var)
+    var = np.maximum(var, min_variance)
+    p = post.sum(axis=0) / n
+    return GaussianMixture(mu, var, p)
+
+
+def algorithm(min_variance: float = 0.25) -> stepping.Algorithm:
+    """EM on incomplete data as a steppable :class:`~em_core.stepping.Algorithm`."""
+    min_variance = check_min_variance(min_variance)
+    return stepping.Algorithm(
+        name="em",
+        score_name="log_likelihood",
+        estep=estep,
+        mstep=lambda X, post, mixture: (mstep(X, post, mixture, min_variance), None),
+        converged=stepping.relative_gain_converged(TOL),
+    )
+
+
+def run(
+    X: np.ndarray, mixture: GaussianMixture, post: np.ndarray, min_variance: float = 0.25
+) -> tuple[GaussianMixture, np.ndarray, float]:
+    """Alternate E and M steps until the LL gain is <= 1e-6 * |LL|.
+
+    Returns
+    -------
+    mixture : GaussianMixture
+        After the last M-step.
+    post : ndarray of shape (n, K)
+        From the last E-step.
+    log_likelihood : float
+        Of the last E-step.
+    """
+    state = stepping.run(algorithm(min_variance), X, stepping.start(mixture, post, max_history=1))
+    return state.mixture, state.post, state.score
+
+
+def fill_matrix(X: np.ndarray, mixture: GaussianMixture) -> np.ndarray:
+    """Complete ``X``: observed entries stay, each missing one becomes ``sum_j p(j|u) mu_j``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Ratings; 0 means missing.
+
+    Returns
+    -------
+    X_pred : ndarray of shape (n, d)
+    """
+    post, _ = estep(X, mixture)
+    return np.where(X != 0, X, post @ mixture.mu)

@@ -1,0 +1,95 @@
+"""The mixture value, the course's initialisation and the scores (RMSE, BIC)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from em_core.validation import check_k, check_matrix
+
+
+class GaussianMixture(NamedTuple):
+    """Parameters of a mixture of K spherical Gaussians in d dimensions.
+
+    Attributes
+    ----------
+    mu : ndarray of shape (K, d)
+        The component means.
+    var : ndarray of shape (K,)
+        The variance of each component (the same in every dimension).
+    p : ndarray of shape (K,)
+        The mixing weights; they sum to 1.
+    """
+
+    mu: np.ndarray
+    var: np.ndarray
+    p: np.ndarray
+
+    @property
+    def n_components(self) -> int:
+        return self.mu.shape[0]
+
+
+def init(X: np.ndarray, K: int, seed: int = 0) -> tuple[GaussianMixture, np.ndarray]:
+    """Initialise a mixture exactly as the course's ``common.init`` does.
+
+    The K rows drawn by ``np.random.RandomState(seed).choice(n, K, replace=False)``
+    become the means; ``var[j]`` is the mean over all n*d entries of ``(X - mu[j])**2``
+    (missing entries count as 0, as in the course); the weights and the posterior are
+    uniform.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        The data (for rating matrices 0 means missing).
+    K : int
+        Number of components, ``1 <= K <= n``.
+    seed : int
+        Seed of the row draw.
+
+    Returns
+    -------
+    mixture : GaussianMixture
+    post : ndarray of shape (n, K)
+        The uniform posterior ``1/K``.
+    """
+    X = check_matrix(X)
+    n, d = X.shape
+    K = check_k(K, n)
+    rows = np.random.RandomState(seed).choice(n, K, replace=False)
+    mu = X[rows].copy()
+    # mean over all entries of (X - mu_j)^2, from the sufficient statistics
+    sq = (X * X).sum() - 2.0 * (mu @ X.sum(axis=0)) + n * (mu * mu).sum(axis=1)
+    var = np.maximum(sq, 0.0) / (n * d)
+    p = np.full(K, 1.0 / K)
+    post = np.full((n, K), 1.0 / K)
+    return GaussianMixture(mu, var, p), post
+
+
+def rmse(X_gold: np.ndarray, X_pred: np.ndarray, mask: np.ndarray | None = None) -> float:
+    """Root mean squared error between two matrices of the same shape.
+
+    Parameters
+    ----------
+    X_gold, X_pred : ndarray of shape (n, d)
+    mask : ndarray of bool, shape (n, d), optional
+        Score only these entries (e.g. the missing ones). ``None`` scores all entries.
+    """
+    diff = np.asarray(X_gold, dtype=float) - np.asarray(X_pred, dtype=float)
+    if mask is not None:
+        diff = diff[mask]
+    if diff.size == 0:
+        return float("nan")
+    return float(np.sqrt(np.mean(diff * diff)))
+
+
+def n_parameters(K: int, d: int) -> int:
+    """Free parameters of a spherical mixture: K*d means, K variances, K-1 weights."""
+    return K * d + K + (K - 1)
+
+
+def bic(X: np.ndarray, mixture: GaussianMixture, log_likelihood: float) -> float:
+    """The course's BIC: ``LL - 1/2 * (K*d + K + K - 1) * ln n`` (higher is better)."""
+    n, d = np.shape(X)
+    return float(log_likelihood - 0.5 * n_parameters(mixture.n_components, d) * np.log(n))

@@ -1,0 +1,176 @@
+"""Advance a fit one E-step or one M-step at a time, keeping a bounded history.
+
+Every ``run`` in em_core is built on :func:`step`, so the dashboard's Step button, the
+CLI and the benchmark all execute the same maths.
+
+Iteration t (t = 1, 2, ...) is an E-step on ``mixture[t-1]`` followed by an M-step that
+gives ``mixture[t]``. EM's score (the log-likelihood) comes from the E-step, K-means'
+score (the cost) from the M-step; either way ``scores[t-1]`` belongs to iteration t. A
+fit has converged when, after an M-step, the rule of its algorithm says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import NamedTuple
+
+import numpy as np
+
+from em_core.mixture import GaussianMixture
+
+#: Default memory budget for the mixtures kept in a history, in bytes.
+HISTORY_BYTES = 16 * 2**20
+
+
+class Algorithm(NamedTuple):
+    """The two steps of an algorithm and its stopping rule.
+
+    ``estep(X, mixture) -> (post, score or None)``;
+    ``mstep(X, post, mixture) -> (mixture, score or None)``;
+    ``converged(previous_score, score) -> bool``.
+    """
+
+    name: str
+    score_name: str  # "log_likelihood" or "cost"
+    estep: Callable
+    mstep: Callable
+    converged: Callable[[float, float], bool]
+
+
+@dataclass(frozen=True)
+class FitState:
+    """An immutable snapshot of a fit.
+
+    Attributes
+    ----------
+    mixture : GaussianMixture
+        The current parameters (after the latest M-step, or the initial ones).
+    post : ndarray of shape (n, K)
+        The posterior of the latest E-step (uniform before the first).
+    iteration : int
+        Completed iterations (M-steps).
+    next_step : {"E", "M"}
+        Which half-step comes next.
+    scores : tuple of float
+        One score per iteration, in order (EM: the log-likelihood of each E-step).
+    mixtures : tuple of GaussianMixture
+        The mixture after each of the most recent iterations, oldest first; the newest
+        is ``mixture``. Bounded by ``max_history``.
+    first_kept : int
+        The iteration whose mixture is ``mixtures[0]``.
+    converged : bool
+    max_history : int
+    """
+
+    mixture: GaussianMixture
+    post: np.ndarray
+    iteration: int = 0
+    next_step: str = "E"
+    scores: tuple = ()
+    mixtures: tuple = ()
+    first_kept: int = 0
+    converged: bool = False
+    max_history: int = 1000
+
+    @property
+    def score(self) -> float | None:
+        """The latest score, or ``None`` before the first."""
+        return self.scores[-1] if self.scores else None
+
+    def mixture_at(self, iteration: int) -> GaussianMixture:
+        """The mixture after ``iteration`` iterations, if the history still holds it."""
+        index = iteration - self.first_kept
+        if not 0 <= index < len(self.mixtures):
+            raise IndexError(
+                f"iteration {iteration} is not in the history (it holds {self.first_kept}..{self.iteration})"
+            )
+        return self.mixtures[index]
+
+    @property
+    def history_range(self) -> tuple[int, int]:
+        """First and last iteration whose mixture the history holds."""
+        return self.first_kept, self.first_kept + len(self.mixtures) - 1
+
+
+def history_limit(mixture: GaussianMixture, budget_bytes: int = HISTORY_BYTES) -> int:
+    """How many mixtures like this one fit in ``budget_bytes`` (at least 2, at most 10 000)."""
+    size = mixture.mu.nbytes + mixture.var.nbytes + mixture.p.nbytes
+    return int(min(10_000, max(2, budget_bytes // max(size, 1))))
+
+
+def start(mixture: GaussianMixture, post: np.ndarray, max_history: int | None = None) -> FitState:
+    """A fit that has done nothing yet, from an initial mixture and posterior."""
+    if max_history is None:
+        max_history = history_limit(mixture)
+    return FitState(mixture=mixture, post=post, mixtures=(mixture,), max_history=max(1, int(max_history)))
+
+
+def half_step(algorithm: Algorithm, X: np.ndarray, state: FitState) -> FitState:
+    """Do the next half-step (E or M). A converged fit is returned unchanged."""
+    if state.converged:
+        return state
+    if state.next_step == "E":
+        post, score = algorithm.estep(X, state.mixture)
+        scores = state.scores if score is None else state.scores + (score,)
+        return replace(state, post=post, scores=scores, next_step="M")
+    mixture, score = algorithm.mstep(X, state.post, state.mixture)
+    scores = state.scores if score is None else state.scores + (score,)
+    mixtures = state.mixtures + (mixture,)
+    first_kept = state.first_kept
+    if len(mixtures) > state.max_history:
+        drop = len(mixtures) - state.max_history
+        mixtures = mixtures[drop:]
+        first_kept += drop
+    converged = len(scores) >= 2 and algorithm.converged(scores[-2], scores[-1])
+    return replace(
+        state,
+        mixture=mixture,
+        scores=scores,
+        mixtures=mixtures,
+        first_kept=first_kept,
+        iteration=state.iteration + 1,
+        next_step="E",
+        converged=converged,
+    )
+
+
+def step(algorithm: Algorithm, X: np.ndarray, state: FitState) -> FitState:
+    """Complete the current iteration: the E-step (if it is next) and the M-step."""
+    state = half_step(algorithm, X, state)
+    if state.next_step == "M":
+        state = half_step(algorithm, X, state)
+    return state
+
+
+def run(
+    algorithm: Algorithm,
+    X: np.ndarray,
+    state: FitState,
+    max_iter: int | None = None,
+    callback: Callable[[FitState], None] | None = None,
+) -> FitState:
+    """Step until the stopping rule holds (or ``max_iter`` iterations in all)."""
+    while not state.converged and (max_iter is None or state.iteration < max_iter):
+        state = step(algorithm, X, state)
+        if callback is not None:
+            callback(state)
+    return state
+
+
+def relative_gain_converged(tol: float) -> Callable[[float, float], bool]:
+    """EM's rule: stop when ``new - old <= tol * |new|``."""
+
+    def converged(old: float, new: float) -> bool:
+        return new - old <= tol * abs(new)
+
+    return converged
+
+
+def absolute_drop_converged(tol: float) -> Callable[[float, float], bool]:
+    """K-means' rule: stop when the cost falls by ``<= tol``."""
+
+    def converged(old: float, new: float) -> bool:
+        return old - new <= tol
+
+    return converged
