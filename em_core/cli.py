@@ -12,6 +12,7 @@ import sys
 from em_core import experiment
 from em_core.data import BUILTIN, COURSE_FILES, load_dataset
 from em_core.errors import DataError
+from em_core.validation import check_max_iter, check_min_variance, check_seed
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,11 +55,14 @@ def _table(summary: dict) -> str:
 
 
 def _fit(args: argparse.Namespace) -> int:
+    # the cheap checks first, so a typo does not wait for a large file to load
+    for seed in args.seeds:
+        check_seed(seed)
+    check_max_iter(args.max_iter)
+    check_min_variance(args.min_variance)
     kind = "points" if args.algorithm != "em" else "ratings"
     dataset = load_dataset(args.data, args.gold, kind=kind)
-    ks = experiment.check_ks(args.k, dataset.X.shape[0])
-    if args.min_variance < 0:
-        raise DataError(f"--min-variance must be >= 0, got {args.min_variance}")
+    ks = experiment.check_ks(args.k, dataset.X.shape[0], dataset.name)
     progress = sys.stderr.isatty()
     runs = []
     for K in ks:

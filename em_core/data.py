@@ -88,25 +88,33 @@ def available_datasets() -> list[str]:
 # ---------------------------------------------------------------- parsing
 
 
+def _lines(text: str) -> list[str]:
+    """Split at the line ends an editor shows: ``\\n``, ``\\r\\n`` and a lone ``\\r``."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
 def _decode(content: bytes, source: str) -> str:
-    if not content.strip():
-        what = "is empty" if not content else "holds only white space"
-        raise DataError(f"{source} {what}; expected rows of numbers, one row per line")
+    if content[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        raise DataError(f"{source} is UTF-32 text; save it as UTF-8 (or plain ASCII) text")
     if content[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise DataError(f"{source} is UTF-16 text; save it as UTF-8 (or plain ASCII) and upload it again")
+        raise DataError(f"{source} is UTF-16 text; save it as UTF-8 (or plain ASCII) text")
     if b"\x00" in content:
         raise DataError(
             f"{source} looks like a binary file (it contains NUL bytes); "
             "give a text file with one row of numbers per line"
         )
     try:
-        return content.decode("utf-8-sig")
+        text = content.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        line = content[: err.start].count(b"\n") + 1
+        line = len(_lines(content[: err.start].decode("utf-8-sig", errors="replace")))
         raise DataError(
             f"{source} line {line}: byte 0x{content[err.start]:02x} is not UTF-8 text; "
             "save the file as UTF-8 (or plain ASCII) text"
         ) from None
+    if not text.strip():
+        what = "is empty" if not text else "holds only white space"
+        raise DataError(f"{source} {what}; give rows of numbers, one row per line")
+    return text
 
 
 def _split(line: str) -> list[str]:
@@ -115,35 +123,53 @@ def _split(line: str) -> list[str]:
     return line.split()
 
 
+def _not_finite(token: str) -> str:
+    word = token.strip().lower().lstrip("+-")
+    if word == "nan":
+        return f"{token!r} is not a number (NaN)"
+    if word in ("inf", "infinity"):
+        return f"{token!r} is infinite"
+    return f"{token!r} is too large (it overflows to infinity)"
+
+
 def _row(tokens: list[str], source: str, line_no: int) -> np.ndarray:
     try:
         values = np.array(tokens, dtype=float)
     except ValueError:
         for col, token in enumerate(tokens, start=1):
+            if not token:
+                raise DataError(
+                    f"{source} line {line_no} column {col} is empty; "
+                    "give a number in every column, with 0 for a missing rating"
+                ) from None
             try:
                 float(token)
             except ValueError:
-                shown = token if token else "(empty)"
                 raise DataError(
-                    f"{source} line {line_no} column {col}: {shown!r} is not a number; "
-                    "use numbers only, with 0 for a missing rating"
+                    f"{source} line {line_no} column {col}: {token!r} is not a number; "
+                    "use numbers only, separated by spaces or commas, with 0 for a missing rating"
                 ) from None
         raise
     if not np.all(np.isfinite(values)):
         col = int(np.argmin(np.isfinite(values))) + 1
         raise DataError(
-            f"{source} line {line_no} column {col}: {tokens[col - 1]!r} is not a finite number; "
-            "use 0 for a missing rating"
+            f"{source} line {line_no} column {col}: {_not_finite(tokens[col - 1])}; "
+            "use finite numbers, with 0 for a missing rating"
         )
     return values
 
 
-def _looks_numeric(tokens: list[str]) -> bool:
+def _is_number(token: str) -> bool:
     try:
-        np.array(tokens, dtype=float)
+        float(token)
     except ValueError:
         return False
     return True
+
+
+def _looks_like_header(tokens: list[str]) -> bool:
+    """A row with a word in it (letters that do not spell a number such as ``nan``)."""
+    return any(not _is_number(token) and any(ch.isalpha() for ch in token) for token in tokens)
 
 
 def parse_matrix(content: bytes | str, source: str = "input") -> tuple[np.ndarray, list[int]]:
@@ -163,16 +189,18 @@ def parse_matrix(content: bytes | str, source: str = "input") -> tuple[np.ndarra
         The file line of each row (blank lines are skipped).
     """
     text = _decode(content if isinstance(content, bytes) else content.encode("utf-8"), source)
-    numbered = [(i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    rows, line_numbers = [], []
-    width = None
-    for index, (line_no, line) in enumerate(numbered):
-        tokens = _split(line)
-        if index == 0 and not _looks_numeric(tokens) and len(numbered) > 1 and _looks_numeric(_split(numbered[1][1])):
+    numbered = [(i, line) for i, line in enumerate(_lines(text), start=1) if line.strip()]
+    if len(numbered) > 1 and _looks_like_header(_split(numbered[0][1])):
+        if all(_is_number(token) for token in _split(numbered[1][1])):
+            line_no, line = numbered[0]
             raise DataError(
                 f"{source} line {line_no} looks like a header row ({line.strip()[:40]!r}); "
                 "remove it so the file holds numbers only"
             )
+    rows, line_numbers = [], []
+    width = None
+    for line_no, line in numbered:
+        tokens = _split(line)
         if width is None:
             width = len(tokens)
         elif len(tokens) != width:
@@ -188,13 +216,7 @@ def parse_matrix(content: bytes | str, source: str = "input") -> tuple[np.ndarra
 def load_matrix(path: str | os.PathLike) -> np.ndarray:
     """Read a matrix file; see :func:`parse_matrix`."""
     path = Path(path)
-    try:
-        content = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file; check the path") from None
-    except IsADirectoryError:
-        raise DataError(f"{path} is a folder, not a file; give the path of a matrix file") from None
-    return parse_matrix(content, path.name)[0]
+    return parse_matrix(_read(path), path.name)[0]
 
 
 def check_gold(
@@ -245,9 +267,15 @@ def dataset_from_bytes(
 def _builtin(name: str) -> Dataset:
     kind = BUILTIN[name][1]
     if name == "demo-2d":
-        return Dataset(name, builtin.blobs_2d(), None, kind, "built-in")
+        return Dataset(name, _read_only(builtin.blobs_2d()), None, kind, "built-in")
     X, gold = builtin.small_ratings() if name == "demo-small" else builtin.large_ratings()
-    return Dataset(name, X, gold, kind, "built-in")
+    return Dataset(name, _read_only(X), _read_only(gold), kind, "built-in")
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    # cached and shared by every caller: a write would change the data set for all of them
+    array.flags.writeable = False
+    return array
 
 
 def _read(path: Path) -> bytes:
@@ -257,6 +285,8 @@ def _read(path: Path) -> bytes:
         raise DataError(f"{path}: no such file; check the path") from None
     except IsADirectoryError:
         raise DataError(f"{path} is a folder, not a file; give the path of a matrix file") from None
+    except OSError as err:
+        raise DataError(f"{path}: cannot read the file ({err.strerror or err}); check its permissions") from None
 
 
 def load_dataset(
@@ -270,6 +300,11 @@ def load_dataset(
     key = str(name_or_path)
     if key in BUILTIN and gold is None:
         return _builtin(key)
+    if (key in BUILTIN or key in COURSE_FILES) and gold is not None and not Path(key).exists():
+        raise DataError(
+            f"{key!r} is a named data set and brings its own gold matrix (if any); "
+            "give a gold file only with a matrix file"
+        )
     if key in COURSE_FILES and gold is None and not Path(key).exists():
         matrix_file, gold_file, course_kind = COURSE_FILES[key]
         folder = data_dir()

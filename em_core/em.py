@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from em_core import _kernels, stepping
-from em_core.mixture import GaussianMixture
+from em_core.mixture import VAR_FLOOR, GaussianMixture
 from em_core.validation import check_min_variance
 
 #: The course's stopping rule: stop when the LL gain is <= TOL * |LL|.
@@ -64,7 +64,8 @@ def mstep(X: np.ndarray, post: np.ndarray, mixture: GaussianMixture, min_varianc
     """M-step: new means, variances and weights from the posterior.
 
     A mean coordinate moves only where its support is >= 1 (else it keeps its value in
-    ``mixture``); every variance is floored at ``min_variance``; ``p_j = sum_u p(j|u) / n``.
+    ``mixture``); every variance is floored at ``min_variance`` (and, so that ``min_variance=0``
+    cannot give a zero variance, at :data:`~em_core.mixture.VAR_FLOOR`); ``p_j = sum_u p(j|u) / n``.
     A component with no observed weight at all keeps its variance (floored).
 
     Parameters
@@ -93,7 +94,7 @@ def mstep(X: np.ndarray, post: np.ndarray, mixture: GaussianMixture, min_varianc
     total = weight.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         var = np.where(total > 0, sse / np.where(total > 0, total, 1.0), mixture.var)
-    var = np.maximum(var, min_variance)
+    var = np.maximum(var, max(min_variance, VAR_FLOOR))
     p = post.sum(axis=0) / n
     return GaussianMixture(mu, var, p)
 

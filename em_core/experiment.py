@@ -11,7 +11,7 @@ import numpy as np
 from em_core import em, kmeans, naive_em, stepping
 from em_core.data import Dataset
 from em_core.mixture import GaussianMixture, bic, init, rmse
-from em_core.validation import check_k
+from em_core.validation import check_k, check_max_iter, check_seed
 
 ALGORITHMS = ("kmeans", "naive-em", "em")
 
@@ -47,6 +47,8 @@ def fit(
     callback: Callable[[stepping.FitState], None] | None = None,
 ) -> RunResult:
     """One run from the course's initialisation to convergence."""
+    seed = check_seed(seed)
+    max_iter = check_max_iter(max_iter)
     start = time.perf_counter()
     mixture, post = init(X, K, seed)
     state = stepping.run(
@@ -103,5 +105,6 @@ def summarise(dataset: Dataset, algorithm: str, runs: list[RunResult]) -> dict:
     }
 
 
-def check_ks(ks, n: int) -> list[int]:
-    return [check_k(K, n) for K in ks]
+def check_ks(ks, n: int, source: str | None = None) -> list[int]:
+    """Each K checked by :func:`~em_core.validation.check_k`; ``source`` names the data in messages."""
+    return [check_k(K, n, source) for K in ks]

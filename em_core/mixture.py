@@ -8,6 +8,11 @@ import numpy as np
 
 from em_core.validation import check_k, check_matrix
 
+#: Smallest variance a component may take, so that a component shrunk onto a single point
+#: (or started on data whose rows are all the same) stays finite. Far below any variance a
+#: real fit reaches.
+VAR_FLOOR = 1e-12
+
 
 class GaussianMixture(NamedTuple):
     """Parameters of a mixture of K spherical Gaussians in d dimensions.
@@ -36,8 +41,9 @@ def init(X: np.ndarray, K: int, seed: int = 0) -> tuple[GaussianMixture, np.ndar
 
     The K rows drawn by ``np.random.RandomState(seed).choice(n, K, replace=False)``
     become the means; ``var[j]`` is the mean over all n*d entries of ``(X - mu[j])**2``
-    (missing entries count as 0, as in the course); the weights and the posterior are
-    uniform.
+    (missing entries count as 0, as in the course), floored at :data:`VAR_FLOOR` so that
+    the first E-step is defined when all rows are equal; the weights and the posterior
+    are uniform.
 
     Parameters
     ----------
@@ -61,7 +67,7 @@ def init(X: np.ndarray, K: int, seed: int = 0) -> tuple[GaussianMixture, np.ndar
     mu = X[rows].copy()
     # mean over all entries of (X - mu_j)^2, from the sufficient statistics
     sq = (X * X).sum() - 2.0 * (mu @ X.sum(axis=0)) + n * (mu * mu).sum(axis=1)
-    var = np.maximum(sq, 0.0) / (n * d)
+    var = np.maximum(sq / (n * d), VAR_FLOOR)
     p = np.full(K, 1.0 / K)
     post = np.full((n, K), 1.0 / K)
     return GaussianMixture(mu, var, p), post

@@ -9,12 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from em_core import _kernels, stepping
-from em_core.mixture import GaussianMixture
+from em_core.mixture import VAR_FLOOR, GaussianMixture
 
 TOL = 1e-6
-#: Smallest variance a component may take, so that a component shrunk onto a single
-#: point stays finite. Far below any variance a real fit reaches.
-VAR_FLOOR = 1e-12
 
 
 def estep(X: np.ndarray, mixture: GaussianMixture) -> tuple[np.ndarray, float]:

@@ -1,0 +1,190 @@
+"""The experiment helpers: one fit, the best seed per K, and the summary the CLI prints."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from em_core import em, kmeans, naive_em
+from em_core.data import Dataset, load_dataset
+from em_core.errors import DataError
+from em_core.experiment import (
+    ALGORITHMS,
+    RunResult,
+    algorithm_for,
+    best_of,
+    check_ks,
+    completion_scores,
+    fit,
+    summarise,
+)
+from em_core.mixture import GaussianMixture, bic, init, rmse
+
+RUN_KEYS = {"k", "seed", "iterations", "seconds"}
+
+
+def mixture_for(X: np.ndarray, K: int) -> GaussianMixture:
+    """A valid mixture whose means are the first K rows of X."""
+    return GaussianMixture(X[:K].astype(float), np.ones(K), np.full(K, 1.0 / K))
+
+
+def run(k: int, seed: int, score: float, mixture: GaussianMixture) -> RunResult:
+    return RunResult(k=k, seed=seed, mixture=mixture, score=score, iterations=3, seconds=0.01)
+
+
+@pytest.fixture(scope="module")
+def small() -> Dataset:
+    return load_dataset("demo-small")
+
+
+# ---------------------------------------------------------------- best_of
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "best_seed"),
+    [
+        ("em", 1),  # highest log-likelihood
+        ("naive-em", 1),
+        ("kmeans", 0),  # lowest cost
+    ],
+)
+def test_best_of_picks_highest_likelihood_or_lowest_cost(algorithm, best_seed, small):
+    mixture = mixture_for(small.X, 2)
+    runs = [run(2, 0, -5.0, mixture), run(2, 1, -3.0, mixture), run(2, 2, -4.0, mixture)]
+    assert best_of(runs, algorithm).seed == best_seed
+
+
+def test_best_of_ties_go_to_the_first_seed(small):
+    mixture = mixture_for(small.X, 2)
+    runs = [run(2, 7, -3.0, mixture), run(2, 3, -3.0, mixture)]
+    assert best_of(runs, "em").seed == 7
+    assert best_of(runs, "kmeans").seed == 7
+
+
+# ---------------------------------------------------------------- fit
+
+
+def test_fit_is_the_course_run_from_the_course_init(small):
+    X = small.X
+    for algorithm, course_run in (("em", em.run), ("kmeans", kmeans.run), ("naive-em", naive_em.run)):
+        result = fit(X, algorithm, 3, seed=1)
+        mixture, _, score = course_run(X, *init(X, 3, 1))
+        assert (result.k, result.seed) == (3, 1)
+        assert result.score == pytest.approx(score, rel=1e-12)
+        np.testing.assert_allclose(result.mixture.mu, mixture.mu, rtol=1e-12)
+        assert result.iterations >= 1
+
+
+def test_fit_stops_at_max_iter_and_reports_each_iteration(small):
+    seen = []
+    result = fit(small.X, "em", 3, seed=0, max_iter=2, callback=lambda state: seen.append(state.iteration))
+    assert result.iterations == 2
+    assert seen == [1, 2]
+    assert fit(small.X, "em", 3, seed=0).iterations > 2  # the cap did cut the run short
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_iter": 0}, "iteration limit must be a whole number >= 1, got 0"),
+        ({"seed": -1}, "seed must be a whole number from 0 to 4294967295, got -1"),
+        ({"seed": 2**32}, "got 4294967296"),
+        ({"K": 0}, r"K must be between 1 and 20 \(the number of rows\), got 0"),
+        ({"min_variance": -0.5}, "min variance must be a finite number >= 0"),
+    ],
+)
+def test_fit_refuses_bad_settings_with_a_data_error(kwargs, message, small):
+    settings = {"K": 2, "seed": 0} | kwargs
+    with pytest.raises(DataError, match=message):
+        fit(small.X, "em", **settings)
+
+
+def test_unknown_algorithm_lists_the_choices():
+    with pytest.raises(ValueError, match="unknown algorithm 'gmm'; choose one of kmeans, naive-em, em"):
+        algorithm_for("gmm")
+    for name in ALGORITHMS:
+        assert algorithm_for(name).name == name
+
+
+def test_check_ks_names_the_data():
+    assert check_ks([1, 3], 3) == [1, 3]
+    with pytest.raises(DataError, match=r"^ratings\.txt: K must be between 1 and 3 .* got 4; choose K from 1 to 3$"):
+        check_ks([1, 4], 3, "ratings.txt")
+    with pytest.raises(DataError, match="K must be a whole number, got 2.5"):
+        check_ks([2.5], 3)
+
+
+# ---------------------------------------------------------------- completion_scores
+
+
+def test_completion_scores_are_none_without_gold(small):
+    no_gold = Dataset("x.txt", small.X, None, "ratings")
+    assert completion_scores(no_gold, mixture_for(small.X, 2)) == {"rmse": None, "rmse_missing": None}
+
+
+def test_completion_scores_compare_the_filled_matrix_with_gold(small):
+    mixture = fit(small.X, "em", 2, seed=0).mixture
+    scores = completion_scores(small, mixture)
+    missing = small.X == 0
+    filled = em.fill_matrix(small.X, mixture)
+    assert scores["rmse"] == pytest.approx(rmse(small.gold, filled))
+    assert scores["rmse_missing"] == pytest.approx(rmse(small.gold, filled, missing))
+    # observed entries are kept, so all of the error sits in the missing ones
+    assert scores["rmse"] ** 2 * small.X.size == pytest.approx(scores["rmse_missing"] ** 2 * missing.sum())
+
+
+def test_rmse_missing_is_none_when_nothing_is_missing():
+    X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 5.0]])
+    dataset = Dataset("full.txt", X, X.copy(), "ratings")
+    scores = completion_scores(dataset, mixture_for(X, 2))
+    assert scores == {"rmse": 0.0, "rmse_missing": None}
+
+
+# ---------------------------------------------------------------- summarise
+
+
+def test_summary_best_per_k_follows_the_scores(small):
+    # hand-made runs: K=2 best at seed 1 (LL -3), K=1 best at seed 0; K order as first seen
+    m1, m2 = mixture_for(small.X, 1), mixture_for(small.X, 2)
+    runs = [run(2, 0, -5.0, m2), run(1, 0, -8.0, m1), run(2, 1, -3.0, m2), run(1, 1, -9.0, m1)]
+    summary = summarise(small, "em", runs)
+    assert [(b["k"], b["seed"], b["log_likelihood"]) for b in summary["best_per_k"]] == [(2, 1, -3.0), (1, 0, -8.0)]
+    assert summary["best_per_k"][0]["bic"] == pytest.approx(bic(small.X, m2, -3.0))
+    assert [(r["k"], r["seed"]) for r in summary["runs"]] == [(2, 0), (1, 0), (2, 1), (1, 1)]
+
+    costs = summarise(small, "kmeans", runs)  # the same scores read as costs: the lowest wins
+    assert [(b["k"], b["seed"]) for b in costs["best_per_k"]] == [(2, 0), (1, 1)]
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "score_key", "best_keys", "scored"),
+    [
+        ("em", "log_likelihood", {"bic", "rmse", "rmse_missing"}, True),
+        ("naive-em", "log_likelihood", {"bic", "rmse", "rmse_missing"}, False),  # no completion for complete data
+        ("kmeans", "cost", {"rmse", "rmse_missing"}, False),  # no likelihood, so no BIC
+    ],
+)
+def test_summary_has_the_json_contract(algorithm, score_key, best_keys, scored, small):
+    runs = [fit(small.X, algorithm, K, seed) for K in (1, 2) for seed in (0, 1)]
+    summary = summarise(small, algorithm, runs)
+
+    assert json.loads(json.dumps(summary, allow_nan=False)) == summary
+    assert set(summary) == {"dataset", "algorithm", "runs", "best_per_k"}
+    assert (summary["dataset"], summary["algorithm"]) == ("demo-small", algorithm)
+    assert len(summary["runs"]) == 4
+    for row, result in zip(summary["runs"], runs, strict=True):
+        assert set(row) == RUN_KEYS | {score_key}
+        assert (row["k"], row["seed"], row[score_key], row["iterations"]) == (
+            result.k,
+            result.seed,
+            result.score,
+            result.iterations,
+        )
+        assert row["seconds"] >= 0
+    assert [b["k"] for b in summary["best_per_k"]] == [1, 2]
+    for best in summary["best_per_k"]:
+        assert set(best) == {"k", "seed", score_key} | best_keys
+        assert (best["rmse"] is not None) == scored
+        assert (best["rmse_missing"] is not None) == scored
