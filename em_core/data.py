@@ -172,7 +172,9 @@ def _looks_like_header(tokens: list[str]) -> bool:
     return any(not _is_number(token) and any(ch.isalpha() for ch in token) for token in tokens)
 
 
-def parse_matrix(content: bytes | str, source: str = "input") -> tuple[np.ndarray, list[int]]:
+def parse_matrix(
+    content: bytes | str, source: str = "input", max_values: int | None = None
+) -> tuple[np.ndarray, list[int]]:
     """Parse a whitespace- or comma-separated matrix.
 
     Parameters
@@ -181,6 +183,9 @@ def parse_matrix(content: bytes | str, source: str = "input") -> tuple[np.ndarra
         The file's content.
     source : str
         The name used in error messages (usually the file name).
+    max_values : int, optional
+        Refuse a matrix with more than this many values (rows x columns), as soon as
+        the reading gets there.
 
     Returns
     -------
@@ -207,6 +212,12 @@ def parse_matrix(content: bytes | str, source: str = "input") -> tuple[np.ndarra
             raise DataError(
                 f"{source} line {line_no}: expected {width} values like the first row, "
                 f"found {len(tokens)}; give every row the same number of values"
+            )
+        if max_values is not None and (len(rows) + 1) * width > max_values:
+            raise DataError(
+                f"{source} line {line_no}: the matrix grows past {max_values:,} values ({len(rows) + 1:,} rows of "
+                f"{width:,}), more than the dashboard holds; use a smaller matrix, or the command line "
+                "(python -m em_core fit ...) which has no such limit"
             )
         rows.append(_row(tokens, source, line_no))
         line_numbers.append(line_no)
@@ -246,19 +257,21 @@ def dataset_from_bytes(
     gold_name: str = "gold",
     kind: str = "ratings",
     source: str = "upload",
+    max_values: int | None = None,
 ) -> Dataset:
     """Build a :class:`Dataset` from file contents (an upload, or a file already read).
 
-    ``kind="ratings"`` reads 0 as missing and needs at least one observed entry.
+    ``kind="ratings"`` reads 0 as missing and needs at least one observed entry;
+    ``max_values`` caps rows x columns (see :func:`parse_matrix`).
     """
     if kind not in KINDS:
         raise DataError(f"kind must be one of {KINDS}, got {kind!r}")
-    X, _ = parse_matrix(content, name)
+    X, _ = parse_matrix(content, name, max_values)
     if kind == "ratings":
         check_has_observed(X, name)
     gold_matrix = None
     if gold is not None:
-        gold_matrix, gold_lines = parse_matrix(gold, gold_name)
+        gold_matrix, gold_lines = parse_matrix(gold, gold_name, max_values)
         check_gold(X, gold_matrix, name, gold_name, gold_lines)
     return Dataset(name=name, X=X, gold=gold_matrix, kind=kind, source=source)
 

@@ -1,0 +1,26 @@
+"""EM Lab: watch EM fit Gaussian mixtures and complete rating matrices.
+
+Run with ``streamlit run app.py``.
+"""
+
+import streamlit as st
+
+from dashboard import sidebar
+
+# The pages live in app_pages/, not pages/: Streamlit treats a folder named pages/ beside the
+# entry script as a legacy multipage app; on a fresh server it would run a deep-linked page
+# without this file (so without the sidebar), and AppTest.switch_page would do the same.
+
+st.set_page_config(page_title="EM Lab", page_icon=":material/scatter_plot:", layout="wide")
+
+PAGES = [
+    st.Page("app_pages/data.py", title="Data", icon=":material/table_chart:", default=True),
+    st.Page("app_pages/kmeans_2d.py", title="K-means (2-D)", icon=":material/hub:"),
+    st.Page("app_pages/em_2d.py", title="EM on 2-D data", icon=":material/bubble_chart:"),
+    st.Page("app_pages/em_matrix.py", title="EM for matrix completion", icon=":material/grid_on:"),
+    st.Page("app_pages/completion.py", title="Completion vs gold", icon=":material/compare:"),
+]
+
+page = st.navigation(PAGES)
+sidebar.render()
+page.run()

@@ -1,0 +1,40 @@
+"""EM on complete 2-D data: responsibilities, circles at 1 and 2 sigma, the log-likelihood."""
+
+import streamlit as st
+
+from dashboard import controls, derived, figures, session
+
+s = session.settings()
+st.title("EM on complete 2-D data")
+st.caption(
+    "The E-step gives each point a responsibility for each component; the M-step moves each component to "
+    "the responsibility-weighted mean, resizes it and reweighs it. The log-likelihood never falls."
+)
+session.require(s, kind="points", two_d=True)
+slot = session.get_fit("em2d", s, "naive-em")
+if slot.notice:
+    st.info(slot.notice, icon=":material/restart_alt:")
+X = s.dataset.X
+
+
+@st.fragment(run_every=controls.PLAY_INTERVAL if slot.playing else None)
+def panel():
+    controls.play_tick(slot, X, "em2d", s.min_variance)
+    controls.buttons(slot, X, "em2d", s.min_variance, half_steps=True)
+    st.markdown(controls.status_line(slot, "log_likelihood"))
+    shown = controls.view_slider(slot, "em2d")
+    mixture, post = session.view(slot, X, shown)
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(figures.points_figure(X, post, mixture, title=f"Iteration {shown}"), key="em2d_points")
+        st.caption(
+            "Each point's colour blends the component colours by its responsibilities; circles mark 1σ "
+            "(solid) and 2σ (dashed) around each mean, labelled with the component's weight p."
+        )
+    with right:
+        st.plotly_chart(figures.score_curve(list(slot.state.scores), "log_likelihood", current=shown), key="em2d_ll")
+        st.caption("The log-likelihood of each E-step; EM stops when it gains no more than 1e-6·|LL|.")
+        st.dataframe(derived.parameter_table(mixture), hide_index=True, key="em2d_params")
+
+
+panel()

@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: session state and the Plotly figure builders."""

@@ -1,0 +1,124 @@
+"""Stepping controls shared by the K-means and EM pages."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import session
+
+PLAY_INTERVAL = 0.6  # seconds between two automatic steps
+
+
+def _act(slot: session.FitSlot, X, action: str, min_variance: float, view_key: str) -> None:
+    session.advance(slot, X, action, min_variance)
+    st.session_state[view_key] = slot.state.iteration
+
+
+def _toggle_play(slot: session.FitSlot) -> None:
+    slot.playing = not slot.playing
+
+
+def buttons(
+    slot: session.FitSlot,
+    X,
+    prefix: str,
+    min_variance: float,
+    half_steps: bool,
+    half_labels: tuple[str, str] = ("E-step", "M-step"),
+) -> None:
+    """E-step / M-step / Step / Run / Reset / Play buttons acting on ``slot``.
+
+    Widget keys: ``{prefix}_estep``, ``{prefix}_mstep``, ``{prefix}_step``, ``{prefix}_run``,
+    ``{prefix}_reset``, ``{prefix}_play``.
+    """
+    state = slot.state
+    view_key = f"{prefix}_view"
+    done = state.converged
+    labels = [("step", "Step", "Step: one E-step and one M-step")]
+    if half_steps:
+        labels = [
+            ("estep", half_labels[0], "Recompute the responsibilities from the current parameters"),
+            ("mstep", half_labels[1], "Re-estimate the parameters from the responsibilities"),
+        ] + labels
+    columns = st.columns(len(labels) + 3)
+    for column, (key, label, help_text) in zip(columns, labels, strict=False):
+        action = {"estep": "E", "mstep": "M", "step": "step"}[key]
+        disabled = done or (action == "E" and state.next_step != "E") or (action == "M" and state.next_step != "M")
+        column.button(
+            label,
+            key=f"{prefix}_{key}",
+            help=help_text,
+            disabled=disabled,
+            on_click=_act,
+            args=(slot, X, action, min_variance, view_key),
+            width="stretch",
+            type="primary" if key == "step" else "secondary",
+        )
+    rest = columns[len(labels) :]
+    rest[0].button(
+        "Run to convergence",
+        key=f"{prefix}_run",
+        disabled=done,
+        on_click=_act,
+        args=(slot, X, "run", min_variance, view_key),
+        width="stretch",
+    )
+    rest[1].button(
+        "Pause" if slot.playing else "Play",
+        key=f"{prefix}_play",
+        disabled=done and not slot.playing,
+        on_click=_toggle_play,
+        args=(slot,),
+        width="stretch",
+        icon=":material/pause:" if slot.playing else ":material/play_arrow:",
+    )
+    rest[2].button(
+        "Reset",
+        key=f"{prefix}_reset",
+        on_click=_act,
+        args=(slot, X, "reset", min_variance, view_key),
+        width="stretch",
+        icon=":material/restart_alt:",
+    )
+
+
+def play_tick(slot: session.FitSlot, X, prefix: str, min_variance: float) -> None:
+    """Called on each timed rerun of a playing fragment: one more step, and stop at convergence."""
+    if slot.playing and not slot.state.converged:
+        _act(slot, X, "step", min_variance, f"{prefix}_view")
+    if slot.playing and slot.state.converged:
+        slot.playing = False
+        st.rerun()  # the whole page, so the fragment stops its timer
+
+
+def status_line(slot: session.FitSlot, score_name: str, half_labels: tuple[str, str] = ("E-step", "M-step")) -> str:
+    """One sentence on where the fit stands."""
+    state = slot.state
+    if state.iteration == 0 and state.next_step == "E":
+        return f"Initial mixture (the course's init). Press {half_labels[0]} or Step to begin."
+    parts = [f"**Iteration {state.iteration}**"]
+    if state.next_step == "M":
+        parts.append(f"{half_labels[0]} done, {half_labels[1]} next")
+    if state.score is not None:
+        label = "log-likelihood" if score_name == "log_likelihood" else "cost"
+        parts.append(f"{label} {state.score:,.6f}")
+    if state.converged:
+        parts.append(f"converged after {state.iteration} iterations")
+    return " · ".join(parts)
+
+
+def view_slider(slot: session.FitSlot, prefix: str) -> int:
+    """A slider to scrub back through the kept history; returns the iteration to show."""
+    first, last = slot.state.history_range
+    key = f"{prefix}_view"
+    if key not in st.session_state or not first <= st.session_state[key] <= last:
+        st.session_state[key] = last
+    if last == first:
+        return last
+    return st.slider(
+        "Show iteration",
+        min_value=first,
+        max_value=last,
+        key=key,
+        help="Scrub back through the iterations kept in this session's history.",
+    )

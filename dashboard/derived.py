@@ -1,0 +1,71 @@
+"""Cached results derived from a fit (every number comes from em_core)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard import figures
+from em_core import GaussianMixture, em, rmse
+from em_core.projection import principal_axes, project_mixture
+
+
+def mixture_digest(mixture: GaussianMixture) -> str:
+    digest = hashlib.sha1()
+    for array in mixture:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+class Completion(NamedTuple):
+    X_pred: np.ndarray  # (n, d) completed matrix
+    Z: np.ndarray  # (n, 2) users on the first two principal components of X_pred
+    means_2d: np.ndarray  # (K, 2)
+    sigmas: np.ndarray  # (K,)
+    explained: np.ndarray  # (2,)
+    rmse_all: float | None
+    rmse_missing: float | None
+
+
+@st.cache_data(max_entries=12, show_spinner=False)
+def completion(
+    dataset_key: str, digest: str, _X: np.ndarray, _gold: np.ndarray | None, _mixture: GaussianMixture
+) -> Completion:
+    """em_core's completed matrix for ``_mixture``, its 2-D projection and its RMSE against the gold."""
+    X_pred = em.fill_matrix(_X, _mixture)
+    projection = principal_axes(X_pred)
+    means_2d, sigmas = project_mixture(projection, _mixture)
+    rmse_all = rmse_missing = None
+    if _gold is not None:
+        missing = _X == 0
+        rmse_all = rmse(_gold, X_pred)
+        rmse_missing = rmse(_gold, X_pred, missing) if missing.any() else None
+    return Completion(X_pred, projection.apply(X_pred), means_2d, sigmas, projection.explained, rmse_all, rmse_missing)
+
+
+def get_completion(dataset_key: str, X, gold, mixture: GaussianMixture) -> Completion:
+    return completion(dataset_key, mixture_digest(mixture), X, gold, mixture)
+
+
+def parameter_table(mixture: GaussianMixture, max_columns: int = 8) -> pd.DataFrame:
+    """The mixture as a table: one row per component (means shown up to ``max_columns`` coordinates)."""
+    K, d = mixture.mu.shape
+    table = {
+        "component": [f"j={j + 1}" for j in range(K)],
+        "p": mixture.p,
+        "var": mixture.var,
+        "sigma": np.sqrt(mixture.var),
+    }
+    for i in range(min(d, max_columns)):
+        table[f"mu[{i + 1}]"] = mixture.mu[:, i]
+    return pd.DataFrame(table)
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def matrix_figure(key: str, _M: np.ndarray, _missing: np.ndarray | None = None, **style):
+    """``figures.matrix_image``, built once per ``key`` (which must name the matrix's content)."""
+    return figures.matrix_image(_M, missing=_missing, **style)

@@ -1,0 +1,290 @@
+"""Session state for the dashboard: the chosen data set and settings, and the fits.
+
+Every key is initialised once, here. Data sets are cached once per process (read-only
+arrays shared by all sessions); a session holds only its settings and its fits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from em_core import DataError, init, stepping
+from em_core.data import BUILTIN, COURSE_FILES, Dataset, available_datasets, data_dir, dataset_from_bytes, load_dataset
+from em_core.experiment import algorithm_for
+from em_core.validation import check_k
+
+UPLOAD = "upload"
+#: Suggested K per named data set (the course's choices for its own files).
+SUGGESTED_K = {"demo-2d": 4, "demo-small": 3, "demo-large": 12, "toy": 3, "test": 4, "netflix": 12}
+#: The largest matrix (rows x columns) the dashboard holds: four times the Netflix matrix.
+MAX_VALUES = 6_000_000
+#: Bytes of mixture history one fit may keep (the scrub slider reaches back this far).
+HISTORY_BYTES = 8 * 2**20
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the sidebar chose; every page reads this."""
+
+    dataset_id: str
+    dataset: Dataset
+    K: int
+    seed: int
+    min_variance: float
+    k_error: str | None = None  # set when K does not fit the data set
+
+
+@dataclass
+class FitSlot:
+    """One fit of a page: the settings it was started with and its current state."""
+
+    key: tuple
+    algorithm: str
+    state: stepping.FitState
+    playing: bool = False
+    notice: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def init_state() -> None:
+    """Initialise every session key once."""
+    defaults = {
+        "dataset": "demo-2d",
+        "em_k": SUGGESTED_K["demo-2d"],
+        "em_seed": 0,
+        "em_min_variance": 0.25,
+        "uploaded": None,  # dict(name, content, gold, gold_name, kind) of the last valid upload
+        "upload_error": None,
+        "upload_digest": None,
+        "fits": {},
+        "previous_dataset": "demo-2d",
+    }
+    for key, value in defaults.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+
+
+# ------------------------------------------------------------------ data
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading data ...")
+def load_named(name: str, folder: str) -> Dataset:
+    """A built-in or course data set, loaded once per process (``folder`` keys the cache)."""
+    dataset = load_dataset(name)
+    return _frozen(dataset)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Reading the upload ...")
+def load_upload(digest: str, _content: bytes, name: str, _gold: bytes | None, gold_name: str, kind: str) -> Dataset:
+    """An uploaded data set, validated by em_core and cached by its content digest."""
+    return _frozen(dataset_from_bytes(_content, name, _gold, gold_name, kind=kind, max_values=MAX_VALUES))
+
+
+def _frozen(dataset: Dataset) -> Dataset:
+    # shared across sessions: make sure nobody writes into it
+    dataset.X.flags.writeable = False
+    if dataset.gold is not None:
+        dataset.gold.flags.writeable = False
+    return dataset
+
+
+def upload_digest(content: bytes, gold: bytes | None, kind: str) -> str:
+    digest = hashlib.sha256(content)
+    digest.update(b"\0gold\0" + (gold or b""))
+    digest.update(kind.encode())
+    return digest.hexdigest()
+
+
+def dataset_options() -> list[str]:
+    options = available_datasets()
+    if st.session_state.get("uploaded"):
+        options.append(UPLOAD)
+    return options
+
+
+def dataset_label(key: str) -> str:
+    if key == UPLOAD:
+        upload = st.session_state.get("uploaded") or {}
+        return f"upload: {upload.get('name', '?')}"
+    if key in BUILTIN:
+        return f"{key} (built-in)"
+    if key in COURSE_FILES:
+        return f"{key} (course)"
+    return key
+
+
+def try_upload(name: str, content: bytes, gold_name: str | None, gold: bytes | None, kind: str) -> str | None:
+    """Validate an upload; on success make it the current data set. Returns the error message, if any."""
+    digest = upload_digest(content, gold, kind)
+    if digest == st.session_state.get("upload_digest"):
+        return st.session_state.get("upload_error")
+    st.session_state.upload_digest = digest
+    try:
+        load_upload(digest, content, name, gold, gold_name or "gold", kind)
+    except DataError as err:
+        st.session_state.upload_error = str(err)
+        return str(err)
+    st.session_state.upload_error = None
+    st.session_state.uploaded = {
+        "name": name,
+        "content": content,
+        "gold": gold,
+        "gold_name": gold_name or "gold",
+        "kind": kind,
+        "digest": digest,
+    }
+    st.session_state.dataset = UPLOAD
+    return None
+
+
+def current_dataset(key: str) -> Dataset:
+    if key == UPLOAD:
+        up = st.session_state.uploaded
+        return load_upload(up["digest"], up["content"], up["name"], up["gold"], up["gold_name"], up["kind"])
+    return load_named(key, str(data_dir()))
+
+
+def on_dataset_change() -> None:
+    """Widget callback: a new data set gets its suggested K."""
+    key = st.session_state.dataset
+    if key in SUGGESTED_K:
+        st.session_state.em_k = SUGGESTED_K[key]
+
+
+def settings() -> Settings:
+    """The current choice, as a plain value (the sidebar has run before any page)."""
+    key = st.session_state.dataset
+    dataset = current_dataset(key)
+    K = int(st.session_state.em_k)
+    k_error = None
+    try:
+        check_k(K, dataset.X.shape[0])
+    except DataError as err:
+        k_error = str(err)
+    return Settings(key, dataset, K, int(st.session_state.em_seed), float(st.session_state.em_min_variance), k_error)
+
+
+# ------------------------------------------------------------------ fits
+
+
+def content_key(s: Settings) -> str:
+    """A key that names the data set's content (cache keys and fit keys use it)."""
+    if s.dataset_id == UPLOAD:
+        return "upload:" + st.session_state.uploaded["digest"]
+    return f"{s.dataset_id}:{data_dir()}" if s.dataset_id in COURSE_FILES else s.dataset_id
+
+
+def fit_key(s: Settings, algorithm: str) -> tuple:
+    digest = content_key(s)
+    min_variance = s.min_variance if algorithm == "em" else None
+    return (digest, algorithm, s.K, s.seed, min_variance)
+
+
+def _describe_change(old: tuple, new: tuple, s: Settings) -> str:
+    what = []
+    if old[0] != new[0]:
+        what.append(f"data set is now {dataset_label(s.dataset_id)}")
+    if old[2] != new[2]:
+        what.append(f"K is now {s.K}")
+    if old[3] != new[3]:
+        what.append(f"seed is now {s.seed}")
+    if old[4] != new[4]:
+        what.append(f"min variance is now {s.min_variance:g}")
+    return "Run reset: " + ", ".join(what) + "." if what else "Run reset."
+
+
+def get_fit(slot_name: str, s: Settings, algorithm: str) -> FitSlot:
+    """The fit of ``slot_name`` for the current settings; a change of settings resets it visibly."""
+    fits = st.session_state.fits
+    key = fit_key(s, algorithm)
+    slot = fits.get(slot_name)
+    if slot is None or slot.key != key:
+        notice = _describe_change(slot.key, key, s) if slot is not None else None
+        slot = new_fit(s, algorithm, key)
+        slot.notice = notice
+        fits[slot_name] = slot
+    return slot
+
+
+def new_fit(s: Settings, algorithm: str, key: tuple) -> FitSlot:
+    mixture, post = init(s.dataset.X, s.K, s.seed)
+    limit = stepping.history_limit(mixture, HISTORY_BYTES)
+    return FitSlot(key=key, algorithm=algorithm, state=stepping.start(mixture, post, max_history=limit))
+
+
+def advance(slot: FitSlot, X, action: str, min_variance: float = 0.25, max_iter: int = 10_000) -> None:
+    """Apply a control to a fit: "E", "M", "step", "run" or "reset"."""
+    algo = algorithm_for(slot.algorithm, min_variance)
+    state = slot.state
+    if action == "E" and state.next_step == "E":
+        state = stepping.half_step(algo, X, state)
+    elif action == "M" and state.next_step == "M":
+        state = stepping.half_step(algo, X, state)
+    elif action == "step":
+        state = stepping.step(algo, X, state)
+    elif action == "run":
+        state = stepping.run(algo, X, state, max_iter=state.iteration + max_iter)
+    elif action == "reset":
+        mixture, post = init(X, slot.state.mixture.n_components, slot.key[3])
+        state = stepping.start(mixture, post, max_history=state.max_history)
+        slot.playing = False
+    slot.state = state
+    slot.notice = None
+    if state.converged:
+        slot.playing = False
+
+
+# ------------------------------------------------------------------ page guards
+
+#: The built-in set a page switches to when the current one is of the wrong kind.
+FALLBACK = {"points": "demo-2d", "ratings": "demo-small"}
+
+
+def _switch_to(name: str) -> None:
+    st.session_state.dataset = name
+    on_dataset_change()
+
+
+def require(s: Settings, kind: str | None = None, two_d: bool = False, need_k: bool = True) -> None:
+    """Stop the page with a friendly message when its input is missing or of the wrong kind."""
+    dataset = s.dataset
+    wrong_kind = kind is not None and dataset.kind != kind
+    wrong_shape = two_d and dataset.X.shape[1] != 2
+    if wrong_kind or wrong_shape:
+        want = "a 2-D point set" if two_d else ("a rating matrix" if kind == "ratings" else "a point set")
+        fallback = FALLBACK["points" if two_d or kind == "points" else "ratings"]
+        st.info(
+            f"This page works on {want}; {dataset_label(s.dataset_id)} is "
+            f"{dataset.X.shape[0]} x {dataset.X.shape[1]} {dataset.kind}. Choose another data set in the "
+            "sidebar, or:",
+            icon=":material/info:",
+        )
+        st.button(f"Use {fallback}", key="switch_dataset", on_click=_switch_to, args=(fallback,))
+        st.stop()
+    if need_k and s.k_error:
+        st.error(s.k_error, icon=":material/error:")
+        st.stop()
+
+
+def view(slot: FitSlot, X, iteration: int, min_variance: float = 0.25):
+    """The mixture after ``iteration`` and the responsibilities of the E-step that led to it.
+
+    For the latest iteration that is the fit's own state (so an E-step recolours the points
+    and an M-step moves the components); for an earlier one the E-step is recomputed by
+    em_core from the mixture before it.
+    """
+    import numpy as np
+
+    state = slot.state
+    if iteration >= state.iteration:
+        return state.mixture, state.post
+    mixture = state.mixture_at(iteration)
+    if iteration == 0:
+        return mixture, np.full_like(state.post, 1.0 / state.post.shape[1])
+    first, _ = state.history_range
+    before = state.mixture_at(iteration - 1) if iteration - 1 >= first else mixture
+    post, _ = algorithm_for(slot.algorithm, min_variance).estep(X, before)
+    return mixture, post
