@@ -90,7 +90,7 @@ def mstep(X: np.ndarray, post: np.ndarray, mixture: GaussianMixture, min_varianc
     update = weight >= 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         mu = np.where(update, sums / np.where(update, weight, 1.0), mixture.mu)
-    sse = _kernels.weighted_sse(post, np.einsum("ij,ij->i", X, X), sums, weight, mu)
+    sse = _kernels.weighted_sse(post, X, mu, observed)
     total = weight.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         var = np.where(total > 0, sse / np.where(total > 0, total, 1.0), mixture.var)

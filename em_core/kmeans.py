@@ -44,7 +44,7 @@ def mstep(X: np.ndarray, post: np.ndarray, mixture: GaussianMixture | None = Non
     mu = sums / safe_nk[:, None]
     if mixture is not None:
         mu = np.where(alive[:, None], mu, mixture.mu)
-    sse = _kernels.weighted_sse(post, np.einsum("ij,ij->i", X, X), sums, np.repeat(nk[:, None], d, axis=1), mu)
+    sse = _kernels.weighted_sse(post, X, mu)
     var = np.where(alive, sse / (d * safe_nk), 0.0)
     return GaussianMixture(mu, var, nk / n), float(sse.sum())
 

@@ -46,7 +46,7 @@ def mstep(X: np.ndarray, post: np.ndarray, mixture: GaussianMixture | None = Non
     alive = nk > 0
     safe_nk = np.where(alive, nk, 1.0)
     mu = sums / safe_nk[:, None]
-    sse = _kernels.weighted_sse(post, np.einsum("ij,ij->i", X, X), sums, np.repeat(nk[:, None], d, axis=1), mu)
+    sse = _kernels.weighted_sse(post, X, mu)
     var = sse / (d * safe_nk)
     if mixture is not None:
         mu = np.where(alive[:, None], mu, mixture.mu)
