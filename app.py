@@ -11,14 +11,16 @@ from dashboard import sidebar
 # entry script as a legacy multipage app; on a fresh server it would run a deep-linked page
 # without this file (so without the sidebar), and AppTest.switch_page would do the same.
 
-st.set_page_config(page_title="EM Lab", page_icon=":material/scatter_plot:", layout="wide")
+st.set_page_config(page_title="EM Lab", page_icon="📈", layout="wide")
 
 PAGES = [
     st.Page("app_pages/data.py", title="Data", icon=":material/table_chart:", default=True),
     st.Page("app_pages/kmeans_2d.py", title="K-means (2-D)", icon=":material/hub:"),
-    st.Page("app_pages/em_2d.py", title="EM on 2-D data", icon=":material/bubble_chart:"),
+    st.Page("app_pages/em_2d.py", title="EM on complete 2-D data", icon=":material/bubble_chart:"),
     st.Page("app_pages/em_matrix.py", title="EM for matrix completion", icon=":material/grid_on:"),
     st.Page("app_pages/completion.py", title="Completion vs gold", icon=":material/compare:"),
+    st.Page("app_pages/model_selection.py", title="Model selection", icon=":material/leaderboard:"),
+    st.Page("app_pages/check_numbers.py", title="Check your numbers", icon=":material/fact_check:"),
 ]
 
 page = st.navigation(PAGES)

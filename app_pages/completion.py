@@ -4,12 +4,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import derived, figures, session
+from dashboard import derived, exports, figures, session
 
 s = session.settings()
 st.title("Completion vs gold")
 session.require(s, kind="ratings")
 slot = session.get_fit("matrix", s, "em")
+session.sync_url(s, slot)
 dataset = s.dataset
 X = dataset.X
 state = slot.state
@@ -19,7 +20,7 @@ missing = X == 0
 st.caption(
     f"The completion of the mixture after iteration {state.iteration} of the run on the "
     "'EM for matrix completion' page: observed ratings stay, every missing one becomes "
-    "Σ_j p(j|u)·μ_j."
+    r"$\sum_j p(j \mid u)\,\mu_j$."
 )
 cols = st.columns(4)
 cols[0].metric("Iteration", state.iteration)
@@ -45,25 +46,15 @@ digest = derived.mixture_digest(state.mixture)
 images = [("Observed", f"{key}:observed", X, missing), ("Completed", f"{key}:{digest}:completed", done.X_pred, None)]
 if dataset.gold is not None:
     images.append(("Gold", f"{key}:gold", dataset.gold, None))
-grid = st.columns(len(images) + (1 if dataset.gold is not None else 0))
-for column, (title, cache_key, matrix, mask) in zip(grid, images, strict=False):
-    with column:
-        st.plotly_chart(derived.matrix_figure(cache_key, matrix, mask, title=title), key=f"cmp_{title.lower()}")
+    images.append(("|error|", f"{key}:{digest}:error", np.abs(dataset.gold - done.X_pred), None))
+ERROR_STYLE = {"zmin": 0.0, "zmax": 4.0, "colorscale": "Reds", "colorbar_title": "|error|"}
+cells = [cell for _ in range(2) for cell in st.columns(2)]
+for cell, (title, cache_key, matrix, mask) in zip(cells, images, strict=False):
+    with cell:
+        style = ERROR_STYLE if title == "|error|" else {}
+        chart = derived.matrix_figure(cache_key, matrix, mask, title=title, **style)
+        st.plotly_chart(chart, key=f"cmp_{title.strip('|').lower()}")
 if dataset.gold is not None:
-    error = np.abs(dataset.gold - done.X_pred)
-    with grid[-1]:
-        st.plotly_chart(
-            derived.matrix_figure(
-                f"{key}:{digest}:error",
-                error,
-                zmin=0.0,
-                zmax=4.0,
-                colorscale="Reds",
-                title="|error|",
-                colorbar_title="|error|",
-            ),
-            key="cmp_error",
-        )
     st.caption(
         "Observed entries are exact by construction, so |error| is zero there; the light cells of the "
         "completion are where the mixture had to guess."
@@ -76,6 +67,24 @@ if dataset.gold is not None:
             key="cmp_hist",
         )
         st.caption("Errors centred on 0 mean the mixture neither over- nor under-rates on average.")
+
+st.subheader("Download this iteration")
+exports.downloads(
+    "cmp",
+    s.dataset_id,
+    state.mixture,
+    list(state.scores),
+    "log_likelihood",
+    {
+        "dataset": s.dataset_id,
+        "K": s.K,
+        "seed": s.seed,
+        "min_variance": s.min_variance,
+        "iteration": state.iteration,
+        "log_likelihood": state.score,
+    },
+    X_pred=done.X_pred,
+)
 
 st.subheader("One user")
 user = st.number_input("User", min_value=1, max_value=X.shape[0], value=1, step=1, key="cmp_user")
@@ -90,5 +99,5 @@ if dataset.gold is not None:
 table = pd.DataFrame(row)
 only_missing = st.toggle("Only the items this user did not rate", value=True, key="cmp_only_missing")
 if only_missing:
-    table = table[X[user - 1] == 0]
+    table = table[X[user - 1] == 0].drop(columns="observed")
 st.dataframe(table, hide_index=True, width="stretch")

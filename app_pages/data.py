@@ -10,6 +10,7 @@ X = dataset.X
 n, d = X.shape
 observed = dataset.observed
 key = session.content_key(s)
+session.sync_url(s)
 
 st.title("Data")
 st.caption(f"{session.dataset_label(s.dataset_id)} — {n:,} rows x {d:,} columns.")
@@ -30,7 +31,7 @@ else:
         if dataset.kind == "ratings" and values.size and values.min() >= 1 and values.max() <= 5
         else (float(values.min()), float(values.max()))
     )
-    left, right = st.columns([3, 2])
+    left, right = st.columns(2)
     with left:
         missing = ~observed if dataset.kind == "ratings" else None
         st.plotly_chart(
@@ -42,7 +43,7 @@ else:
         st.plotly_chart(figures.rating_histogram(values, title="Observed values"), key="data_hist")
         st.caption("How often each observed value occurs (missing entries are not counted).")
     if dataset.gold is not None:
-        st.plotly_chart(
-            derived.matrix_figure(f"{key}:gold", dataset.gold, zmin=lo, zmax=hi, title="Gold matrix"), key="data_gold"
-        )
-        st.caption("The complete matrix the completion is scored against.")
+        with left:
+            gold = derived.matrix_figure(f"{key}:gold", dataset.gold, zmin=lo, zmax=hi, title="Gold matrix")
+            st.plotly_chart(gold, key="data_gold")
+            st.caption("The complete matrix the completion is scored against.")

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from dashboard import controls, derived, figures, session
+from dashboard import controls, derived, exports, figures, session
+from em_core import diagnostics
+from em_core.mixture import VAR_FLOOR
 
 s = session.settings()
 st.title("EM on complete 2-D data")
@@ -21,9 +23,12 @@ X = s.dataset.X
 def panel():
     controls.play_tick(slot, X, "em2d", s.min_variance)
     controls.buttons(slot, X, "em2d", s.min_variance, half_steps=True)
+    session.sync_url(s, slot)
     st.markdown(controls.status_line(slot, "log_likelihood"))
     shown = controls.view_slider(slot, "em2d")
     mixture, post = session.view(slot, X, shown)
+    for line in diagnostics.describe(diagnostics.component_report(mixture, VAR_FLOOR), VAR_FLOOR):
+        st.warning(line, icon=":material/warning:")
     left, right = st.columns([3, 2])
     with left:
         st.plotly_chart(figures.points_figure(X, post, mixture, title=f"Iteration {shown}"), key="em2d_points")
@@ -35,6 +40,14 @@ def panel():
         st.plotly_chart(figures.score_curve(list(slot.state.scores), "log_likelihood", current=shown), key="em2d_ll")
         st.caption("The log-likelihood of each E-step; EM stops when it gains no more than 1e-6·|LL|.")
         st.dataframe(derived.parameter_table(mixture), hide_index=True, key="em2d_params")
+    exports.downloads(
+        "em2d",
+        s.dataset_id,
+        mixture,
+        list(slot.state.scores),
+        "log_likelihood",
+        {"dataset": s.dataset_id, "K": s.K, "seed": s.seed, "iteration": shown},
+    )
 
 
 panel()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import controls, derived, figures, session
+from dashboard import controls, derived, figures, formulas, session
 from em_core import diagnostics, em
 
 s = session.settings()
@@ -24,6 +24,7 @@ X = dataset.X
 def panel():
     controls.play_tick(slot, X, "emx", s.min_variance)
     controls.buttons(slot, X, "emx", s.min_variance, half_steps=True)
+    session.sync_url(s, slot)
     st.markdown(controls.status_line(slot, "log_likelihood"))
     shown = controls.view_slider(slot, "emx")
     mixture, post = session.view(slot, X, shown, s.min_variance)
@@ -76,6 +77,10 @@ def panel():
             key="emx_post",
         )
         st.caption("The posterior of the chosen user: how strongly each component claims them after the E-step.")
+
+    with st.expander("The formulas, with the numbers", icon=":material/functions:"):
+        post_used = post if shown > 0 and (shown < slot.state.iteration or slot.state.next_step == "E") else None
+        formulas.render(X, mixture, post_used, list(slot.state.scores[:shown]), shown, s.min_variance)
 
 
 panel()

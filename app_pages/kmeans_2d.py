@@ -21,6 +21,7 @@ X = s.dataset.X
 def panel():
     controls.play_tick(slot, X, "km", s.min_variance)
     controls.buttons(slot, X, "km", s.min_variance, half_steps=True, half_labels=("Assign", "Update"))
+    session.sync_url(s, slot)
     st.markdown(controls.status_line(slot, "cost", ("Assign", "Update")))
     shown = controls.view_slider(slot, "km")
     mixture, post = session.view(slot, X, shown)

@@ -95,7 +95,8 @@ def status_line(slot: session.FitSlot, score_name: str, half_labels: tuple[str, 
     """One sentence on where the fit stands."""
     state = slot.state
     if state.iteration == 0 and state.next_step == "E":
-        return f"Initial mixture (the course's init). Press {half_labels[0]} or Step to begin."
+        start = "centres" if score_name == "cost" else "mixture"
+        return f"Initial {start} (the course's init). Press {half_labels[0]} or Step to begin."
     parts = [f"**Iteration {state.iteration}**"]
     if state.next_step == "M":
         parts.append(f"{half_labels[0]} done, {half_labels[1]} next")

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import figures
-from em_core import GaussianMixture, em, rmse
+from em_core import GaussianMixture, em, experiment, rmse
 from em_core.projection import principal_axes, project_mixture
 
 
@@ -69,3 +69,9 @@ def parameter_table(mixture: GaussianMixture, max_columns: int = 8) -> pd.DataFr
 def matrix_figure(key: str, _M: np.ndarray, _missing: np.ndarray | None = None, **style):
     """``figures.matrix_image``, built once per ``key`` (which must name the matrix's content)."""
     return figures.matrix_image(_M, missing=_missing, **style)
+
+
+@st.cache_data(max_entries=2000, show_spinner=False)
+def fitted(content_key: str, algorithm: str, K: int, seed: int, min_variance: float, _X: np.ndarray):
+    """One run of the course experiment (em_core.experiment.fit), cached per data set, algorithm, K and seed."""
+    return experiment.fit(_X, algorithm, K, seed, min_variance)

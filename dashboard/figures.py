@@ -47,8 +47,20 @@ PALETTE = (
     "#8C564B",
     "#2F4B7C",
 )
+#: Components whose mixing weight is below this hold almost no points: drawn faded.
+FADED_WEIGHT = 0.01
+#: With more components than this the means carry no text label (the legend and the hover name them).
+MAX_LABELLED_COMPONENTS = 6
+#: Posterior bars below this get no value label (a row of "0.00" says nothing).
+MIN_LABELLED_PROBABILITY = 0.01
+_FADED_OPACITY = 0.3
+_FADED_OUTLINE = "#aaaaaa"
 _SCORE_LABELS = {"log_likelihood": "log-likelihood", "cost": "K-means cost"}
 _CIRCLE_POINTS = 91
+#: Share of the data's extent added on each side of a fitted axis range.
+_AXIS_PAD = 0.06
+#: Width of the plot area a square matrix is sized for (the page decides the real width).
+_SQUARE_PLOT_WIDTH = 480
 
 
 # ----------------------------------------------------------------------------- colours
@@ -172,6 +184,32 @@ def _palette_png(levels: np.ndarray, palette: np.ndarray) -> str:
     with io.BytesIO() as stream:
         image.save(stream, format="png", compress_level=6)
         return "data:image/png;base64," + base64.b64encode(stream.getvalue()).decode("ascii")
+
+
+def _padded_range(values: np.ndarray, pad: float = _AXIS_PAD) -> list[float] | None:
+    """``[low, high]`` around the finite ``values`` plus ``pad`` of their extent on each side.
+
+    A single distinct value gets one unit either side; ``None`` when nothing is finite (the
+    axis then ranges itself).
+    """
+    values = np.asarray(values, dtype=float).ravel()
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return None
+    low, high = float(values.min()), float(values.max())
+    margin = pad * (high - low) if high > low else 1.0
+    return [low - margin, high + margin]
+
+
+def _equal_axes(fig: go.Figure, x_range: list[float] | None, y_range: list[float] | None) -> go.Figure:
+    """One unit is as long on y as on x; the ranges stay, the plot area shrinks to fit.
+
+    ``constrain="domain"`` keeps the fitted ranges (the default, ``"range"``, would widen
+    the longer side's range to fill the plot area with empty space).
+    """
+    fig.update_xaxes(range=x_range, constrain="domain")
+    fig.update_yaxes(range=y_range, constrain="domain", scaleanchor="x", scaleratio=1)
+    return fig
 
 
 def _legend_swatch(name: str, color: str) -> go.Scatter:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from dashboard import url
 from em_core import DataError, init, stepping
 from em_core.data import BUILTIN, COURSE_FILES, Dataset, available_datasets, data_dir, dataset_from_bytes, load_dataset
 from em_core.experiment import algorithm_for
@@ -65,6 +66,7 @@ def init_state() -> None:
     for key, value in defaults.items():
         if key not in st.session_state:
             st.session_state[key] = value
+    url.read_once()
 
 
 # ------------------------------------------------------------------ data
@@ -206,7 +208,18 @@ def get_fit(slot_name: str, s: Settings, algorithm: str) -> FitSlot:
         slot = new_fit(s, algorithm, key)
         slot.notice = notice
         fits[slot_name] = slot
+        pending = st.session_state.pop("pending_iteration", None)
+        if pending:
+            for _ in range(pending):
+                if slot.state.converged:
+                    break
+                advance(slot, s.dataset.X, "step", s.min_variance)
     return slot
+
+
+def sync_url(s: Settings, slot: FitSlot | None = None) -> None:
+    """Put the current settings (and the fit's iteration) in the URL."""
+    url.write(s.dataset_id, s.K, s.seed, s.min_variance, slot.state.iteration if slot is not None else None)
 
 
 def new_fit(s: Settings, algorithm: str, key: tuple) -> FitSlot:

@@ -75,6 +75,9 @@ def render() -> session.Settings:
             help="The course floors every variance at 0.25.",
         )
     settings = session.settings()
+    problems = st.session_state.pop("url_problems", None)
+    if problems:
+        st.warning(problems, icon=":material/link_off:")
     if settings.k_error:
         st.sidebar.error(settings.k_error, icon=":material/error:")
     return settings

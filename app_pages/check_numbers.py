@@ -1,0 +1,44 @@
+"""Check your own numbers: the course's test case laid out exactly as test_solutions.txt."""
+
+import streamlit as st
+
+from dashboard import session
+from em_core.report import course_report
+
+s = session.settings()
+session.sync_url(s)
+st.title("Check your numbers")
+st.caption(
+    "The initial mixture, the first E-step, the first M-step and the converged run, printed the way the "
+    "course's test_solutions.txt prints them — diff them against your own implementation line by line."
+)
+session.require(s, kind="ratings")
+dataset = s.dataset
+if s.dataset_id == "test" and (s.K, s.seed) != (4, 0):
+    st.info(
+        "The course's test case is K = 4, seed 0; set them in the sidebar to compare with test_solutions.txt.",
+        icon=":material/info:",
+    )
+if dataset.X.size > 20_000:
+    st.warning(
+        f"{session.dataset_label(s.dataset_id)} is {dataset.X.shape[0]:,} x {dataset.X.shape[1]:,}: the "
+        "printout abbreviates large arrays as numpy does. The download holds the same text.",
+        icon=":material/warning:",
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner="Running EM ...")
+def report(content_key: str, K: int, seed: int, min_variance: float, _X, _gold) -> str:
+    return course_report(_X, K=K, seed=seed, X_gold=_gold, min_variance=min_variance)
+
+
+text = report(session.content_key(s), s.K, s.seed, s.min_variance, dataset.X, dataset.gold)
+st.download_button(
+    "Download as text",
+    text,
+    file_name=f"{s.dataset_id}_K{s.K}_seed{s.seed}_solutions.txt",
+    mime="text/plain",
+    key="check_download",
+    icon=":material/download:",
+)
+st.code(text, language=None)

@@ -1,0 +1,79 @@
+"""Model selection: which K? K-means cost, EM log-likelihood and BIC for K = 1 .. K_max."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import derived, figures, session
+from em_core import experiment
+
+s = session.settings()
+session.sync_url(s)
+dataset = s.dataset
+n = dataset.X.shape[0]
+st.title("Model selection")
+st.caption(
+    "More components always fit the data at least as well, so the log-likelihood alone cannot pick K. "
+    "BIC = LL − ½·(free parameters)·ln n charges each extra parameter; the best K has the highest BIC."
+)
+
+algorithms = ["kmeans", "naive-em"] if dataset.kind == "points" else ["em"]
+left, middle, right = st.columns(3)
+k_max = left.slider("Largest K", min_value=1, max_value=min(n, 16), value=min(n, 4 if n < 400 else 12), key="ms_kmax")
+n_seeds = middle.slider(
+    "Seeds per K",
+    min_value=1,
+    max_value=10,
+    value=5,
+    key="ms_seeds",
+    help="Seeds 0, 1, ...; each K keeps its best seed, as in the course.",
+)
+NAMES = {"kmeans": "K-means", "naive-em": "EM on complete data", "em": "EM on incomplete data (0 = missing)"}
+right.markdown(f"**{n:,} rows**, fitted with {' and '.join(NAMES[a] for a in algorithms)}")
+
+ks = list(range(1, k_max + 1))
+seeds = list(range(n_seeds))
+content = session.content_key(s)
+total = len(ks) * len(seeds) * len(algorithms)
+progress = st.progress(0.0, text="Fitting ...")
+summaries = {}
+done = 0
+for algorithm in algorithms:
+    runs = []
+    for K in ks:
+        for seed in seeds:
+            runs.append(derived.fitted(content, algorithm, K, seed, s.min_variance, dataset.X))
+            done += 1
+            progress.progress(done / total, text=f"Fitting {NAMES[algorithm]}: K = {K}, seed {seed}")
+    summaries[algorithm] = experiment.summarise(dataset, algorithm, runs)
+progress.empty()
+
+em_name = algorithms[-1]
+best_rows = summaries[em_name]["best_per_k"]
+best_k = max(best_rows, key=lambda row: row["bic"])["k"]
+series = {}
+if "kmeans" in summaries:
+    series["K-means cost (best seed)"] = [row["cost"] for row in summaries["kmeans"]["best_per_k"]]
+series["EM log-likelihood (best seed)"] = [row["log_likelihood"] for row in best_rows]
+series["BIC"] = [row["bic"] for row in best_rows]
+if dataset.gold is not None and em_name == "em":
+    series["RMSE against gold"] = [row["rmse"] for row in best_rows]
+
+st.success(f"Best K by BIC: **{best_k}** (BIC {max(series['BIC']):,.4f}).", icon=":material/star:")
+if best_k == k_max < min(n, 16):
+    st.info(
+        "The best K is the largest one tried: raise 'Largest K' to see whether BIC keeps rising.",
+        icon=":material/info:",
+    )
+st.plotly_chart(figures.model_selection_figure(ks, series, best_k=best_k), key="ms_figure")
+st.caption(
+    "Each point is the best of the seeds for that K (highest LL, lowest cost); the star marks the best K by BIC."
+)
+
+table = pd.DataFrame({"K": ks, **series})
+table["best seed (EM)"] = [row["seed"] for row in best_rows]
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    column_config={name: st.column_config.NumberColumn(format="%.4f") for name in series},
+)

@@ -1,0 +1,75 @@
+"""Keep the data set, K, seed, min variance and iteration in the URL, so a link reopens the view."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from em_core.data import available_datasets
+
+#: The longest run a link may ask to replay.
+MAX_LINK_ITERATION = 2000
+
+
+def _int(value: str, name: str, low: int, high: int, problems: list[str]) -> int | None:
+    try:
+        number = int(value)
+    except ValueError:
+        problems.append(f"{name}={value!r} is not a whole number")
+        return None
+    if not low <= number <= high:
+        problems.append(f"{name}={number} is outside {low}..{high}")
+        return None
+    return number
+
+
+def read_once() -> None:
+    """Apply the link's parameters to a new session (before any widget is drawn)."""
+    if st.session_state.get("url_read"):
+        return
+    st.session_state.url_read = True
+    params = st.query_params
+    problems: list[str] = []
+    dataset = params.get("dataset")
+    if dataset is not None:
+        if dataset in available_datasets():
+            from dashboard.session import SUGGESTED_K
+
+            st.session_state.dataset = dataset
+            st.session_state.em_k = SUGGESTED_K.get(dataset, st.session_state.em_k)
+        else:
+            problems.append(f"data set {dataset!r} is not available here")
+    if "k" in params:
+        k = _int(params["k"], "k", 1, 200, problems)
+        if k is not None:
+            st.session_state.em_k = k
+    if "seed" in params:
+        seed = _int(params["seed"], "seed", 0, 2**31 - 1, problems)
+        if seed is not None:
+            st.session_state.em_seed = seed
+    if "minvar" in params:
+        try:
+            minvar = float(params["minvar"])
+            if not 0 <= minvar <= 100:
+                raise ValueError
+            st.session_state.em_min_variance = minvar
+        except ValueError:
+            problems.append(f"minvar={params['minvar']!r} is not a number in 0..100")
+    if "it" in params:
+        iteration = _int(params["it"], "it", 0, MAX_LINK_ITERATION, problems)
+        if iteration is not None:
+            st.session_state.pending_iteration = iteration
+    if problems:
+        st.session_state.url_problems = "The link's " + "; ".join(problems) + ". Using the defaults instead."
+
+
+def write(dataset: str, K: int, seed: int, min_variance: float, iteration: int | None = None) -> None:
+    """Mirror the current view in the URL (uploads cannot be linked, so they are left out)."""
+    wanted = {"dataset": dataset, "k": str(K), "seed": str(seed), "minvar": f"{min_variance:g}"}
+    if dataset == "upload":
+        wanted = {}
+    if iteration is not None and wanted:
+        wanted["it"] = str(iteration)
+    current = {key: st.query_params.get(key) for key in ("dataset", "k", "seed", "minvar", "it")}
+    if current != {key: wanted.get(key) for key in current}:
+        st.query_params.clear()
+        st.query_params.update(wanted)

@@ -1,0 +1,136 @@
+"""Start the dashboard in a subprocess for the browser test, and stop it again by its PID.
+
+``with StreamlitServer() as server: page.goto(server.url)``. The server runs
+``python -m streamlit run app.py`` from the repository root on a free port of 127.0.0.1, with the
+current environment (so ``EM_DATA_DIR`` passes through); its output goes to a log file whose tail
+is shown when it fails to start.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 30.0  # seconds for the first answer on /_stcore/health
+STOP_TIMEOUT = 10.0  # seconds between terminate and kill
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+class StreamlitServer:
+    """``streamlit run app.py`` as a child process; a context manager.
+
+    Parameters
+    ----------
+    log_path : Path, optional
+        Where the server's stdout and stderr go; a file under ``test-artifacts/`` by default.
+    host : str
+        The address to listen on; only 127.0.0.1 is ever meant.
+    extra_args : sequence of str, optional
+        More arguments for ``streamlit run`` after the default ones, e.g.
+        ``["--server.disconnectedSessionTTL", "2"]``.
+    """
+
+    def __init__(
+        self, log_path: Path | None = None, host: str = "127.0.0.1", extra_args: Sequence[str] = ()
+    ) -> None:
+        self.host = host
+        self.extra_args = list(extra_args)
+        self.port = free_port(host)
+        self.log_path = log_path or REPO_ROOT / "test-artifacts" / "streamlit.log"
+        self.process: subprocess.Popen | None = None
+        self._log = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "streamlit", "run", "app.py",
+            "--server.address", self.host,
+            "--server.port", str(self.port),
+            "--server.headless", "true",
+            "--browser.gatherUsageStats", "false",
+            *self.extra_args,
+        ]  # fmt: skip
+
+    def start(self, timeout: float = START_TIMEOUT) -> StreamlitServer:
+        """Launch the server and wait until ``/_stcore/health`` answers ``ok``."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "wb")  # closed in stop()
+        self.process = subprocess.Popen(
+            self.command(), cwd=REPO_ROOT, env=os.environ.copy(), stdout=self._log, stderr=subprocess.STDOUT
+        )
+        healthy = False
+        try:
+            self._wait_healthy(timeout)
+            healthy = True
+        finally:
+            if not healthy:
+                self.stop()
+        return self
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        health = f"{self.url}/_stcore/health"
+        while True:
+            code = self.process.poll()
+            if code is not None:
+                raise RuntimeError(f"streamlit exited with status {code} before answering:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(health, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"streamlit did not answer {health} within {timeout:g} s:\n{self.log_tail()}")
+            time.sleep(0.2)  # polling interval, not a wait for the app
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines of the server's output (for failure messages)."""
+        if self._log is not None:
+            self._log.flush()
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Stop this server by its PID: terminate, wait, kill if it does not exit."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=timeout)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> StreamlitServer:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
