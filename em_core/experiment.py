@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from em_core import em, kmeans, naive_em, stepping
 from em_core.data import Dataset
+from em_core.holdout import Holdout, holdout_rmse
 from em_core.mixture import GaussianMixture, bic, init, rmse
 from em_core.validation import check_k, check_max_iter, check_seed
 
@@ -80,21 +81,38 @@ def completion_scores(dataset: Dataset, mixture: GaussianMixture) -> dict[str, f
     }
 
 
-def summarise(dataset: Dataset, algorithm: str, runs: list[RunResult]) -> dict:
-    """The CLI's JSON object for a finished experiment."""
+def summarise(
+    dataset: Dataset,
+    algorithm: str,
+    runs: list[RunResult],
+    holdout: Holdout | None = None,
+    baselines_holdout: dict[str, float] | None = None,
+) -> dict:
+    """The CLI's JSON object for a finished experiment.
+
+    With ``holdout`` (from :func:`~em_core.holdout.hide` on ``dataset.X``) the runs were fitted on
+    ``holdout.X_train``: BIC and the gold scores are those of that matrix (``rmse_missing`` covers
+    the hidden entries too), each EM row gains ``rmse_holdout`` (the completion of ``X_train``
+    against the original ratings on the hidden entries), and the object gains ``holdout``
+    (fraction, seed, n_hidden) and ``baselines_holdout`` (name -> RMSE on the same entries, as given).
+    """
+    fitted = dataset if holdout is None else replace(dataset, X=holdout.X_train)
     score_key = "cost" if algorithm == "kmeans" else "log_likelihood"
     best_per_k = []
     for K in dict.fromkeys(r.k for r in runs):
         best = best_of([r for r in runs if r.k == K], algorithm)
         row = {"k": K, "seed": best.seed, score_key: best.score}
         if algorithm != "kmeans":
-            row["bic"] = bic(dataset.X, best.mixture, best.score)
+            row["bic"] = bic(fitted.X, best.mixture, best.score)
         if algorithm == "em":
-            row.update(completion_scores(dataset, best.mixture))
+            row.update(completion_scores(fitted, best.mixture))
+            if holdout is not None:
+                X_pred = em.fill_matrix(holdout.X_train, best.mixture)
+                row["rmse_holdout"] = holdout_rmse(dataset.X, holdout, X_pred)
         else:
             row.update({"rmse": None, "rmse_missing": None})
         best_per_k.append(row)
-    return {
+    summary = {
         "dataset": dataset.name,
         "algorithm": algorithm,
         "runs": [
@@ -103,6 +121,10 @@ def summarise(dataset: Dataset, algorithm: str, runs: list[RunResult]) -> dict:
         ],
         "best_per_k": best_per_k,
     }
+    if holdout is not None:
+        summary["holdout"] = {"fraction": holdout.fraction, "seed": holdout.seed, "n_hidden": holdout.n_hidden}
+        summary["baselines_holdout"] = dict(baselines_holdout or {})
+    return summary
 
 
 def check_ks(ks, n: int, source: str | None = None) -> list[int]:

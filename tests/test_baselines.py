@@ -1,0 +1,279 @@
+"""Completion baselines: they keep what was observed, match hand computations and scikit-learn, and EM is
+scored against them on the same held-out entries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.impute import KNNImputer
+
+from baselines import (
+    METHODS,
+    NUMPY_METHODS,
+    BaselineResult,
+    global_mean,
+    item_mean,
+    knn,
+    run_all,
+    score_on,
+    soft_impute,
+    user_mean,
+)
+from em_core import em, experiment
+from em_core.data import load_dataset
+from em_core.errors import DataError
+from em_core.holdout import hide, holdout_rmse
+from em_core.mixture import rmse
+from tests.conftest import random_ratings
+
+#: users 0 and 2 rated some items, user 1 none; item 3 was rated by nobody
+TINY = np.array(
+    [
+        [1.0, 0.0, 3.0, 0.0],
+        [0.0, 0.0, 0.0, 0.0],
+        [4.0, 5.0, 0.0, 0.0],
+    ]
+)
+TINY_MEAN = (1 + 3 + 4 + 5) / 4  # 3.25
+
+
+def planted_low_rank(n: int = 200, d: int = 150, rank: int = 3, missing: float = 0.4, seed: int = 0):
+    """A rank-3 matrix around 3 (no entry is exactly 0) with a share of entries dropped; returns (X, gold)."""
+    rng = np.random.RandomState(seed)
+    gold = 3.0 + 0.5 * rng.standard_normal((n, rank)) @ rng.standard_normal((rank, d))
+    X = np.where(rng.random_sample((n, d)) < missing, 0.0, gold)
+    return X, gold
+
+
+# ---------------------------------------------------------------- hand-computed tiny cases
+
+
+def test_global_mean_by_hand():
+    expected = np.where(TINY != 0, TINY, TINY_MEAN)
+    np.testing.assert_array_equal(global_mean(TINY), expected)
+
+
+def test_user_mean_by_hand():
+    expected = np.array(
+        [
+            [1.0, 2.0, 3.0, 2.0],  # (1 + 3) / 2
+            [3.25, 3.25, 3.25, 3.25],  # no rating: the global mean
+            [4.0, 5.0, 4.5, 4.5],  # (4 + 5) / 2
+        ]
+    )
+    np.testing.assert_array_equal(user_mean(TINY), expected)
+
+
+def test_item_mean_by_hand():
+    # items 0..3: (1 + 4) / 2, 5, 3, and nobody -> the global mean
+    expected = np.array(
+        [
+            [1.0, 5.0, 3.0, 3.25],
+            [2.5, 5.0, 3.0, 3.25],
+            [4.0, 5.0, 3.0, 3.25],
+        ]
+    )
+    np.testing.assert_array_equal(item_mean(TINY), expected)
+
+
+# ---------------------------------------------------------------- every baseline
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_keeps_observed_entries_and_fills_every_missing_one(name):
+    X = random_ratings(40, 25, missing=0.35, seed=2)
+    X_pred = METHODS[name][1](X)
+    assert X_pred.shape == X.shape
+    assert np.all(np.isfinite(X_pred))
+    np.testing.assert_array_equal(X_pred[X != 0], X[X != 0])
+    # predictions stay inside the observed range 1-5 (all five are averages or clipped)
+    assert X_pred.min() >= 1 and X_pred.max() <= 5
+
+
+@pytest.mark.parametrize("name", NUMPY_METHODS)
+@given(seed=st.integers(0, 10_000), missing=st.floats(0.0, 0.9))
+def test_numpy_baselines_keep_observed_entries_on_any_matrix(name, seed, missing):
+    X = random_ratings(12, 9, missing, seed)
+    if not (X != 0).any():
+        return
+    X_pred = METHODS[name][1](X)
+    np.testing.assert_array_equal(X_pred[X != 0], X[X != 0])
+    assert np.all(np.isfinite(X_pred))
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_input_is_not_modified_and_read_only_input_works(name):
+    X = random_ratings(30, 20, missing=0.3, seed=5)
+    X.flags.writeable = False
+    before = X.copy()
+    METHODS[name][1](X)
+    np.testing.assert_array_equal(X, before)
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_a_matrix_without_ratings_is_refused(name):
+    with pytest.raises(DataError, match="no observed entry"):
+        METHODS[name][1](np.zeros((4, 3)))
+
+
+# ---------------------------------------------------------------- Soft-Impute
+
+
+def test_soft_impute_recovers_a_planted_low_rank_matrix():
+    X, gold = planted_low_rank()
+    missing = X == 0
+    soft = rmse(gold, soft_impute(X), missing)
+    means = rmse(gold, item_mean(X), missing)
+    # measured: Soft-Impute 0.058, item mean 0.818 (the planted matrix's spread is 0.83, and its
+    # item means carry almost none of it); the bound leaves room for BLAS differences
+    assert soft < 0.12
+    assert soft < means / 5
+
+
+def test_soft_impute_is_deterministic():
+    X, _ = planted_low_rank(seed=1)
+    np.testing.assert_array_equal(soft_impute(X), soft_impute(X))
+
+
+def test_soft_impute_randomized_svd_agrees_with_the_exact_one(monkeypatch):
+    import baselines.completion as completion
+
+    X, gold = planted_low_rank(100, 80, seed=2)
+    missing = X == 0
+    fast = soft_impute(X, max_rank=10, tol=1e-8, max_iter=300)
+    # a huge oversampling sends every SVD to LAPACK
+    monkeypatch.setattr(completion, "OVERSAMPLING", 10**6)
+    exact = soft_impute(X, max_rank=10, tol=1e-8, max_iter=300)
+    np.testing.assert_allclose(fast, exact, atol=1e-3)
+    assert rmse(gold, fast, missing) == pytest.approx(rmse(gold, exact, missing), abs=1e-4)
+
+
+def test_soft_impute_with_shrinkage_above_every_singular_value_is_the_global_mean():
+    X = random_ratings(30, 20, missing=0.3, seed=8)
+    np.testing.assert_allclose(soft_impute(X, shrinkage=1e6), global_mean(X))
+
+
+def test_soft_impute_on_a_tiny_matrix_uses_the_exact_svd():
+    # 3 x 4: max_rank is capped at 3 and the SVD is LAPACK's; the fit must still keep observed entries
+    X_pred = soft_impute(TINY, shrinkage=0.0)
+    np.testing.assert_array_equal(X_pred[TINY != 0], TINY[TINY != 0])
+    assert X_pred.min() >= 1 and X_pred.max() <= 5  # clipped to the observed range
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"shrinkage": -1.0}, "shrinkage must be a finite number >= 0, got -1.0"),
+        ({"shrinkage": float("nan")}, "shrinkage must be a finite number >= 0"),
+        ({"max_rank": 0}, "max_rank must be a whole number >= 1, got 0"),
+        ({"max_rank": 2.5}, "max_rank must be a whole number >= 1, got 2.5"),
+        ({"max_iter": 0}, "max_iter must be a whole number >= 1"),
+        ({"tol": -1e-3}, "tol must be a finite number >= 0"),
+    ],
+)
+def test_soft_impute_bad_settings(kwargs, message):
+    with pytest.raises(DataError, match=message):
+        soft_impute(TINY, **kwargs)
+
+
+# ---------------------------------------------------------------- KNN
+
+
+@pytest.mark.parametrize("n_neighbors", [1, 5, 10])
+def test_knn_is_scikit_learns_knn_imputer(n_neighbors):
+    X = random_ratings(50, 30, missing=0.3, seed=4)
+    assert (X != 0).any(axis=0).all()  # no empty column, where knn departs from KNNImputer
+    expected = KNNImputer(n_neighbors=n_neighbors).fit_transform(np.where(X != 0, X, np.nan))
+    np.testing.assert_array_equal(knn(X, n_neighbors), expected)
+
+
+def test_knn_gives_an_unrated_item_the_global_mean():
+    X_pred = knn(TINY, n_neighbors=1)
+    np.testing.assert_array_equal(X_pred[:, 3], TINY_MEAN)
+
+
+def test_knn_bad_neighbours():
+    with pytest.raises(DataError, match="n_neighbors must be a whole number >= 1, got 0"):
+        knn(TINY, 0)
+
+
+# ---------------------------------------------------------------- run_all and score_on
+
+
+def test_run_all_runs_every_baseline_with_its_defaults():
+    X = random_ratings(30, 20, missing=0.3, seed=6)
+    results = run_all(X)
+    assert [r.name for r in results] == ["global_mean", "user_mean", "item_mean", "soft_impute", "knn"]
+    assert [r.label for r in results] == [
+        "Global mean",
+        "User mean",
+        "Item mean",
+        "Soft-Impute (rank ≤ 20)",
+        "KNN (10 nearest users)",
+    ]
+    for result in results:
+        assert isinstance(result, BaselineResult)
+        np.testing.assert_array_equal(result.X_pred, METHODS[result.name][1](X))
+        assert result.seconds >= 0
+
+
+def test_run_all_takes_a_subset_in_the_order_given():
+    X = random_ratings(10, 8, missing=0.3, seed=6)
+    assert [r.name for r in run_all(X, ["item_mean", "global_mean"])] == ["item_mean", "global_mean"]
+
+
+def test_run_all_unknown_method():
+    with pytest.raises(DataError, match="unknown baseline 'svd'; choose from global_mean, user_mean"):
+        run_all(TINY, ["global_mean", "svd"])
+
+
+def test_score_on_scores_exactly_the_masked_entries():
+    gold = np.array([[1.0, 2.0], [3.0, 4.0]])
+    X_pred = np.array([[1.0, 5.0], [3.0, 0.0]])  # off by 3 at (0, 1), by 4 at (1, 1)
+    assert score_on(gold, X_pred, np.array([[False, True], [False, False]])) == pytest.approx(3.0)
+    assert score_on(gold, X_pred, np.array([[False, True], [False, True]])) == pytest.approx(np.sqrt(12.5))
+    assert score_on(gold, X_pred, np.ones((2, 2), dtype=bool)) == rmse(gold, X_pred)
+
+
+@pytest.mark.parametrize(
+    ("X_pred", "mask", "message"),
+    [
+        (np.zeros((2, 3)), np.ones((2, 2), dtype=bool), "X_pred is 2 x 3 but the true values are 2 x 2"),
+        (np.zeros((2, 2)), np.ones((2, 1), dtype=bool), "mask is 2 x 1 but the true values are 2 x 2"),
+        (np.zeros((2, 2)), np.ones((2, 2)), "mask must be a boolean array"),  # a 0/1 float mask would index
+    ],
+)
+def test_score_on_bad_input(X_pred, mask, message):
+    with pytest.raises(DataError, match=message):
+        score_on(np.ones((2, 2)), X_pred, mask)
+
+
+# ---------------------------------------------------------------- EM against the baselines
+
+
+def held_out_scores(X: np.ndarray, K: int = 12) -> dict[str, float]:
+    """Held-out RMSE (10 %, seed 0) of EM with K components (seed 0) and of the numpy baselines."""
+    holdout = hide(X, 0.1, 0)
+    run = experiment.fit(holdout.X_train, "em", K, seed=0)
+    scores = {"em": holdout_rmse(X, holdout, em.fill_matrix(holdout.X_train, run.mixture))}
+    for result in run_all(holdout.X_train, NUMPY_METHODS):
+        scores[result.name] = score_on(X, result.X_pred, holdout.hidden)
+    return scores
+
+
+def test_em_beats_the_global_mean_on_held_out_demo_large():
+    scores = held_out_scores(load_dataset("demo-large").X)
+    # measured: EM 0.689, global 1.155, user 1.156, item 0.972, Soft-Impute 0.601
+    assert scores["em"] < scores["global_mean"] - 0.3
+    assert scores["em"] < scores["item_mean"]
+    assert scores["soft_impute"] < scores["item_mean"] < scores["global_mean"]
+
+
+@pytest.mark.course
+def test_em_beats_the_means_on_held_out_netflix(course_dir):
+    scores = held_out_scores(load_dataset("netflix").X)
+    # measured: EM 0.893, global 1.043, user 0.973, item 0.951, Soft-Impute 0.765
+    assert scores["em"] < scores["item_mean"] < scores["global_mean"]
+    assert scores["em"] < scores["user_mean"]
