@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import derived, exports, figures, session
+from dashboard import comparison, derived, exports, figures, session
 
 s = session.settings()
 st.title("Completion vs gold")
@@ -67,6 +67,10 @@ if dataset.gold is not None:
             key="cmp_hist",
         )
         st.caption("Errors centred on 0 mean the mixture neither over- nor under-rates on average.")
+
+st.subheader("How good is this completion?")
+comparison.baselines_on_gold(key, dataset, done.rmse_missing, state.iteration)
+comparison.held_out(key, dataset, s.K, s.seed, s.min_variance)
 
 st.subheader("Download this iteration")
 exports.downloads(

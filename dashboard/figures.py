@@ -53,14 +53,14 @@ FADED_WEIGHT = 0.01
 MAX_LABELLED_COMPONENTS = 6
 #: Posterior bars below this get no value label (a row of "0.00" says nothing).
 MIN_LABELLED_PROBABILITY = 0.01
-_FADED_OPACITY = 0.3
+_FADED_OPACITY = 0.35
 _FADED_OUTLINE = "#aaaaaa"
 _SCORE_LABELS = {"log_likelihood": "log-likelihood", "cost": "K-means cost"}
 _CIRCLE_POINTS = 91
 #: Share of the data's extent added on each side of a fitted axis range.
 _AXIS_PAD = 0.06
 #: Width of the plot area a square matrix is sized for (the page decides the real width).
-_SQUARE_PLOT_WIDTH = 480
+_SQUARE_PLOT_WIDTH = 440
 
 
 # ----------------------------------------------------------------------------- colours
@@ -147,6 +147,12 @@ def _gaps(values: np.ndarray) -> list[float | None]:
     """A plain list with ``None`` where a value is not finite (drawn as a gap, not NaN)."""
     values = np.asarray(values, dtype=float).ravel()
     return [float(v) if np.isfinite(v) else None for v in values]
+
+
+def _finite_or_gaps(values: np.ndarray) -> np.ndarray | list[float | None]:
+    """``values`` as they are when all are finite (sent compactly), else :func:`_gaps`."""
+    values = np.asarray(values, dtype=float)
+    return values if np.isfinite(values).all() else _gaps(values)
 
 
 def _colorscale(colorscale: str | Sequence) -> list:
@@ -237,6 +243,8 @@ def matrix_image(
     colorscale: str | Sequence = "Viridis",
     missing_color: str = MISSING_COLOR,
     colorbar_title: str = "rating",
+    show_colorbar: bool = True,
+    square: bool = False,
 ) -> go.Figure:
     """A users x items matrix as a colour image, missing entries in a neutral grey.
 
@@ -262,6 +270,14 @@ def matrix_image(
         ``"#RRGGBB"`` colour of missing entries.
     colorbar_title : str
         What the values are (also used in the hover).
+    show_colorbar : bool
+        ``False`` leaves the colour bar out, e.g. for a grid of matrices that share one
+        scale (same ``zmin``, ``zmax`` and ``colorscale``) shown once elsewhere.
+    square : bool
+        ``True`` draws every cell square (the y axis is scale-anchored to x; the plot area
+        shrinks to the matrix's shape) and sizes the figure's height from that shape for a
+        plot area about 440 pixels wide (a tall matrix is capped at 640 pixels). ``False``
+        (the default): cells stretch to fill the width.
 
     Returns
     -------
@@ -319,6 +335,7 @@ def matrix_image(
                 zmax=zmax,
                 colorscale=scale,
                 colorbar=colorbar,
+                showscale=show_colorbar,
                 text=text,
                 hovertemplate=hover,
                 hoverongaps=True,
@@ -346,26 +363,43 @@ def matrix_image(
                 name=colorbar_title,
             )
         )
-        # The image carries no values, so an empty scatter holds the colour bar.
-        fig.add_trace(
-            go.Scatter(
-                x=[None],
-                y=[None],
-                mode="markers",
-                marker=dict(color=[zmin], cmin=zmin, cmax=zmax, colorscale=scale, showscale=True, colorbar=colorbar),
-                hoverinfo="skip",
-                showlegend=False,
-                name=colorbar_title,
+        if show_colorbar:
+            # The image carries no values, so an empty scatter holds the colour bar.
+            fig.add_trace(
+                go.Scatter(
+                    x=[None],
+                    y=[None],
+                    mode="markers",
+                    marker=dict(
+                        color=[zmin], cmin=zmin, cmax=zmax, colorscale=scale, showscale=True, colorbar=colorbar
+                    ),
+                    hoverinfo="skip",
+                    showlegend=False,
+                    name=colorbar_title,
+                )
             )
-        )
     if missing.any():
         fig.add_trace(_legend_swatch("missing", missing_color))
     fig.update_xaxes(title_text="item", showgrid=False, zeroline=False, range=[0.5, d + 0.5])
-    # scaleanchor=False lifts the square-pixel constraint plotly.js puts on images: cells fill the width
-    fig.update_yaxes(title_text="user", showgrid=False, zeroline=False, range=[n + 0.5, 0.5], scaleanchor=False)
+    fig.update_yaxes(title_text="user", showgrid=False, zeroline=False, range=[n + 0.5, 0.5])
     # the "missing" swatch sits under the colour bar
     fig.update_layout(legend=dict(x=1.02, xanchor="left", y=0, yanchor="bottom"), hovermode="closest")
-    return _style(fig, title, height=int(np.clip(140 + 22 * n, 260, 560)))
+    if not square:
+        # scaleanchor=False lifts the square-pixel constraint plotly.js puts on images: cells fill the width
+        fig.update_yaxes(scaleanchor=False)
+        return _style(fig, title, height=int(np.clip(140 + 22 * n, 260, 560)))
+    # Square cells: both axes keep their ranges and give up plot area instead; the area is
+    # sized for a typical column width, a tall matrix capped so it stays on one screen. A
+    # narrow matrix moves next to its colour bar and "missing" swatch (they sit at the right).
+    beside = show_colorbar or bool(missing.any())
+    fig.update_xaxes(constrain="domain", constraintoward="right" if beside else "center")
+    fig.update_yaxes(constrain="domain", constraintoward="top", scaleanchor="x", scaleratio=1)
+    # the plot area may end above the figure's bottom: the swatch goes just under the colour bar
+    fig.update_layout(legend=dict(y=0.17 if show_colorbar else 1.0, yanchor="top"))
+    _style(fig, title, height=560)
+    plot_height = float(np.clip(_SQUARE_PLOT_WIDTH * n / d, 160, 640))
+    fig.update_layout(height=int(round(plot_height + fig.layout.margin.t + fig.layout.margin.b)))
+    return fig
 
 
 def means_heatmap(mu: np.ndarray, zmin: float = 1.0, zmax: float = 5.0, title: str = "") -> go.Figure:
@@ -413,8 +447,8 @@ def means_heatmap(mu: np.ndarray, zmin: float = 1.0, zmax: float = 5.0, title: s
 def rating_histogram(values: np.ndarray, title: str = "") -> go.Figure:
     """How often each observed value occurs.
 
-    One bar per distinct value when there are at most 20 of them (ratings 1..5), else a
-    40-bin histogram.
+    One bar per distinct value when there are at most 20 of them (ratings 1..5), each
+    labelled with its count (``349,646``: thousands separated), else a 40-bin histogram.
 
     Parameters
     ----------
@@ -436,11 +470,11 @@ def rating_histogram(values: np.ndarray, title: str = "") -> go.Figure:
         bar = go.Bar(
             x=distinct,
             y=counts,
-            text=counts,
+            text=[f"{count:,}" for count in counts],
             textposition="outside",
             cliponaxis=False,
             marker_color=BAR_COLOR,
-            hovertemplate="value %{x:g}<br>%{y} entries<extra></extra>",
+            hovertemplate="value %{x:g}<br>%{y:,} entries<extra></extra>",
         )
         fig = go.Figure(bar)
         fig.update_xaxes(tickvals=distinct, ticktext=[f"{v:g}" for v in distinct])
@@ -454,7 +488,7 @@ def rating_histogram(values: np.ndarray, title: str = "") -> go.Figure:
                 width=np.diff(edges),
                 customdata=np.column_stack([edges[:-1], edges[1:]]),
                 marker=dict(color=BAR_COLOR, line=dict(color="white", width=0.5)),
-                hovertemplate="%{customdata[0]:.3g} to %{customdata[1]:.3g}<br>%{y} entries<extra></extra>",
+                hovertemplate="%{customdata[0]:.3g} to %{customdata[1]:.3g}<br>%{y:,} entries<extra></extra>",
             )
         )
     fig.update_xaxes(title_text="value")
@@ -608,7 +642,8 @@ def score_curve(
             fig.add_trace(marker, **({"row": 1, "col": 1} if tol is not None else {}))
     first, last = (1, T) if current is None else (min(1, current), max(T, current))
     fig.update_xaxes(range=[first - 0.5, last + 0.5], dtick=1 if T <= 20 else None)
-    fig.update_layout(hovermode="closest")
+    # one series needs no legend (the y axis names it); the two-row version keeps one below
+    fig.update_layout(hovermode="closest", showlegend=tol is not None)
     _style(fig, "", height=300 if tol is None else 500)
     return fig if tol is None else _legend_below(fig)
 
@@ -684,14 +719,77 @@ def model_selection_figure(
 # ----------------------------------------------------------------------------- mixtures
 
 
-def _point_hover(post: np.ndarray, point_name: str, top: int = 3) -> list[str]:
-    """Hover text per point: its number (from 1) and its largest responsibilities."""
+def _point_hover(post: np.ndarray, point_name: str, top: int = 3, names: Sequence[str] | None = None) -> list[str]:
+    """Hover text per point: its number (from 1) and its largest responsibilities.
+
+    ``names`` (one per component) replaces ``j=1, j=2, ...``; with names, components with
+    zero responsibility are left out (a K-means point shows only its centre).
+    """
     order = np.argsort(-post, axis=1, kind="stable")[:, :top]
+    label = names if names is not None else [f"j={j + 1}" for j in range(post.shape[1])]
     texts = []
     for i, (row, best) in enumerate(zip(post, order, strict=True)):
-        parts = "<br>".join(f"j={j + 1}: {row[j]:.2f}" for j in best)
+        kept = best if names is None else [j for k, j in enumerate(best) if k == 0 or row[j] > 0]
+        parts = "<br>".join(f"{label[j]}: {row[j]:.2f}" for j in kept)
         texts.append(f"{point_name} {i + 1}<br>{parts}")
     return texts
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Area shared by two boxes ``(x0, x1, y0, y1)``."""
+    return max(0.0, min(a[1], b[1]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[2], b[2]))
+
+
+def _label_positions(
+    means: np.ndarray,
+    labels: Sequence[str],
+    x_range: list[float] | None,
+    y_range: list[float] | None,
+    plot_pixels: float = 420.0,
+) -> list[str]:
+    """A ``textposition`` per mean, so labels stay inside the axes and off each other.
+
+    Greedy, in component order: each label takes the first of its four corners (towards
+    the middle of the plot first) whose box, estimated in data units for a plot area of
+    about ``plot_pixels`` on its longer side, leaves the axes least and covers the labels
+    placed so far and the other means least.
+    """
+    K = means.shape[0]
+    if x_range is None or y_range is None:
+        return ["top right"] * K
+    x_mid, y_mid = sum(x_range) / 2, sum(y_range) / 2
+    unit = max(x_range[1] - x_range[0], y_range[1] - y_range[0]) / plot_pixels  # data units per pixel
+    axes_box = (x_range[0], x_range[1], y_range[0], y_range[1])
+    gap, height, marker = 6 * unit, 16 * unit, 8 * unit
+    finite = np.isfinite(means).all(axis=1)
+    marks = [(x - marker, x + marker, y - marker, y + marker) for x, y in means[finite]]
+    placed: list[tuple[float, float, float, float]] = []
+    positions = []
+    for j, ((x, y), label) in enumerate(zip(means, labels, strict=True)):
+        if not finite[j]:
+            positions.append("top right")
+            continue
+        width = (7 * len(label.replace("<b>", "").replace("</b>", "")) + 4) * unit
+        sides = ["left", "right"] if x > x_mid else ["right", "left"]
+        levels = ["bottom", "top"] if y > y_mid + 0.35 * (y_range[1] - y_range[0]) else ["top", "bottom"]
+        best, best_cost = "top right", np.inf
+        for vertical in levels:
+            for horizontal in sides:
+                x0 = x + gap if horizontal == "right" else x - gap - width
+                y0 = y + gap if vertical == "top" else y - gap - height
+                box = (x0, x0 + width, y0, y0 + height)
+                outside = width * height - _overlap(box, axes_box)
+                covered = sum(_overlap(box, other) for other in placed + marks)
+                cost = 2 * outside + covered
+                if cost < best_cost - 1e-12 * unit * unit:
+                    best, best_cost, best_box = f"{vertical} {horizontal}", cost, box
+        placed.append(best_box)
+        positions.append(best)
+    return positions
+
+
+def _inside(value: float, bounds: list[float] | None) -> bool:
+    return bounds is not None and bool(np.isfinite(value)) and bounds[0] <= value <= bounds[1]
 
 
 def mixture_scatter(
@@ -705,12 +803,17 @@ def mixture_scatter(
     circles: bool = True,
     sigma_levels: Sequence[float] = (1, 2),
     point_name: str = "point",
+    show_weights: bool = True,
 ) -> go.Figure:
     """Points coloured by their responsibilities, with each component's mean, spread and weight.
 
     Each component j gets a mean marker (an x in its colour, dark outline), circles of
-    radius ``level * sigmas[j]`` for each level (the first solid, the others dashed) and the
-    label ``"j=1  p=0.31"``. The axes keep a 1:1 aspect so circles look round.
+    radius ``level * sigmas[j]`` for each level (the first solid, the others dashed) and,
+    for at most :data:`MAX_LABELLED_COMPONENTS` components, the label ``"j=1  p=0.31"``
+    beside the mean (with more, the label is in the mean's hover; the legend always
+    carries it). The axes keep a 1:1 aspect so circles look round, and are fitted to the
+    points and the means of the components that hold points, so a component with weight
+    below :data:`FADED_WEIGHT` cannot stretch them; such components are drawn faded.
 
     Parameters
     ----------
@@ -732,6 +835,9 @@ def mixture_scatter(
         Radii of the circles in units of sigma.
     point_name : str
         What a point is, for the hover (``"user"`` shows ``user 12``).
+    show_weights : bool
+        ``False`` for K-means centroids, which have no mixing weight: the means are called
+        ``centre 1, centre 2, ...`` and nothing mentions p or fades.
 
     Returns
     -------
@@ -753,12 +859,20 @@ def mixture_scatter(
         raise ValueError(f"mixture_scatter: sigmas {sigmas.shape} and weights {weights.shape} must both be ({K},)")
     n = Z.shape[0]
     colors = component_colors(K)
+    names = [f"j={j + 1}" if show_weights else f"centre {j + 1}" for j in range(K)]
+    faded = show_weights & (weights < FADED_WEIGHT)  # NaN weights compare False: not faded
+    labelled = K <= MAX_LABELLED_COMPONENTS
+    # Fit the axes to the points and to the means that hold points, never to an empty component.
+    held = means[~faded]
+    x_range = _padded_range(np.concatenate([Z[:, 0], held[:, 0]]))
+    y_range = _padded_range(np.concatenate([Z[:, 1], held[:, 1]]))
+
     scatter = go.Scattergl if n > 1000 else go.Scatter
     fig = go.Figure()
     fig.add_trace(
         scatter(
-            x=Z[:, 0],
-            y=Z[:, 1],
+            x=_finite_or_gaps(Z[:, 0]),
+            y=_finite_or_gaps(Z[:, 1]),
             mode="markers",
             name="points",
             marker=dict(
@@ -767,16 +881,24 @@ def mixture_scatter(
                 opacity=0.85,
                 line=dict(color="white", width=0.5 if n <= 300 else 0),
             ),
-            hovertext=_point_hover(post, point_name),
+            hovertext=_point_hover(post, point_name, names=None if show_weights else names),
             hovertemplate="%{hovertext}<br>(%{x:.3g}, %{y:.3g})<extra></extra>",
             showlegend=False,
         )
     )
+    weight_texts = [
+        "" if not show_weights else f"  p<{FADED_WEIGHT:g}" if fade else f"  p={weight:.2f}"
+        for fade, weight in zip(faded, weights, strict=True)
+    ]
+    legend_names = [name + text for name, text in zip(names, weight_texts, strict=True)]
+    labels = [f"<b>{name}</b>{text}" for name, text in zip(names, weight_texts, strict=True)]
+    positions = _label_positions(means, labels, x_range, y_range) if labelled else ["top right"] * K
     theta = np.linspace(0.0, 2.0 * np.pi, _CIRCLE_POINTS)
     for j in range(K):
-        group = f"j={j + 1}"
+        group, label = names[j], labels[j]
         sigma = sigmas[j]
-        if circles and np.isfinite(sigma):
+        almost_empty = f"holds almost no {point_name}s (p={weights[j]:.2g})" if faded[j] else ""
+        if circles and np.isfinite(sigma) and np.isfinite(means[j]).all():
             for index, level in enumerate(sigma_levels):
                 radius = float(level) * sigma
                 fig.add_trace(
@@ -785,38 +907,62 @@ def mixture_scatter(
                         y=means[j, 1] + radius * np.sin(theta),
                         mode="lines",
                         name=f"{group} {level:g}σ",
-                        line=dict(color=colors[j], width=1.5 if index else 2, dash="dash" if index else "solid"),
-                        hovertemplate=f"{group}: {level:g}σ = {radius:.3g}<extra></extra>",
+                        line=dict(
+                            color=colors[j],
+                            width=1 if faded[j] else 1.5 if index else 2,
+                            dash="dash" if index else "solid",
+                        ),
+                        opacity=_FADED_OPACITY if faded[j] else 1.0,
+                        hovertemplate=(
+                            f"{group}: {level:g}σ = {radius:.3g}"
+                            + (f"<br>{almost_empty}" if faded[j] else "")
+                            + "<extra></extra>"
+                        ),
                         legendgroup=group,
                         showlegend=False,
                     )
                 )
+        hover = [f"<b>{group}</b> {almost_empty}" if faded[j] else label, "mean (%{x:.3g}, %{y:.3g})"]
+        if circles or show_weights:
+            hover.append(f"σ = {sigma:.3g}")
+        # Text may spill past the axes (never cut off at the edge); a mean outside them stays clipped.
+        in_view = _inside(means[j, 0], x_range) and _inside(means[j, 1], y_range)
         fig.add_trace(
             go.Scatter(
-                x=[means[j, 0]],
-                y=[means[j, 1]],
-                mode="markers+text",
-                name=f"{group}  p={weights[j]:.2f}",
-                text=[f"<b>{group}</b>  p={weights[j]:.2f}"],
-                textposition="top right",
-                textfont=dict(size=12, color="#1a1a1a", shadow="0 0 3px white"),
-                marker=dict(symbol="x", size=14, color=colors[j], line=dict(color="#1a1a1a", width=1.5)),
-                hovertemplate=(
-                    f"{group}<br>mean (%{{x:.3g}}, %{{y:.3g}})<br>σ = {sigma:.3g}"
-                    f"<br>p = {weights[j]:.3f}<extra></extra>"
+                x=_gaps(means[j, 0]),
+                y=_gaps(means[j, 1]),
+                mode="markers+text" if labelled else "markers",
+                name=legend_names[j],
+                text=[label] if labelled else None,
+                textposition=positions[j],
+                textfont=dict(size=12, color="#888" if faded[j] else "#1a1a1a", shadow="0 0 3px white"),
+                cliponaxis=not in_view,
+                opacity=_FADED_OPACITY if faded[j] else 1.0,
+                marker=dict(
+                    symbol="x",
+                    size=14,
+                    color=colors[j],
+                    line=dict(color=_FADED_OUTLINE if faded[j] else "#1a1a1a", width=1.5),
                 ),
+                hovertemplate="<br>".join(hover) + "<extra></extra>",
                 legendgroup=group,
                 showlegend=True,
             )
         )
     fig.update_xaxes(title_text=axis_titles[0], zeroline=False)
-    fig.update_yaxes(title_text=axis_titles[1], zeroline=False, scaleanchor="x", scaleratio=1)
-    fig.update_layout(hovermode="closest", legend=dict(title=dict(text="component")))
+    fig.update_yaxes(title_text=axis_titles[1], zeroline=False)
+    _equal_axes(fig, x_range, y_range)
+    fig.update_layout(hovermode="closest", legend=dict(title=dict(text="component" if show_weights else "centres")))
     return _style(fig, title, height=520)
 
 
 def points_figure(
-    X: np.ndarray, post: np.ndarray, mixture: GaussianMixture, title: str = "", circles: bool = True
+    X: np.ndarray,
+    post: np.ndarray,
+    mixture: GaussianMixture,
+    title: str = "",
+    circles: bool = True,
+    show_weights: bool = True,
 ) -> go.Figure:
     """:func:`mixture_scatter` for 2-D data and a ``GaussianMixture``.
 
@@ -830,6 +976,9 @@ def points_figure(
     title : str
     circles : bool
         ``False`` for K-means: only the centroids are drawn.
+    show_weights : bool
+        ``False`` for K-means: centroids have no mixing weight, so the legend and labels
+        say ``centre 1, centre 2, ...`` and never mention p.
 
     Returns
     -------
@@ -842,12 +991,23 @@ def points_figure(
             "(em_core.projection.principal_axes) and call mixture_scatter"
         )
     return mixture_scatter(
-        X, post, mixture.mu, np.sqrt(mixture.var), mixture.p, title=title, circles=circles, sigma_levels=(1, 2)
+        X,
+        post,
+        mixture.mu,
+        np.sqrt(mixture.var),
+        mixture.p,
+        title=title,
+        circles=circles,
+        sigma_levels=(1, 2),
+        show_weights=show_weights,
     )
 
 
 def plain_points(X: np.ndarray, title: str = "", axis_titles: tuple[str, str] = ("x1", "x2")) -> go.Figure:
     """2-D points before any fit: one neutral colour, equal axes, hover gives the point number.
+
+    The axes are fitted to the points with a small margin; the 1:1 aspect shrinks the plot
+    area rather than padding the shorter side's range.
 
     Parameters
     ----------
@@ -866,8 +1026,8 @@ def plain_points(X: np.ndarray, title: str = "", axis_titles: tuple[str, str] = 
     scatter = go.Scattergl if n > 1000 else go.Scatter
     fig = go.Figure(
         scatter(
-            x=X[:, 0],
-            y=X[:, 1],
+            x=_finite_or_gaps(X[:, 0]),
+            y=_finite_or_gaps(X[:, 1]),
             mode="markers",
             marker=dict(color="#555", size=8 if n <= 300 else 6 if n <= 3000 else 4, opacity=0.7),
             customdata=np.arange(1, n + 1),
@@ -876,12 +1036,16 @@ def plain_points(X: np.ndarray, title: str = "", axis_titles: tuple[str, str] = 
         )
     )
     fig.update_xaxes(title_text=axis_titles[0], zeroline=False)
-    fig.update_yaxes(title_text=axis_titles[1], zeroline=False, scaleanchor="x", scaleratio=1)
+    fig.update_yaxes(title_text=axis_titles[1], zeroline=False)
+    _equal_axes(fig, _padded_range(X[:, 0]), _padded_range(X[:, 1]))
     return _style(fig, title, height=480)
 
 
 def posterior_bars(post_row: np.ndarray, prior: np.ndarray | None = None, title: str = "") -> go.Figure:
     """One point's posterior over the components, optionally against the prior weights.
+
+    Bars of at least :data:`MIN_LABELLED_PROBABILITY` carry their value; smaller ones are
+    left unlabelled (their value is in the hover).
 
     Parameters
     ----------
@@ -905,7 +1069,7 @@ def posterior_bars(post_row: np.ndarray, prior: np.ndarray | None = None, title:
             y=shown,
             name="posterior p(j | x)",
             marker=dict(color=component_colors(K), line=dict(color="#333", width=0.5)),
-            text=[f"{v:.2f}" if v is not None else "" for v in shown],
+            text=[f"{v:.2f}" if v is not None and v >= MIN_LABELLED_PROBABILITY else "" for v in shown],
             textposition="outside",
             cliponaxis=False,
             hovertemplate="%{x}<br>posterior %{y:.3f}<extra></extra>",
@@ -966,7 +1130,7 @@ def error_histogram(errors: np.ndarray, title: str = "") -> go.Figure:
             width=np.diff(edges),
             customdata=np.column_stack([edges[:-1], edges[1:]]),
             marker=dict(color=BAR_COLOR, line=dict(color="white", width=0.5)),
-            hovertemplate="error %{customdata[0]:.2f} to %{customdata[1]:.2f}<br>%{y} entries<extra></extra>",
+            hovertemplate="error %{customdata[0]:.2f} to %{customdata[1]:.2f}<br>%{y:,} entries<extra></extra>",
             showlegend=False,
         )
     )

@@ -1,0 +1,82 @@
+"""The completion page's two comparisons: baselines on the missing entries, and held-out RMSE."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from baselines import score_on
+from dashboard import derived, figures
+from em_core import DataError
+from em_core.data import Dataset
+
+
+def _show(table: pd.DataFrame, key: str, title: str) -> None:
+    best = int(table["RMSE"].idxmin())
+    st.plotly_chart(
+        figures.bar_chart(list(table["method"]), list(table["RMSE"]), title=title, value_title="RMSE", highlight=best),
+        key=key,
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "RMSE": st.column_config.NumberColumn(format="%.6f"),
+            "seconds": st.column_config.NumberColumn(format="%.3f"),
+        },
+    )
+
+
+def baselines_on_gold(content_key: str, dataset: Dataset, mixture_rmse: float | None, iteration: int) -> None:
+    """The mixture's RMSE on the missing entries beside simple and strong baselines on the same entries."""
+    missing = dataset.X == 0
+    if dataset.gold is None or not missing.any():
+        return
+    if not st.toggle(
+        "Compare with baselines",
+        value=False,
+        key="cmp_baselines",
+        help="Global, user and item means, Soft-Impute and KNN, scored on the same missing entries.",
+    ):
+        return
+    rows = [{"method": f"Mixture after iteration {iteration}", "RMSE": mixture_rmse, "seconds": float("nan")}]
+    for result in derived.baseline_completions(content_key, dataset.X):
+        rows.append(
+            {"method": result.label, "RMSE": score_on(dataset.gold, result.X_pred, missing), "seconds": result.seconds}
+        )
+    _show(pd.DataFrame(rows), "cmp_baselines_chart", "RMSE on the missing entries (lower is better)")
+    st.caption(
+        f"All methods are scored on the same {int(missing.sum()):,} missing entries against the gold matrix; "
+        "'seconds' is each baseline's run time on this machine."
+    )
+
+
+def held_out(content_key: str, dataset: Dataset, K: int, seed: int, min_variance: float) -> None:
+    """Hide a seeded share of the observed ratings, fit on the rest, and score every method on the hidden ones."""
+    if not st.toggle(
+        "Score on held-out ratings",
+        value=dataset.gold is None,
+        key="cmp_holdout",
+        help="Works without a gold matrix: some observed ratings are hidden, and every method is "
+        "scored on how well it predicts them.",
+    ):
+        return
+    left, right = st.columns(2)
+    fraction = left.slider(
+        "Share of observed ratings to hide", 0.01, 0.5, 0.10, 0.01, format="%.2f", key="cmp_holdout_fraction"
+    )
+    holdout_seed = right.number_input(
+        "Hold-out seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="cmp_holdout_seed"
+    )
+    try:
+        table = derived.holdout_scores(content_key, fraction, int(holdout_seed), K, seed, min_variance, dataset.X)
+    except DataError as err:
+        st.error(str(err), icon=":material/error:")
+        return
+    _show(table, "cmp_holdout_chart", f"RMSE on {table.attrs['n_hidden']:,} held-out ratings (lower is better)")
+    st.caption(
+        f"{fraction:.0%} of the observed ratings (seed {int(holdout_seed)}) were hidden; EM (K = {K}, seed "
+        f"{seed}) and the baselines were fitted on the rest. Held-out ratings are observed ones, so they can "
+        "behave differently from the entries that were missing in the first place."
+    )
