@@ -52,6 +52,7 @@ def panel():
                 mixture.p,
                 title="Users on the first two principal components",
                 axis_titles=axes,
+                point_name="user",
             ),
             key="emx_pca",
         )

@@ -28,7 +28,8 @@ def panel():
     left, right = st.columns([3, 2])
     with left:
         st.plotly_chart(
-            figures.points_figure(X, post, mixture, title=f"Iteration {shown}", circles=False), key="km_points"
+            figures.points_figure(X, post, mixture, title=f"Iteration {shown}", circles=False, show_weights=False),
+            key="km_points",
         )
         st.caption("Colour = the cluster a point is assigned to; x = the cluster centres.")
     with right:

@@ -82,6 +82,27 @@ def toy_mixture(seed: int = 0, n_per: int = 30):
     return X, post, GaussianMixture(mu, var, p)
 
 
+def many_blobs(K: int, seed: int = 0, n_per: int = 20, weights=None):
+    """K blobs on a circle of radius 10, their means, spreads and weights, and a one-hot posterior."""
+    rng = np.random.RandomState(seed)
+    angles = 2 * np.pi * np.arange(K) / K
+    means = 10 * np.column_stack([np.cos(angles), np.sin(angles)])
+    Z = np.vstack([rng.normal(m, 0.5, (n_per, 2)) for m in means])
+    post = np.repeat(np.eye(K), n_per, axis=0)
+    weights = np.full(K, 1.0 / K) if weights is None else np.asarray(weights, dtype=float)
+    return Z, post, means, np.full(K, 0.5), weights
+
+
+def mean_traces(fig: go.Figure) -> list:
+    """The mean markers of a mixture scatter, component 1 first (one per legend entry)."""
+    return [t for t in fig.data if t.showlegend and t.marker.symbol == "x"]
+
+
+def axis_range(fig: go.Figure, axis: str) -> tuple[float, float]:
+    low, high = getattr(fig.layout, axis).range
+    return low, high
+
+
 # ----------------------------------------------------------------------------- colours
 
 
@@ -167,6 +188,58 @@ def test_matrix_image_rejects_a_mask_of_the_wrong_shape():
         figures.matrix_image(np.ones((2, 3)), np.ones((2, 2), bool))
 
 
+@pytest.mark.parametrize("shape", [(3, 4), (300, 300)])  # heatmap path, image path
+def test_matrix_image_without_a_colour_bar(shape):
+    X = random_ratings(*shape, missing=0.2, seed=5)
+    fig = figures.matrix_image(X, X == 0, show_colorbar=False)
+    serialise(fig)
+    assert all(heatmap.showscale is False for heatmap in traces(fig, "heatmap"))
+    assert not [t for t in traces(fig, "scatter") if t.marker.showscale]
+    # the "missing" swatch still explains the grey
+    assert [t.name for t in traces(fig, "scatter") if t.showlegend] == ["missing"]
+
+
+def test_matrix_image_shows_its_colour_bar_by_default():
+    X = random_ratings(3, 4, missing=0.2, seed=5)
+    _, values = traces(figures.matrix_image(X, X == 0), "heatmap")
+    assert values.showscale is not False and values.colorbar.title.text == "rating"
+
+
+@pytest.mark.parametrize("shape", [(20, 5), (300, 300)])  # heatmap path, image path
+def test_matrix_image_default_cells_fill_the_width(shape):
+    fig = figures.matrix_image(np.full(shape, 3.0))
+    assert fig.layout.yaxis.scaleanchor is False
+    assert fig.layout.xaxis.constrain is None and fig.layout.yaxis.constrain is None
+
+
+@pytest.mark.parametrize("shape", [(20, 5), (5, 20), (300, 300)])  # tall, wide, image path
+def test_square_matrix_image_anchors_y_to_x_and_keeps_the_ranges(shape):
+    n, d = shape
+    fig = figures.matrix_image(np.full(shape, 3.0), square=True)
+    serialise(fig)
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.scaleratio == 1
+    # the plot area shrinks, the ranges stay exactly on the matrix
+    assert fig.layout.xaxis.constrain == fig.layout.yaxis.constrain == "domain"
+    assert list(fig.layout.xaxis.range) == [0.5, d + 0.5]
+    assert list(fig.layout.yaxis.range) == [n + 0.5, 0.5]
+
+
+def test_square_matrix_image_height_follows_the_shape():
+    tall, square, wide = (
+        figures.matrix_image(np.full(shape, 3.0), square=True) for shape in [(40, 5), (8, 8), (5, 40)]
+    )
+    assert tall.layout.height > square.layout.height > wide.layout.height
+    assert 200 <= wide.layout.height and tall.layout.height <= 800  # sensible on one screen
+    assert figures.matrix_image(np.full((8, 8), 3.0), square=True, title="t").layout.height > square.layout.height
+
+
+def test_square_large_matrix_stays_small():
+    X = random_ratings(1200, 1200, missing=0.23, seed=0)
+    fig = figures.matrix_image(X, X == 0, square=True, show_colorbar=False)
+    assert len(serialise(fig)) < 1.5 * MB
+    assert fig.layout.yaxis.scaleanchor == "x"
+
+
 def test_means_heatmap_of_12_by_1200_is_small_and_labelled():
     mu = np.random.RandomState(0).uniform(1, 5, (12, 1200))
     fig = figures.means_heatmap(mu, title="means")
@@ -196,6 +269,15 @@ def test_rating_histogram_bins_continuous_values_and_handles_none():
     empty = figures.rating_histogram(np.array([]))
     serialise(empty)
     assert annotation_texts(empty) == ["No observed values"]
+
+
+def test_rating_histogram_counts_have_thousands_separators():
+    values = np.repeat([1.0, 3.0], [999, 349_646])
+    (bar,) = figures.rating_histogram(values).data
+    assert list(bar.text) == ["999", "349,646"]
+    assert "%{y:,}" in bar.hovertemplate
+    (binned,) = figures.rating_histogram(np.linspace(0, 1, 2000)).data
+    assert "%{y:,}" in binned.hovertemplate
 
 
 # ----------------------------------------------------------------------------- scores
@@ -244,6 +326,17 @@ def test_score_curve_for_kmeans_cost_names_the_cost():
     assert fig.data[0].name == "K-means cost"
     assert fig.layout.yaxis.title.text == "K-means cost"
     assert fig.layout.shapes[0].x0 == 2
+
+
+def test_score_curve_legend_only_with_two_rows():
+    single = figures.score_curve([-3.0, -2.0, -1.5], current=2)
+    assert single.layout.showlegend is False  # the y axis already names the one series
+    both = figures.score_curve([-3.0, -2.0, -1.5], tol=1e-6, current=2)
+    assert both.layout.showlegend is not False
+    assert {t.name for t in both.data if t.showlegend is not False} >= {
+        "log-likelihood",
+        "threshold tol·|LL<sub>t</sub>|",
+    }
 
 
 def test_model_selection_stacks_one_panel_per_score_and_marks_best_k():
@@ -331,11 +424,156 @@ def test_mixture_scatter_rejects_a_posterior_of_the_wrong_shape():
         figures.mixture_scatter(X, post[:, :2], mixture.mu, np.sqrt(mixture.var), mixture.p)
 
 
+@pytest.mark.parametrize(
+    "K, labelled",
+    [
+        (1, True),
+        (6, True),  # the last K whose labels fit beside the means
+        (7, False),  # from here the legend and the hover carry the labels
+        (12, False),
+    ],
+)
+def test_mean_labels_only_for_few_components(K, labelled):
+    Z, post, means, sigmas, weights = many_blobs(K)
+    fig = figures.mixture_scatter(Z, post, means, sigmas, weights)
+    serialise(fig)
+    marks = mean_traces(fig)
+    assert len(marks) == K
+    for j, mark in enumerate(marks):
+        label = f"<b>j={j + 1}</b>  p={weights[j]:.2f}"
+        assert mark.name == f"j={j + 1}  p={weights[j]:.2f}"  # the legend always carries it
+        if labelled:
+            assert mark.mode == "markers+text" and mark.text == (label,)
+        else:
+            assert mark.mode == "markers" and not mark.text
+        assert mark.hovertemplate.startswith(label)
+
+
+def test_mean_labels_are_not_clipped_and_point_into_the_plot():
+    Z, post, means, sigmas, weights = many_blobs(4)  # means at the right, top, left and bottom edges
+    fig = figures.mixture_scatter(Z, post, means, sigmas, weights)
+    marks = mean_traces(fig)
+    assert all(mark.cliponaxis is False for mark in marks)
+    right, top, left, _ = (mark.textposition for mark in marks)
+    assert right.endswith("left") and left.endswith("right")
+    assert top.startswith("bottom")
+
+
+def test_labels_of_coinciding_means_do_not_share_a_corner():
+    X, post, mixture = toy_mixture()
+    mu = mixture.mu.copy()
+    mu[2] = mu[1] + 0.05  # j=2 and j=3 nearly on top of each other
+    fig = figures.mixture_scatter(X, post, mu, np.sqrt(mixture.var), mixture.p)
+    _, second, third = (mark.textposition for mark in mean_traces(fig))
+    assert second != third
+
+
+@pytest.mark.parametrize("circles", [True, False])
+def test_kmeans_centres_never_mention_weights(circles):
+    X, post, mixture = toy_mixture()
+    one_hot = np.eye(3)[post.argmax(axis=1)]
+    fig = figures.points_figure(X, one_hot, mixture, circles=circles, show_weights=False)
+    serialise(fig)
+    marks = mean_traces(fig)
+    assert [mark.name for mark in marks] == ["centre 1", "centre 2", "centre 3"]
+    assert [mark.text for mark in marks] == [("<b>centre 1</b>",), ("<b>centre 2</b>",), ("<b>centre 3</b>",)]
+    for trace in fig.data:
+        words = " ".join(str(v) for v in (trace.name, trace.text, trace.hovertemplate) if v is not None)
+        assert "p=" not in words and "p =" not in words
+    assert all(mark.opacity in (None, 1) for mark in marks)  # equal weights 1/K never fade
+    # a point's hover names its centre, without the zero responsibilities
+    first = fig.data[0].hovertext[0]
+    assert first == f"point 1<br>centre {one_hot[0].argmax() + 1}: 1.00"
+    assert fig.layout.legend.title.text == "centres"
+
+
+def test_axes_fit_the_points_not_an_empty_far_component():
+    Z, post, means, sigmas, weights = many_blobs(3, weights=[0.6, 0.399, 0.001])
+    means[2] = [80.0, -60.0]  # holds almost nobody, far away
+    sigmas[2] = 15.0
+    fig = figures.mixture_scatter(Z, post, means, sigmas, weights, point_name="user")
+    serialise(fig)
+    for axis, column in (("xaxis", 0), ("yaxis", 1)):
+        low, high = axis_range(fig, axis)
+        lo, hi = Z[:, column].min(), Z[:, column].max()
+        margin = (low - lo, high - hi)
+        assert low < lo and hi < high  # every point inside, with a margin
+        assert -margin[0] <= 0.1 * (hi - lo) and margin[1] <= 0.1 * (hi - lo)
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.xaxis.constrain == "domain"
+    # the empty component is drawn faded, its hover says why
+    faded = mean_traces(fig)[2]
+    assert faded.opacity < 0.5 and faded.marker.line.color != "#1a1a1a"
+    assert "holds almost no users (p=0.001)" in faded.hovertemplate
+    assert faded.name == "j=3  p<0.01"
+    assert faded.cliponaxis is not False  # outside the axes: stays clipped, not drawn over the legend
+    rings = [t for t in fig.data if t.mode == "lines" and t.legendgroup == "j=3"]
+    assert len(rings) == 2 and all(ring.opacity < 0.5 for ring in rings)
+    assert "holds almost no users" in rings[0].hovertemplate
+    # a heavy component is never faded
+    assert all(mark.opacity in (None, 1) for mark in mean_traces(fig)[:2])
+
+
+def test_axes_include_the_mean_of_a_component_that_holds_points():
+    Z, post, means, sigmas, weights = many_blobs(2)
+    means[1] = [40.0, 0.0]  # p = 0.5: its mean matters even away from the points
+    fig = figures.mixture_scatter(Z, post, means, sigmas, weights)
+    assert axis_range(fig, "xaxis")[1] > 40.0
+
+
+def test_mixture_scatter_with_non_finite_values_serialises():
+    Z, post, means, sigmas, weights = many_blobs(3)
+    Z[0] = [np.nan, 1.0]
+    means[1] = [np.inf, 0.0]
+    sigmas[2] = np.nan
+    weights[0] = np.nan
+    fig = figures.mixture_scatter(Z, post, means, sigmas, weights)
+    serialise(fig)
+    low, high = axis_range(fig, "xaxis")
+    assert np.isfinite([low, high]).all()
+
+
 def test_plain_points_draws_every_point_on_equal_axes():
     X, _, _ = toy_mixture()
     fig = figures.plain_points(X, title="points")
     serialise(fig)
     assert len(fig.data[0].x) == len(X) and fig.layout.yaxis.scaleanchor == "x"
+
+
+def test_plain_points_axes_fit_the_data():
+    X = np.random.RandomState(6).uniform([-5, -4], [7, 5], (300, 2))  # like demo-2d
+    fig = figures.plain_points(X)
+    for axis, column in (("xaxis", 0), ("yaxis", 1)):
+        low, high = axis_range(fig, axis)
+        lo, hi = X[:, column].min(), X[:, column].max()
+        assert lo - 0.1 * (hi - lo) <= low < lo and hi < high <= hi + 0.1 * (hi - lo)
+    # equal aspect by shrinking the plot area, not by widening a range
+    assert fig.layout.xaxis.constrain == "domain" and fig.layout.yaxis.constrain == "domain"
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.scaleratio == 1
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        np.array([[2.0, 3.0]]),  # one point: a unit either side, not an empty range
+        np.array([[1.0, np.nan], [2.0, 3.0]]),  # a non-finite coordinate becomes a gap
+        np.full((2, 2), np.nan),  # nothing finite: the axes range themselves
+    ],
+)
+def test_plain_points_edge_cases_serialise(X):
+    fig = figures.plain_points(X)
+    serialise(fig)
+    for axis in ("xaxis", "yaxis"):
+        bounds = getattr(fig.layout, axis).range
+        assert bounds is None or bounds[0] < bounds[1]
+
+
+def test_points_figure_axes_fit_the_data():
+    X, post, mixture = toy_mixture()
+    fig = figures.points_figure(X, post, mixture)
+    low, high = axis_range(fig, "xaxis")
+    assert low < X[:, 0].min() and high > X[:, 0].max()
+    assert high - low < 1.2 * np.ptp(X[:, 0])
+    assert fig.layout.xaxis.constrain == "domain"
 
 
 def test_posterior_bars_against_prior():
@@ -349,6 +587,20 @@ def test_posterior_bars_against_prior():
     serialise(figures.posterior_bars(np.array([1.0])))  # K=1, no prior
     with pytest.raises(ValueError, match="prior has 2 weights, the posterior 3"):
         figures.posterior_bars(np.ones(3) / 3, prior=np.ones(2) / 2)
+
+
+def test_posterior_bars_label_only_visible_bars():
+    post_row = np.zeros(12)
+    post_row[[1, 3, 4]] = [0.62, 0.372, 0.008]
+    fig = figures.posterior_bars(post_row, prior=np.full(12, 1 / 12))
+    serialise(fig)
+    bars = fig.data[0]
+    labelled = {label: text for label, text in zip(bars.x, bars.text, strict=True) if text}
+    assert labelled == {"j=2": "0.62", "j=4": "0.37"}  # no "0.00" and no "0.01" for 0.008
+    assert bars.cliponaxis is False and fig.layout.yaxis.range[1] >= 1.05  # room above a bar of 1.00
+    # the legend sits below the plot, clear of the bars
+    assert fig.layout.legend.orientation == "h" and fig.layout.legend.yref == "container"
+    assert [t.name for t in fig.data] == ["posterior p(j | x)", "prior p<sub>j</sub>"]
 
 
 # ----------------------------------------------------------------------------- errors and comparisons
