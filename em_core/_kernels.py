@@ -1,11 +1,24 @@
 """Vectorised pieces shared by K-means, EM on complete data and EM on incomplete data.
 
-Everything is a matrix product over the observed mask: the squared distance of row u to
-mean j over u's observed coordinates is ``sum(x_u**2) - 2 x_u . mu_j + observed_u . mu_j**2``
-(recomputed from the differences where that form cancels; see :func:`sq_distances`).
+Everything is a matrix product over the observed mask. The data are first shifted by a
+centre per column (the mean of the column's observed values), which leaves every distance
+unchanged but keeps the numbers small, so the expanded forms below keep their digits even
+for data far from 0 (ratings around 1e4, say). With ``X~`` the shifted data (0 where
+missing) and ``m_j = mu_j - centre``:
+
+- squared distance of row u to mean j over u's observed coordinates:
+  ``sum(x~_u**2) - 2 x~_u . m_j + observed_u . m_j**2`` (:func:`sq_distances`);
+- the M-step's sufficient statistics: ``post.T @ X~``, ``post.T @ observed`` and
+  ``post.T @ sum(x~**2)`` (:func:`statistics`), from which means and variances follow
+  without another pass over the data (:func:`weighted_sse`).
+
+The shifted matrix keeps the zeros of the missing entries, so a ``scipy.sparse`` matrix
+could take its place. :func:`prepare` computes it once per data matrix; a fit reuses it.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import logsumexp
@@ -17,29 +30,86 @@ CANCELLATION = 1e-3
 CHUNK_ENTRIES = 2**20
 
 
-def sq_distances(X: np.ndarray, mu: np.ndarray, observed: np.ndarray | None = None) -> np.ndarray:
+class Prepared(NamedTuple):
+    """What every step needs of a data matrix, computed once by :func:`prepare`.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n, d)
+        The data as given (kept to recognise it again).
+    shifted : ndarray of shape (n, d)
+        ``X - center`` on observed coordinates, 0 elsewhere.
+    center : ndarray of shape (d,)
+        The mean of each column's observed values (0 for a column with none).
+    observed : ndarray of shape (n, d) or None
+        The float 0/1 mask of observed entries; ``None`` when every entry counts.
+    n_observed : ndarray of shape (n,) or float
+        Observed coordinates per row.
+    sq_norms : ndarray of shape (n,)
+        ``sum(shifted**2)`` per row.
+    """
+
+    X: np.ndarray
+    shifted: np.ndarray
+    center: np.ndarray
+    observed: np.ndarray | None
+    n_observed: np.ndarray | float
+    sq_norms: np.ndarray
+
+
+def prepare(X: np.ndarray, missing_as_zero: bool) -> Prepared:
+    """Shift, mask and row norms of ``X``; with ``missing_as_zero`` a 0 entry is missing."""
+    X = np.asarray(X, dtype=float)
+    n, d = X.shape
+    if missing_as_zero:
+        observed = (X != 0).astype(float)
+        counts = observed.sum(axis=0)
+        center = np.divide(X.sum(axis=0), counts, out=np.zeros(d), where=counts > 0)
+        shifted = (X - center) * observed
+        n_observed = observed.sum(axis=1)
+    else:
+        observed = None
+        center = X.mean(axis=0) if n else np.zeros(d)
+        shifted = X - center
+        n_observed = float(d)
+    return Prepared(X, shifted, center, observed, n_observed, np.einsum("ij,ij->i", shifted, shifted))
+
+
+class Cache:
+    """Remembers the :class:`Prepared` form of the last matrix seen (a fit steps on one matrix)."""
+
+    def __init__(self, missing_as_zero: bool) -> None:
+        self.missing_as_zero = missing_as_zero
+        self._last: Prepared | None = None
+
+    def __call__(self, X: np.ndarray) -> Prepared:
+        if isinstance(X, Prepared):
+            return X
+        if self._last is None or self._last.X is not X:
+            self._last = prepare(X, self.missing_as_zero)
+        return self._last
+
+
+def sq_distances(data: Prepared, mu: np.ndarray) -> np.ndarray:
     """Squared distances, shape (n, K), over the observed coordinates of each row.
 
-    ``observed`` is the (n, d) 0/1 mask; ``None`` means every coordinate is observed.
-
-    The expanded form loses digits to cancellation when a row is much nearer a mean than
-    both are to the origin (data around 1e4, a component shrunk onto a point); the few
-    distances that are small next to their terms are recomputed from the differences.
+    The few distances that are small next to the terms of the expanded form (a row sitting
+    on a mean far from the column centres) are recomputed from the differences.
     """
-    sq_norms = np.einsum("ij,ij->i", X, X)
-    mu_sq = mu * mu
-    if observed is None:
-        mu_term = mu_sq.sum(axis=1)[None, :]
+    m = mu - data.center
+    m_sq = m * m
+    if data.observed is None:
+        mu_term = np.broadcast_to(m_sq.sum(axis=1)[None, :], (data.shifted.shape[0], m.shape[0]))
     else:
-        mu_term = observed @ mu_sq.T
-    sq = sq_norms[:, None] - 2.0 * (X @ mu.T) + mu_term
-    rows, cols = np.nonzero(sq < CANCELLATION * (sq_norms[:, None] + mu_term))
-    step = max(1, CHUNK_ENTRIES // X.shape[1])
+        mu_term = data.observed @ m_sq.T
+    sq = data.sq_norms[:, None] - 2.0 * (data.shifted @ m.T) + mu_term
+    rows, cols = np.nonzero(sq < CANCELLATION * (data.sq_norms[:, None] + mu_term))
+    step = max(1, CHUNK_ENTRIES // max(data.shifted.shape[1], 1))
     for start in range(0, rows.size, step):
         r, c = rows[start : start + step], cols[start : start + step]
-        diff = X[r] - mu[c]
-        if observed is not None:
-            diff *= observed[r]
+        diff = data.shifted[r] - m[c]
+        if data.observed is not None:
+            diff *= data.observed[r]
         sq[r, c] = np.einsum("ij,ij->i", diff, diff)
     # the expanded form can dip a hair below 0 through rounding
     return np.maximum(sq, 0.0)
@@ -64,9 +134,57 @@ def normalise(f: np.ndarray) -> tuple[np.ndarray, float]:
     return post, float(log_norm.sum())
 
 
-def weighted_sse(post: np.ndarray, X: np.ndarray, mu: np.ndarray, observed: np.ndarray | None = None) -> np.ndarray:
-    """``sum_u post[u, j] * ||x_u - mu_j||^2`` over observed coordinates, shape (K,).
+class Statistics(NamedTuple):
+    """The M-step's sufficient statistics of a posterior.
 
-    A weighted sum of :func:`sq_distances` (non-negative terms, so no digits cancel).
+    Attributes
+    ----------
+    nk : ndarray of shape (K,)
+        ``sum_u post[u, j]``.
+    sums : ndarray of shape (K, d)
+        ``post.T @ shifted``.
+    weight : ndarray of shape (K, d)
+        ``post.T @ observed``: the support of each mean coordinate (``nk`` in every
+        column when all entries are observed).
+    sq : ndarray of shape (K,)
+        ``post.T @ sq_norms``.
     """
-    return np.einsum("uk,uk->k", post, sq_distances(X, mu, observed))
+
+    nk: np.ndarray
+    sums: np.ndarray
+    weight: np.ndarray
+    sq: np.ndarray
+
+
+def statistics(data: Prepared, post: np.ndarray) -> Statistics:
+    """Sufficient statistics of ``post`` over ``data`` (two matrix products with the data)."""
+    nk = post.sum(axis=0)
+    sums = post.T @ data.shifted
+    if data.observed is None:
+        weight = np.broadcast_to(nk[:, None], sums.shape)
+    else:
+        weight = post.T @ data.observed
+    return Statistics(nk, sums, weight, post.T @ data.sq_norms)
+
+
+def weighted_sse(data: Prepared, stats: Statistics, mu: np.ndarray, post: np.ndarray) -> np.ndarray:
+    """``sum_u post[u, j] * ||x_u - mu_j||^2`` over observed coordinates, shape (K,), for any ``mu``.
+
+    From the sufficient statistics: ``sq - 2 sums . m + weight . m**2`` with ``m = mu - center``.
+    Where that difference is small next to its terms (a component shrunk onto a point far
+    from the column centres), the component's sum is recomputed from its distances.
+    """
+    m = mu - data.center
+    quad = np.einsum("kd,kd->k", stats.weight, m * m)
+    sse = stats.sq - 2.0 * np.einsum("kd,kd->k", stats.sums, m) + quad
+    cancelled = sse < CANCELLATION * (stats.sq + quad)
+    if cancelled.any():
+        sse[cancelled] = np.einsum("uk,uk->k", post[:, cancelled], sq_distances(data, mu[cancelled]))
+    return np.maximum(sse, 0.0)
+
+
+def means(data: Prepared, stats: Statistics, update: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    """Weighted means where ``update`` (shape (K, d)) holds, ``previous`` elsewhere."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shifted_mean = stats.sums / np.where(update, stats.weight, 1.0)
+    return np.where(update, shifted_mean + data.center, previous)

@@ -24,6 +24,10 @@ def observed_mask(X: np.ndarray) -> np.ndarray:
     return (X != 0).astype(float)
 
 
+def _prepared(X) -> _kernels.Prepared:
+    return X if isinstance(X, _kernels.Prepared) else _kernels.prepare(X, missing_as_zero=True)
+
+
 def log_joint(X: np.ndarray, mixture: GaussianMixture) -> np.ndarray:
     """``f(u, j) = log(p_j + 1e-16) + log N(x_Cu; mu_Cu, var_j I)``, shape (n, K).
 
@@ -32,9 +36,9 @@ def log_joint(X: np.ndarray, mixture: GaussianMixture) -> np.ndarray:
     X : ndarray of shape (n, d)
         Ratings; 0 means missing.
     """
-    observed = observed_mask(X)
-    sq = _kernels.sq_distances(X, mixture.mu, observed)
-    return _kernels.log_joint(sq, observed.sum(axis=1), mixture.var, np.log(mixture.p + LOG_EPS))
+    data = _prepared(X)
+    sq = _kernels.sq_distances(data, mixture.mu)
+    return _kernels.log_joint(sq, data.n_observed, mixture.var, np.log(mixture.p + LOG_EPS))
 
 
 def estep(X: np.ndarray, mixture: GaussianMixture) -> tuple[np.ndarray, float]:
@@ -83,30 +87,27 @@ def mstep(X: np.ndarray, post: np.ndarray, mixture: GaussianMixture, min_varianc
         A new value; ``mixture`` is not modified.
     """
     min_variance = check_min_variance(min_variance)
-    n = X.shape[0]
-    observed = observed_mask(X)
-    sums = post.T @ X
-    weight = post.T @ observed
-    update = weight >= 1.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mu = np.where(update, sums / np.where(update, weight, 1.0), mixture.mu)
-    sse = _kernels.weighted_sse(post, X, mu, observed)
-    total = weight.sum(axis=1)
+    data = _prepared(X)
+    stats = _kernels.statistics(data, post)
+    mu = _kernels.means(data, stats, stats.weight >= 1.0, mixture.mu)
+    sse = _kernels.weighted_sse(data, stats, mu, post)
+    total = stats.weight.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         var = np.where(total > 0, sse / np.where(total > 0, total, 1.0), mixture.var)
     var = np.maximum(var, max(min_variance, VAR_FLOOR))
-    p = post.sum(axis=0) / n
+    p = stats.nk / data.shifted.shape[0]
     return GaussianMixture(mu, var, p)
 
 
 def algorithm(min_variance: float = 0.25) -> stepping.Algorithm:
     """EM on incomplete data as a steppable :class:`~em_core.stepping.Algorithm`."""
     min_variance = check_min_variance(min_variance)
+    cache = _kernels.Cache(missing_as_zero=True)  # the mask and shifted data, once per matrix
     return stepping.Algorithm(
         name="em",
         score_name="log_likelihood",
-        estep=estep,
-        mstep=lambda X, post, mixture: (mstep(X, post, mixture, min_variance), None),
+        estep=lambda X, mixture: estep(cache(X), mixture),
+        mstep=lambda X, post, mixture: (mstep(cache(X), post, mixture, min_variance), None),
         converged=stepping.relative_gain_converged(TOL),
     )
 

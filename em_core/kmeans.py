@@ -11,6 +11,10 @@ from em_core.mixture import GaussianMixture
 TOL = 1e-4
 
 
+def _prepared(X) -> _kernels.Prepared:
+    return X if isinstance(X, _kernels.Prepared) else _kernels.prepare(X, missing_as_zero=False)
+
+
 def estep(X: np.ndarray, mixture: GaussianMixture) -> np.ndarray:
     """Assign each row to its nearest mean (ties go to the lower index).
 
@@ -19,9 +23,11 @@ def estep(X: np.ndarray, mixture: GaussianMixture) -> np.ndarray:
     post : ndarray of shape (n, K)
         One-hot rows.
     """
-    nearest = np.argmin(_kernels.sq_distances(X, mixture.mu), axis=1)
-    post = np.zeros((X.shape[0], mixture.mu.shape[0]))
-    post[np.arange(X.shape[0]), nearest] = 1.0
+    data = _prepared(X)
+    n = data.shifted.shape[0]
+    nearest = np.argmin(_kernels.sq_distances(data, mixture.mu), axis=1)
+    post = np.zeros((n, mixture.mu.shape[0]))
+    post[np.arange(n), nearest] = 1.0
     return post
 
 
@@ -36,26 +42,25 @@ def mstep(X: np.ndarray, post: np.ndarray, mixture: GaussianMixture | None = Non
     cost : float
         Total squared distance of the rows to their cluster's new mean.
     """
-    n, d = X.shape
-    nk = post.sum(axis=0)
-    sums = post.T @ X
-    alive = nk > 0
-    safe_nk = np.where(alive, nk, 1.0)
-    mu = sums / safe_nk[:, None]
-    if mixture is not None:
-        mu = np.where(alive[:, None], mu, mixture.mu)
-    sse = _kernels.weighted_sse(post, X, mu)
-    var = np.where(alive, sse / (d * safe_nk), 0.0)
-    return GaussianMixture(mu, var, nk / n), float(sse.sum())
+    data = _prepared(X)
+    n, d = data.shifted.shape
+    stats = _kernels.statistics(data, post)
+    alive = stats.nk > 0
+    previous = mixture.mu if mixture is not None else np.broadcast_to(data.center, stats.sums.shape)
+    mu = _kernels.means(data, stats, np.broadcast_to(alive[:, None], stats.sums.shape), previous)
+    sse = _kernels.weighted_sse(data, stats, mu, post)
+    var = np.where(alive, sse / (d * np.where(alive, stats.nk, 1.0)), 0.0)
+    return GaussianMixture(mu, var, stats.nk / n), float(sse.sum())
 
 
 def algorithm() -> stepping.Algorithm:
     """K-means as a steppable :class:`~em_core.stepping.Algorithm` (its score is the cost)."""
+    cache = _kernels.Cache(missing_as_zero=False)  # the shifted data, once per matrix
     return stepping.Algorithm(
         name="kmeans",
         score_name="cost",
-        estep=lambda X, mixture: (estep(X, mixture), None),
-        mstep=mstep,
+        estep=lambda X, mixture: (estep(cache(X), mixture), None),
+        mstep=lambda X, post, mixture: mstep(cache(X), post, mixture),
         converged=stepping.absolute_drop_converged(TOL),
     )
 

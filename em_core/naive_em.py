@@ -14,6 +14,10 @@ from em_core.mixture import VAR_FLOOR, GaussianMixture
 TOL = 1e-6
 
 
+def _prepared(X) -> _kernels.Prepared:
+    return X if isinstance(X, _kernels.Prepared) else _kernels.prepare(X, missing_as_zero=False)
+
+
 def estep(X: np.ndarray, mixture: GaussianMixture) -> tuple[np.ndarray, float]:
     """E-step: the posterior, shape (n, K), and the log-likelihood of ``mixture``.
 
@@ -22,10 +26,11 @@ def estep(X: np.ndarray, mixture: GaussianMixture) -> tuple[np.ndarray, float]:
     X : ndarray of shape (n, d)
         Complete data (0 is an ordinary value here).
     """
-    sq = _kernels.sq_distances(X, mixture.mu)
+    data = _prepared(X)
+    sq = _kernels.sq_distances(data, mixture.mu)
     with np.errstate(divide="ignore"):
         log_p = np.log(mixture.p)
-    f = _kernels.log_joint(sq, X.shape[1], mixture.var, log_p)
+    f = _kernels.log_joint(sq, data.n_observed, mixture.var, log_p)
     return _kernels.normalise(f)
 
 
@@ -40,28 +45,28 @@ def mstep(X: np.ndarray, post: np.ndarray, mixture: GaussianMixture | None = Non
         Previous parameters; a component with no weight at all keeps its mean and
         variance from here (without it, such a component would be undefined).
     """
-    n, d = X.shape
-    nk = post.sum(axis=0)
-    sums = post.T @ X
-    alive = nk > 0
-    safe_nk = np.where(alive, nk, 1.0)
-    mu = sums / safe_nk[:, None]
-    sse = _kernels.weighted_sse(post, X, mu)
-    var = sse / (d * safe_nk)
+    data = _prepared(X)
+    n, d = data.shifted.shape
+    stats = _kernels.statistics(data, post)
+    alive = stats.nk > 0
+    previous = mixture.mu if mixture is not None else np.broadcast_to(data.center, stats.sums.shape)
+    mu = _kernels.means(data, stats, np.broadcast_to(alive[:, None], stats.sums.shape), previous)
+    sse = _kernels.weighted_sse(data, stats, mu, post)
+    var = sse / (d * np.where(alive, stats.nk, 1.0))
     if mixture is not None:
-        mu = np.where(alive[:, None], mu, mixture.mu)
         var = np.where(alive, var, mixture.var)
     var = np.maximum(var, VAR_FLOOR)
-    return GaussianMixture(mu, var, nk / n)
+    return GaussianMixture(mu, var, stats.nk / n)
 
 
 def algorithm() -> stepping.Algorithm:
     """EM on complete data as a steppable :class:`~em_core.stepping.Algorithm`."""
+    cache = _kernels.Cache(missing_as_zero=False)  # the shifted data, once per matrix
     return stepping.Algorithm(
         name="naive-em",
         score_name="log_likelihood",
-        estep=estep,
-        mstep=lambda X, post, mixture: (mstep(X, post, mixture), None),
+        estep=lambda X, mixture: estep(cache(X), mixture),
+        mstep=lambda X, post, mixture: (mstep(cache(X), post, mixture), None),
         converged=stepping.relative_gain_converged(TOL),
     )
 
