@@ -18,12 +18,17 @@ st.caption(
 
 algorithms = ["kmeans", "naive-em"] if dataset.kind == "points" else ["em"]
 left, middle, right = st.columns(3)
-k_max = left.slider("Largest K", min_value=1, max_value=min(n, 16), value=min(n, 4 if n < 400 else 12), key="ms_kmax")
+large = dataset.X.size > 200_000
+if n > 1:
+    k_max = left.slider("Largest K", min_value=1, max_value=min(n, 16), value=min(n, 12 if large else 4), key="ms_kmax")
+else:
+    k_max = 1
+    left.markdown("**K = 1** (one row)")
 n_seeds = middle.slider(
     "Seeds per K",
     min_value=1,
     max_value=10,
-    value=5,
+    value=2 if large else 5,
     key="ms_seeds",
     help="Seeds 0, 1, ...; each K keeps its best seed, as in the course.",
 )
@@ -34,6 +39,16 @@ ks = list(range(1, k_max + 1))
 seeds = list(range(n_seeds))
 content = session.content_key(s)
 total = len(ks) * len(seeds) * len(algorithms)
+request = (content, k_max, n_seeds, s.min_variance)
+if large and st.session_state.get("ms_request") != request:
+    st.info(
+        f"{total} fits on a {n:,} x {dataset.X.shape[1]:,} matrix take a while (about a second each); "
+        "they are cached, so a second visit is instant.",
+        icon=":material/hourglass:",
+    )
+    if not st.button(f"Fit K = 1 .. {k_max} with {n_seeds} seed(s) each", key="ms_run", type="primary"):
+        st.stop()
+    st.session_state.ms_request = request
 progress = st.progress(0.0, text="Fitting ...")
 summaries = {}
 done = 0

@@ -95,7 +95,7 @@ def _frozen(dataset: Dataset) -> Dataset:
 
 def upload_digest(content: bytes, gold: bytes | None, kind: str) -> str:
     digest = hashlib.sha256(content)
-    digest.update(b"\0gold\0" + (gold or b""))
+    digest.update(b"\0nogold\0" if gold is None else b"\0gold\0" + gold)
     digest.update(kind.encode())
     return digest.hexdigest()
 
@@ -163,7 +163,7 @@ def settings() -> Settings:
     K = int(st.session_state.em_k)
     k_error = None
     try:
-        check_k(K, dataset.X.shape[0])
+        check_k(K, dataset.X.shape[0], dataset.name)
     except DataError as err:
         k_error = str(err)
     return Settings(key, dataset, K, int(st.session_state.em_seed), float(st.session_state.em_min_variance), k_error)
