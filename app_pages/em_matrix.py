@@ -28,7 +28,7 @@ def panel():
     st.markdown(controls.status_line(slot, "log_likelihood"))
     shown = controls.view_slider(slot, "emx")
     mixture, post = session.view(slot, X, shown, s.min_variance)
-    done = derived.get_completion(session.content_key(s), X, dataset.gold, mixture)
+    done = derived.get_user_map(session.content_key(s), X, mixture)
     for line in diagnostics.describe(diagnostics.component_report(mixture, s.min_variance), s.min_variance):
         st.warning(line, icon=":material/warning:")
 

@@ -24,32 +24,46 @@ def mixture_digest(mixture: GaussianMixture) -> str:
 
 class Completion(NamedTuple):
     X_pred: np.ndarray  # (n, d) completed matrix
-    Z: np.ndarray  # (n, 2) users on the first two principal components of X_pred
-    means_2d: np.ndarray  # (K, 2)
-    sigmas: np.ndarray  # (K,)
-    explained: np.ndarray  # (2,)
     rmse_all: float | None
     rmse_missing: float | None
 
 
-@st.cache_data(max_entries=12, show_spinner=False)
+class UserMap(NamedTuple):
+    Z: np.ndarray  # (n, 2) users on the first two principal components of the completed matrix
+    means_2d: np.ndarray  # (K, 2)
+    sigmas: np.ndarray  # (K,)
+    explained: np.ndarray  # (2,)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
 def completion(
     dataset_key: str, digest: str, _X: np.ndarray, _gold: np.ndarray | None, _mixture: GaussianMixture
 ) -> Completion:
-    """em_core's completed matrix for ``_mixture``, its 2-D projection and its RMSE against the gold."""
+    """em_core's completed matrix for ``_mixture`` and its RMSE against the gold (few entries: each is n x d)."""
     X_pred = em.fill_matrix(_X, _mixture)
-    projection = principal_axes(X_pred)
-    means_2d, sigmas = project_mixture(projection, _mixture)
     rmse_all = rmse_missing = None
     if _gold is not None:
         missing = _X == 0
         rmse_all = rmse(_gold, X_pred)
         rmse_missing = rmse(_gold, X_pred, missing) if missing.any() else None
-    return Completion(X_pred, projection.apply(X_pred), means_2d, sigmas, projection.explained, rmse_all, rmse_missing)
+    return Completion(X_pred, rmse_all, rmse_missing)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def user_map(dataset_key: str, digest: str, _X: np.ndarray, _mixture: GaussianMixture) -> UserMap:
+    """The users and the components on the first two principal components of the completed matrix."""
+    X_pred = em.fill_matrix(_X, _mixture)
+    projection = principal_axes(X_pred)
+    means_2d, sigmas = project_mixture(projection, _mixture)
+    return UserMap(projection.apply(X_pred), means_2d, sigmas, projection.explained)
 
 
 def get_completion(dataset_key: str, X, gold, mixture: GaussianMixture) -> Completion:
     return completion(dataset_key, mixture_digest(mixture), X, gold, mixture)
+
+
+def get_user_map(dataset_key: str, X, mixture: GaussianMixture) -> UserMap:
+    return user_map(dataset_key, mixture_digest(mixture), X, mixture)
 
 
 def parameter_table(mixture: GaussianMixture, max_columns: int = 8) -> pd.DataFrame:

@@ -44,9 +44,7 @@ class StreamlitServer:
         ``["--server.disconnectedSessionTTL", "2"]``.
     """
 
-    def __init__(
-        self, log_path: Path | None = None, host: str = "127.0.0.1", extra_args: Sequence[str] = ()
-    ) -> None:
+    def __init__(self, log_path: Path | None = None, host: str = "127.0.0.1", extra_args: Sequence[str] = ()) -> None:
         self.host = host
         self.extra_args = list(extra_args)
         self.port = free_port(host)
