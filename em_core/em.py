@@ -61,7 +61,7 @@ def estep(X: np.ndarray, mixture: GaussianMixture) -> tuple[np.ndarray, float]:
 
 def support(X: np.ndarray, post: np.ndarray) -> np.ndarray:
     """``sum_u p(j|u) [i observed for u]``, shape (K, d): the weight behind each mean coordinate."""
-    return post.T @ observed_mask(X)
+    return _kernels.support(observed_mask(X), post)
 
 
 def mstep(X: np.ndarray, post: np.ndarray, mixture: GaussianMixture, min_variance: float = 0.25) -> GaussianMixture:
@@ -90,11 +90,12 @@ def mstep(X: np.ndarray, post: np.ndarray, mixture: GaussianMixture, min_varianc
     data = _prepared(X)
     stats = _kernels.statistics(data, post)
     mu = _kernels.means(data, stats, stats.weight >= 1.0, mixture.mu)
-    sse = _kernels.weighted_sse(data, stats, mu, post)
+    floor = max(min_variance, VAR_FLOOR)
     total = stats.weight.sum(axis=1)
+    sse = _kernels.weighted_sse(data, stats, mu, post, floor * total)
     with np.errstate(divide="ignore", invalid="ignore"):
         var = np.where(total > 0, sse / np.where(total > 0, total, 1.0), mixture.var)
-    var = np.maximum(var, max(min_variance, VAR_FLOOR))
+    var = np.maximum(var, floor)
     p = stats.nk / data.shifted.shape[0]
     return GaussianMixture(mu, var, p)
 

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from em_core._kernels import support
 from em_core.em import LOG_EPS, TOL, observed_mask
 from em_core.errors import DataError
 from em_core.mixture import VAR_FLOOR, GaussianMixture
@@ -302,7 +303,7 @@ def mstep_terms(
     min_variance = check_min_variance(min_variance)
     observed = observed_mask(X)
     # the same matrix products as em.mstep, so the update decision is the same to the bit
-    support_row = (post.T @ observed)[j]
+    support_row = support(observed, post)[j]
     sums_row = (post.T @ X)[j]
     update_row = support_row >= 1.0
     mu_row = mixture.mu[j].copy()
