@@ -1,0 +1,614 @@
+"""Benchmark em_core's EM on the 1200 x 1200 rating matrix, in one process.
+
+1. One EM iteration (``em.estep`` then ``em.mstep``, as the steps of ``em.algorithm()``,
+   which a fit runs on data it prepares once) on the incomplete matrix, K=12, from
+   ``em_core.init(X, 12, 0)``, against
+
+   a. one iteration of scikit-learn's ``GaussianMixture(covariance_type="spherical")``
+      on the complete (gold) matrix of the same shape: exactly the body of ``fit``'s
+      loop (``_e_step``, ``_m_step``, ``_compute_lower_bound``), without ``fit``'s
+      validation, initialisation and final E-step;
+   b. a per-user / per-component-and-item loop over the same incomplete-data maths,
+      checked against em_core before it is timed.
+
+2. The course experiment: ``experiment.fit`` for K in {1, 12} x seeds 0..4, its wall
+   time, the tracemalloc peak of Python allocations and the process's max RSS.
+
+Run from the repository root::
+
+    python benchmarks/bench_em.py                                   # built-in demo-large
+    EM_DATA_DIR=../shared/data/course python benchmarks/bench_em.py # course netflix set
+    python benchmarks/bench_em.py --json --repeats 30 --threads 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import scipy  # noqa: E402
+import sklearn  # noqa: E402
+from sklearn.mixture import GaussianMixture as SkGaussianMixture  # noqa: E402
+from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
+
+from em_core import em, experiment, init  # noqa: E402
+from em_core.data import Dataset, load_dataset  # noqa: E402
+from em_core.mixture import GaussianMixture  # noqa: E402
+
+K = 12
+SEED = 0
+EXPERIMENT_KS = (1, 12)
+EXPERIMENT_SEEDS = tuple(range(5))
+#: em_core/sklearn must be at most this (aim: AIM_SKLEARN); loop/em_core at least LOOP_TARGET.
+SKLEARN_TARGET = 1.0
+AIM_SKLEARN = 0.8
+LOOP_TARGET = 50.0
+MIB = 2**20
+
+
+# ---------------------------------------------------------------- the loop reference
+
+
+def loop_estep(X: np.ndarray, mixture: GaussianMixture) -> tuple[np.ndarray, float]:
+    """E-step written the course's way: one Python iteration per user.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Ratings; 0 means missing.
+
+    Returns
+    -------
+    post : ndarray of shape (n, K)
+    log_likelihood : float
+    """
+    n_users = X.shape[0]
+    mu, var, p = mixture
+    log_p = np.log(p + em.LOG_EPS)
+    log_norm_const = np.log(2.0 * np.pi * var)
+    post = np.empty((n_users, mu.shape[0]))
+    log_likelihood = 0.0
+    for u in range(n_users):
+        rated = X[u] != 0
+        ratings = X[u, rated]
+        diff = ratings[None, :] - mu[:, rated]
+        f = log_p - 0.5 * ratings.size * log_norm_const - (diff * diff).sum(axis=1) / (2.0 * var)
+        top = f.max()
+        log_norm = top + np.log(np.exp(f - top).sum())
+        post[u] = np.exp(f - log_norm)
+        log_likelihood += log_norm
+    return post, float(log_likelihood)
+
+
+def loop_mstep(
+    X: np.ndarray, post: np.ndarray, mixture: GaussianMixture, min_variance: float = 0.25
+) -> GaussianMixture:
+    """M-step written the course's way: one Python iteration per (component, item).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Ratings; 0 means missing.
+    post : ndarray of shape (n, K)
+    mixture : GaussianMixture
+        The previous parameters (a mean coordinate with support below 1 keeps its value).
+    """
+    n_users, n_items = X.shape
+    n_components = post.shape[1]
+    columns = X.T.copy()  # item-major, so each item's ratings are contiguous
+    rated = columns != 0
+    mu = mixture.mu.copy()
+    var = np.empty(n_components)
+    for j in range(n_components):
+        sse = 0.0
+        total = 0.0
+        for i in range(n_items):
+            weights = post[rated[i], j]
+            ratings = columns[i, rated[i]]
+            support = weights.sum()
+            if support >= 1.0:
+                mu[j, i] = weights @ ratings / support
+            resid = ratings - mu[j, i]
+            sse += weights @ (resid * resid)
+            total += support
+        var[j] = max(sse / total if total > 0 else mixture.var[j], min_variance)
+    p = post.sum(axis=0) / n_users
+    return GaussianMixture(mu, var, p)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def load() -> tuple[Dataset, str]:
+    """The course netflix set when EM_DATA_DIR is set, else the built-in demo-large set."""
+    if os.environ.get("EM_DATA_DIR"):
+        return load_dataset("netflix"), f"course netflix from {os.environ['EM_DATA_DIR']}"
+    return load_dataset("demo-large"), "built-in demo-large (set EM_DATA_DIR for the course set)"
+
+
+def complete_matrix(dataset: Dataset) -> np.ndarray:
+    """The gold matrix; without one, X with each missing entry set to its item's observed mean."""
+    if dataset.gold is not None:
+        return np.ascontiguousarray(dataset.gold, dtype=np.float64)
+    X = dataset.X
+    observed = X != 0
+    col_mean = X.sum(axis=0) / np.maximum(observed.sum(axis=0), 1)
+    return np.where(observed, X, col_mean[None, :])
+
+
+def max_rss_mib() -> float:
+    """The process's peak resident set size so far (ru_maxrss: KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / MIB if sys.platform == "darwin" else peak / 1024
+
+
+def current_rss_mib() -> float | None:
+    """The resident set size now (Linux only)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE") / MIB
+
+
+def em_core_version() -> str:
+    """The repository's commit, with "+ uncommitted em_core changes" when em_core differs from it."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "em_core"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"{commit} + uncommitted em_core changes" if dirty else commit
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (None where the platform has none)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
+def environment() -> dict:
+    blas = [
+        {key: lib.get(key) for key in ("internal_api", "prefix", "version", "num_threads", "threading_layer")}
+        | {"file": Path(lib.get("filepath", "")).name}
+        for lib in threadpool_info()
+    ]
+    try:
+        affinity = len(os.sched_getaffinity(0))
+    except AttributeError:
+        affinity = None
+    return {
+        "em_core": em_core_version(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "sklearn": sklearn.__version__,
+        "cpu_count": os.cpu_count(),
+        "cpu_affinity": affinity,
+        "load_average_1min": load_average(),
+        "thread_env": {
+            var: os.environ[var]
+            for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+            if var in os.environ
+        },
+        "threadpools": blas,
+    }
+
+
+def paired_timings(
+    candidates: dict[str, tuple[Callable[[], object], int]], rounds: int, warmup: int = 2
+) -> dict[str, list[float]]:
+    """Seconds per call of each candidate ``name: (function, number)``: ``rounds`` samples
+    each, a sample being the mean time of ``number`` calls.
+
+    The candidates are timed back to back within each round, in an order that rotates from
+    round to round, so background load hits them alike; the garbage collector is paused
+    while timing, as timeit does.
+    """
+    import gc
+
+    for fn, _ in candidates.values():
+        for _ in range(warmup):
+            fn()
+    names = list(candidates)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for r in range(rounds):
+            shift = r % len(names)
+            for name in names[shift:] + names[:shift]:
+                fn, number = candidates[name]
+                start = time.perf_counter()
+                for _ in range(number):
+                    fn()
+                samples[name].append((time.perf_counter() - start) / number)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return samples
+
+
+def summary_ms(samples: list[float]) -> dict[str, float]:
+    return {"best_ms": 1e3 * min(samples), "median_ms": 1e3 * statistics.median(samples), "samples": len(samples)}
+
+
+# ---------------------------------------------------------------- part 1: one iteration
+
+
+def sklearn_model(X_complete: np.ndarray, mixture: GaussianMixture) -> SkGaussianMixture:
+    """A spherical GaussianMixture, built and validated by a public ``fit``, set to ``mixture``.
+
+    ``reg_covar=0`` makes its M-step the same maths as em_core's (whose variance floor of
+    0.25 is not active here). The start is set the way ``_set_parameters`` sets it; for
+    spherical covariances the Cholesky factor of the precision is ``1 / sqrt(var)``.
+    """
+    model = SkGaussianMixture(
+        n_components=mixture.n_components,
+        covariance_type="spherical",
+        init_params="random_from_data",
+        weights_init=mixture.p.copy(),
+        means_init=mixture.mu.copy(),
+        precisions_init=1.0 / mixture.var,
+        reg_covar=0.0,
+        max_iter=1,
+        tol=0.0,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning: one iteration is all we ask for
+        model.fit(X_complete)
+    model.weights_ = mixture.p.copy()
+    model.means_ = mixture.mu.copy()
+    model.covariances_ = mixture.var.copy()
+    model.precisions_cholesky_ = 1.0 / np.sqrt(mixture.var)
+    return model
+
+
+def sklearn_iteration(model: SkGaussianMixture, X_complete: np.ndarray) -> Callable[[], float]:
+    """One iteration of ``GaussianMixture.fit``'s loop, always from the same start."""
+    for name in ("_e_step", "_m_step", "_compute_lower_bound"):
+        if not hasattr(model, name):
+            raise SystemExit(f"scikit-learn {sklearn.__version__} has no GaussianMixture.{name}; need >= 1.4")
+    start = (model.weights_, model.means_, model.covariances_, model.precisions_cholesky_)
+
+    def iteration() -> float:
+        model.weights_, model.means_, model.covariances_, model.precisions_cholesky_ = start
+        log_prob_norm, log_resp = model._e_step(X_complete)
+        model._m_step(X_complete, log_resp)
+        return model._compute_lower_bound(log_resp, log_prob_norm)
+
+    return iteration
+
+
+def check_same_maths(X: np.ndarray, X_complete: np.ndarray) -> dict:
+    """Assert that the loop reference and scikit-learn compute what em_core computes."""
+    mixture, _ = init(X, K, SEED)
+    post, ll = em.estep(X, mixture)
+    new = em.mstep(X, post, mixture)
+    for field, value in zip(GaussianMixture._fields, fit_iteration(X, mixture)(), strict=True):
+        np.testing.assert_array_equal(value, getattr(new, field), err_msg=f"em.algorithm() steps {field}")
+    loop_post, loop_ll = loop_estep(X, mixture)
+    loop_new = loop_mstep(X, post, mixture)
+    np.testing.assert_allclose(loop_post, post, rtol=1e-6, atol=1e-9, err_msg="loop E-step posterior")
+    np.testing.assert_allclose(loop_ll, ll, rtol=1e-10, err_msg="loop E-step log-likelihood")
+    for field in GaussianMixture._fields:
+        np.testing.assert_allclose(
+            getattr(loop_new, field), getattr(new, field), rtol=1e-8, atol=1e-10, err_msg=f"loop M-step {field}"
+        )
+
+    # sklearn on the complete matrix, from em_core's start on that matrix. em_core reads a 0
+    # as missing, sklearn as a value: the course's gold matrix has a few zeros (netflix: 2429
+    # in 6 rows), so check on the matrix shifted by +1, which EM on complete data does not
+    # notice (posterior, LL and variances are unchanged, means move by 1 in both).
+    X_check = X_complete + 1.0 if (X_complete == 0).any() else X_complete
+    c_mixture, _ = init(X_check, K, SEED)
+    c_post, c_ll = em.estep(X_check, c_mixture)
+    c_new = em.mstep(X_check, c_post, c_mixture)
+    model = sklearn_model(X_check, c_mixture)
+    log_prob_norm, log_resp = model._e_step(X_check)
+    model._m_step(X_check, log_resp)
+    np.testing.assert_allclose(np.exp(log_resp), c_post, rtol=1e-6, atol=1e-9, err_msg="sklearn posterior")
+    np.testing.assert_allclose(log_prob_norm * X_check.shape[0], c_ll, rtol=1e-10, err_msg="sklearn LL")
+    np.testing.assert_allclose(model.means_, c_new.mu, rtol=1e-8, err_msg="sklearn means")
+    # em_core floors variances at 0.25 and sklearn has no floor: compare the floored values
+    np.testing.assert_allclose(np.maximum(model.covariances_, 0.25), c_new.var, rtol=1e-8, err_msg="sklearn variances")
+    np.testing.assert_allclose(model.weights_, c_new.p, rtol=1e-8, err_msg="sklearn weights")
+    return {
+        "loop_max_abs_post_diff": float(np.abs(loop_post - post).max()),
+        "sklearn_max_abs_post_diff": float(np.abs(np.exp(log_resp) - c_post).max()),
+    }
+
+
+def fit_iteration(X: np.ndarray, mixture: GaussianMixture) -> Callable[[], GaussianMixture]:
+    """One iteration as ``experiment.fit`` runs it, always from ``mixture``.
+
+    The steps of ``em.algorithm()`` are ``em.estep`` and ``em.mstep`` called on the data
+    that the algorithm prepares once per fit (column shift, mask, row norms), as a fit
+    calls them; sklearn's per-fit validation is left out of its figure in the same way.
+    """
+    algorithm = em.algorithm()
+
+    def iteration() -> GaussianMixture:
+        post, _ = algorithm.estep(X, mixture)
+        return algorithm.mstep(X, post, mixture)[0]
+
+    return iteration
+
+
+def bench_iteration(X: np.ndarray, X_complete: np.ndarray, repeats: int, number: int, loop_repeats: int) -> dict:
+    mixture, _ = init(X, K, SEED)
+    c_mixture, _ = init(X_complete, K, SEED)
+    model = sklearn_model(X_complete, c_mixture)
+
+    em_core_incomplete = fit_iteration(X, mixture)
+    em_core_complete = fit_iteration(X_complete, c_mixture)
+
+    def em_core_unprepared() -> GaussianMixture:
+        post, _ = em.estep(X, mixture)
+        return em.mstep(X, post, mixture)
+
+    def loop_incomplete() -> GaussianMixture:
+        post, _ = loop_estep(X, mixture)
+        return loop_mstep(X, post, mixture)
+
+    fast = paired_timings(
+        {
+            "em_core": (em_core_incomplete, number),
+            "sklearn": (sklearn_iteration(model, X_complete), number),
+            "em_core_complete": (em_core_complete, number),
+            "em_core_unprepared": (em_core_unprepared, number),
+        },
+        rounds=repeats,
+    )
+    slow = paired_timings({"em_core": (em_core_incomplete, number), "loop": (loop_incomplete, 1)}, rounds=loop_repeats)
+
+    # context only: the public API's cost of one iteration (validation, checks, final E-step)
+    public = SkGaussianMixture(
+        n_components=K,
+        covariance_type="spherical",
+        weights_init=c_mixture.p.copy(),
+        means_init=c_mixture.mu.copy(),
+        precisions_init=1.0 / c_mixture.var,
+        reg_covar=0.0,
+        max_iter=1,
+        tol=0.0,
+        warm_start=True,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning: one iteration is all we ask for
+        public.fit(X_complete)
+        fit_once = paired_timings({"fit": (lambda: public.fit(X_complete), 1)}, rounds=max(3, repeats // 3))
+
+    paired = [a / b for a, b in zip(fast["em_core"], fast["sklearn"], strict=True)]
+    loop_paired = [a / b for a, b in zip(slow["loop"], slow["em_core"], strict=True)]
+    return {
+        "rounds": repeats,
+        "calls_per_round": number,
+        "loop_rounds": loop_repeats,
+        "em_core_ms": summary_ms(fast["em_core"]),
+        "sklearn_ms": summary_ms(fast["sklearn"]),
+        "em_core_complete_ms": summary_ms(fast["em_core_complete"]),
+        "em_core_unprepared_ms": summary_ms(fast["em_core_unprepared"]),
+        "loop_ms": summary_ms(slow["loop"]),
+        "sklearn_public_fit_max_iter_1_ms": summary_ms(fit_once["fit"]),
+        "ratio_em_core_over_sklearn": statistics.median(paired),
+        "ratio_em_core_over_sklearn_best": min(fast["em_core"]) / min(fast["sklearn"]),
+        "ratio_loop_over_em_core": statistics.median(loop_paired),
+        "ratio_loop_over_em_core_best": min(slow["loop"]) / min(slow["em_core"]),
+    }
+
+
+# ---------------------------------------------------------------- part 2: the experiment
+
+
+def run_experiment(X: np.ndarray) -> list[experiment.RunResult]:
+    return [experiment.fit(X, "em", k, seed) for k in EXPERIMENT_KS for seed in EXPERIMENT_SEEDS]
+
+
+def bench_experiment(X: np.ndarray, repeats: int) -> dict:
+    rss_before = max_rss_mib()
+    current_before = current_rss_mib()
+    walls = []
+    runs: list[experiment.RunResult] = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        runs = run_experiment(X)
+        walls.append(time.perf_counter() - start)
+    rss_after = max_rss_mib()
+
+    tracemalloc.start()
+    start = time.perf_counter()
+    run_experiment(X)
+    traced_wall = time.perf_counter() - start
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    best = {k: experiment.best_of([r for r in runs if r.k == k], "em") for k in EXPERIMENT_KS}
+    return {
+        "fits": len(runs),
+        "iterations": sum(r.iterations for r in runs),
+        "repeats": repeats,
+        "wall_s_best": min(walls),
+        "wall_s_median": statistics.median(walls),
+        "best_per_k": {str(k): {"seed": r.seed, "log_likelihood": r.score} for k, r in best.items()},
+        "tracemalloc_peak_mib": traced_peak / MIB,
+        "tracemalloc_run_wall_s": traced_wall,
+        "max_rss_mib_before": rss_before,
+        "max_rss_mib_after": rss_after,
+        "rss_mib_before": current_before,
+    }
+
+
+# ---------------------------------------------------------------- report
+
+
+def targets(it: dict) -> dict:
+    ratio = it["ratio_em_core_over_sklearn"]
+    return {
+        "em_core_over_sklearn_le_1": ratio <= SKLEARN_TARGET,
+        "em_core_over_sklearn_le_0_8": ratio <= AIM_SKLEARN,
+        "loop_over_em_core_ge_50": it["ratio_loop_over_em_core"] >= LOOP_TARGET,
+    }
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def print_report(result: dict) -> None:
+    env, data, it, ex, ok = (result[k] for k in ("environment", "data", "iteration", "experiment", "targets"))
+    yes = {True: "met", False: "NOT met"}
+    print(f"EM Lab benchmark: {data['source']}")
+    print(f"  {data['n_users']} x {data['n_items']}, {100 * data['missing_fraction']:.1f} % missing, K={K}")
+    print(f"Environment (em_core at {env['em_core']})")
+    print(
+        f"  python {env['python']}  numpy {env['numpy']}  scipy {env['scipy']}  scikit-learn {env['sklearn']}"
+        f"  ({env['platform']})"
+    )
+    print(
+        f"  CPUs {env['cpu_count']} (usable {env['cpu_affinity']}), 1-min load average"
+        f" {_fmt(result['load_average_start'])} at start, {_fmt(env['load_average_1min'])} at end"
+        f", thread env {env['thread_env'] or 'unset'}, --threads {result['config']['threads'] or 'not set'}"
+    )
+    for pool in env["threadpools"]:
+        print(
+            f"  {pool['internal_api']} {pool['version']} ({pool['file']}): {pool['num_threads']} threads"
+            f" [{pool['threading_layer']}]"
+        )
+    chk = result["checks"]
+    print("Checks (asserted before timing)")
+    print(f"  loop reference == em_core: posterior, LL, mixture  (max |d post| {chk['loop_max_abs_post_diff']:.1e})")
+    print(
+        f"  sklearn == em_core on the complete matrix: posterior, LL, mixture"
+        f"  (max |d post| {chk['sklearn_max_abs_post_diff']:.1e})"
+    )
+    print(
+        f"One EM iteration (E-step + M-step), ms: {it['rounds']} interleaved rounds x {it['calls_per_round']} calls"
+        f" (loop: {it['loop_rounds']} rounds x 1, each paired with em_core)"
+    )
+    print(f"  {'':50s}{'best':>9s}{'median':>9s}")
+    rows = [
+        ("em_core, incomplete X", "em_core_ms"),
+        ("(em_core on a raw array: prepares on each call)", "em_core_unprepared_ms"),
+        ("sklearn spherical, complete matrix", "sklearn_ms"),
+        ("em_core, complete matrix (same work as sklearn)", "em_core_complete_ms"),
+        ("per-user loop, incomplete X", "loop_ms"),
+        ("(sklearn public fit(max_iter=1), warm start)", "sklearn_public_fit_max_iter_1_ms"),
+    ]
+    for label, key in rows:
+        print(f"  {label:50s}{it[key]['best_ms']:9.2f}{it[key]['median_ms']:9.2f}")
+    print("Ratios (median of per-round ratios; best/best in brackets)")
+    print(
+        f"  em_core / sklearn   {it['ratio_em_core_over_sklearn']:6.2f}  ({it['ratio_em_core_over_sklearn_best']:.2f})"
+        f"   target <= {SKLEARN_TARGET}: {yes[ok['em_core_over_sklearn_le_1']]};"
+        f" aim {AIM_SKLEARN}: {yes[ok['em_core_over_sklearn_le_0_8']]}"
+    )
+    print(
+        f"  loop / em_core      {it['ratio_loop_over_em_core']:6.1f}x ({it['ratio_loop_over_em_core_best']:.1f}x)"
+        f"  target >= {LOOP_TARGET:.0f}x: {yes[ok['loop_over_em_core_ge_50']]}"
+    )
+    ks = " ".join(str(k) for k in EXPERIMENT_KS)
+    print(f"Course experiment: experiment.fit(X, 'em', K, seed), K in {{{ks}}} x seeds 0..{EXPERIMENT_SEEDS[-1]}")
+    print(
+        f"  wall time  best {ex['wall_s_best']:.3f} s, median {ex['wall_s_median']:.3f} s over {ex['repeats']} runs"
+        f"  ({ex['fits']} fits, {ex['iterations']} iterations per run)"
+    )
+    for k, best in ex["best_per_k"].items():
+        print(f"  best K={k}: seed {best['seed']}, log-likelihood {best['log_likelihood']:.4f}")
+    print(
+        f"  tracemalloc peak (Python/numpy allocations during one run): {ex['tracemalloc_peak_mib']:.1f} MiB"
+        f"  (that traced run took {ex['tracemalloc_run_wall_s']:.3f} s)"
+    )
+    rss_now = ex["rss_mib_before"]
+    rss_now_text = f"RSS {rss_now:.0f} MiB before the experiment; " if rss_now is not None else ""
+    print(
+        f"  process max RSS (getrusage ru_maxrss, whole process incl. imports and data loading): {rss_now_text}"
+        f"peak {ex['max_rss_mib_before']:.0f} MiB before, {ex['max_rss_mib_after']:.0f} MiB after"
+    )
+    print(f"Total benchmark time {result['total_s']:.1f} s")
+    if result["busy"]:
+        print(
+            f"WARNING: the machine was busy before the run (1-min load average {_fmt(result['load_average_start'])}"
+            f" on {env['cpu_count']} CPUs): other processes compete with the BLAS threads, so the times are"
+            " inflated and noisy. Rerun when it is idle, or compare with --threads 1."
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15, help="timing rounds for the fast implementations")
+    parser.add_argument("--number", type=int, default=5, help="calls per timing round (fast implementations)")
+    parser.add_argument("--loop-repeats", type=int, default=5, help="timing rounds for the Python loop")
+    parser.add_argument("--experiment-repeats", type=int, default=3, help="runs of the whole experiment")
+    parser.add_argument("--threads", type=int, default=None, help="limit BLAS/OpenMP threads (threadpoolctl)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
+    args = parser.parse_args(argv)
+    for name in ("repeats", "number", "loop_repeats", "experiment_repeats"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+
+    load_at_start = load_average()
+    started = time.perf_counter()
+    with threadpool_limits(limits=args.threads):
+        dataset, source = load()
+        X = np.ascontiguousarray(dataset.X, dtype=np.float64)
+        X_complete = complete_matrix(dataset)
+        # the experiment runs first so its RSS high-water mark is not hidden by the other parts
+        ex = bench_experiment(X, args.experiment_repeats)
+        checks = check_same_maths(X, X_complete)
+        it = bench_iteration(X, X_complete, args.repeats, args.number, args.loop_repeats)
+        env = environment()
+    result = {
+        "config": vars(args),
+        "environment": env,
+        "data": {
+            "source": source,
+            "name": dataset.name,
+            "n_users": X.shape[0],
+            "n_items": X.shape[1],
+            "missing_fraction": float((X == 0).mean()),
+            "complete_matrix": "gold" if dataset.gold is not None else "missing set to item means",
+            "complete_matrix_zeros": int((X_complete == 0).sum()),
+        },
+        "checks": checks,
+        "iteration": it,
+        "experiment": ex,
+        "targets": targets(it),
+        "total_s": time.perf_counter() - started,
+        "load_average_start": load_at_start,
+        "busy": load_at_start is not None and load_at_start >= 0.5 * (os.cpu_count() or 1),
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print_report(result)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
