@@ -1,0 +1,43 @@
+"""The README stays true: its two commands, the CI script that runs one of them, its pictures."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from em_core.data import BUILTIN, COURSE_FILES
+
+REPO = Path(__file__).resolve().parent.parent
+README = (REPO / "README.md").read_text(encoding="utf-8")
+LAUNCH = "pip install -r requirements.txt && streamlit run app.py"
+TEST = "pip install -r requirements-dev.txt && python -m pytest"
+
+
+def test_the_two_commands_are_in_the_readme():
+    blocks = re.findall(r"```bash\n(.*?)```", README, flags=re.S)
+    assert LAUNCH + "\n" in blocks and TEST + "\n" in blocks
+
+
+def test_ci_runs_the_readmes_test_command():
+    script = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert TEST in script.splitlines()
+    assert "EM_DATA_DIR" in script and "../shared/data/course" in script
+
+
+def test_requirements_the_commands_name_exist():
+    assert (REPO / "requirements.txt").is_file() and (REPO / "app.py").is_file()
+    assert "-r requirements.txt" in (REPO / "requirements-dev.txt").read_text(encoding="utf-8")
+
+
+def test_every_picture_the_readme_shows_exists():
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README)
+    assert images
+    for image in images:
+        assert (REPO / image).is_file(), image
+
+
+def test_every_data_set_the_readme_names_exists():
+    for name in BUILTIN:
+        assert f"`{name}`" in README
+    for name in COURSE_FILES:
+        assert f"`{name}`" in README
