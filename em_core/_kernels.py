@@ -196,6 +196,23 @@ def weighted_sse(
     return np.maximum(sse, 0.0)
 
 
+def complete_update(
+    data: Prepared, post: np.ndarray, previous: np.ndarray | None, var_floor: float | None = None
+) -> tuple[Statistics, np.ndarray, np.ndarray, np.ndarray]:
+    """The M-step on complete data shared by K-means and EM: statistics, live components, means, SSE.
+
+    A component with no weight keeps its ``previous`` mean (the column centres without one).
+    ``var_floor`` spares the exact recompute of sums the variance floor decides anyway.
+    """
+    stats = statistics(data, post)
+    alive = stats.nk > 0
+    d = data.shifted.shape[1]
+    previous = previous if previous is not None else np.broadcast_to(data.center, stats.sums.shape)
+    mu = means(data, stats, np.broadcast_to(alive[:, None], stats.sums.shape), previous)
+    floor = None if var_floor is None else var_floor * d * stats.nk
+    return stats, alive, mu, weighted_sse(data, stats, mu, post, floor)
+
+
 def means(data: Prepared, stats: Statistics, update: np.ndarray, previous: np.ndarray) -> np.ndarray:
     """Weighted means where ``update`` (shape (K, d)) holds, ``previous`` elsewhere."""
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -44,11 +44,7 @@ def mstep(X: np.ndarray, post: np.ndarray, mixture: GaussianMixture | None = Non
     """
     data = _prepared(X)
     n, d = data.shifted.shape
-    stats = _kernels.statistics(data, post)
-    alive = stats.nk > 0
-    previous = mixture.mu if mixture is not None else np.broadcast_to(data.center, stats.sums.shape)
-    mu = _kernels.means(data, stats, np.broadcast_to(alive[:, None], stats.sums.shape), previous)
-    sse = _kernels.weighted_sse(data, stats, mu, post)
+    stats, alive, mu, sse = _kernels.complete_update(data, post, mixture.mu if mixture is not None else None)
     var = np.where(alive, sse / (d * np.where(alive, stats.nk, 1.0)), 0.0)
     return GaussianMixture(mu, var, stats.nk / n), float(sse.sum())
 

@@ -47,11 +47,8 @@ def mstep(X: np.ndarray, post: np.ndarray, mixture: GaussianMixture | None = Non
     """
     data = _prepared(X)
     n, d = data.shifted.shape
-    stats = _kernels.statistics(data, post)
-    alive = stats.nk > 0
-    previous = mixture.mu if mixture is not None else np.broadcast_to(data.center, stats.sums.shape)
-    mu = _kernels.means(data, stats, np.broadcast_to(alive[:, None], stats.sums.shape), previous)
-    sse = _kernels.weighted_sse(data, stats, mu, post, VAR_FLOOR * d * stats.nk)
+    previous = mixture.mu if mixture is not None else None
+    stats, alive, mu, sse = _kernels.complete_update(data, post, previous, VAR_FLOOR)
     var = sse / (d * np.where(alive, stats.nk, 1.0))
     if mixture is not None:
         var = np.where(alive, var, mixture.var)
