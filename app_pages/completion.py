@@ -73,15 +73,13 @@ comparison.baselines_on_gold(key, dataset, done.rmse_missing, state.iteration)
 comparison.held_out(key, dataset, s.K, s.seed, s.min_variance)
 
 st.subheader("Download this iteration")
-exports.downloads(
-    "cmp",
+files = exports.export_files(
     s.dataset_id,
     state.mixture,
     list(state.scores),
     "log_likelihood",
     {
         "dataset": s.dataset_id,
-        "K": s.K,
         "seed": s.seed,
         "min_variance": s.min_variance,
         "iteration": state.iteration,
@@ -89,6 +87,7 @@ exports.downloads(
     },
     X_pred=done.X_pred,
 )
+exports.downloads("cmp", files)
 
 st.subheader("One user")
 user = st.number_input("User", min_value=1, max_value=X.shape[0], value=1, step=1, key="cmp_user")

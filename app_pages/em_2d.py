@@ -40,13 +40,9 @@ def panel():
         st.plotly_chart(figures.score_curve(list(slot.state.scores), "log_likelihood", current=shown), key="em2d_ll")
         st.caption("The log-likelihood of each E-step; EM stops when it gains no more than 1e-6·|LL|.")
         st.dataframe(derived.parameter_table(mixture), hide_index=True, key="em2d_params")
+    meta = {"dataset": s.dataset_id, "seed": s.seed, "iteration": shown}
     exports.downloads(
-        "em2d",
-        s.dataset_id,
-        mixture,
-        list(slot.state.scores),
-        "log_likelihood",
-        {"dataset": s.dataset_id, "K": s.K, "seed": s.seed, "iteration": shown},
+        "em2d", exports.export_files(s.dataset_id, mixture, list(slot.state.scores), "log_likelihood", meta)
     )
 
 

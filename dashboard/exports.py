@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
@@ -10,27 +12,34 @@ import streamlit as st
 from em_core import GaussianMixture, export
 
 
-def downloads(
-    prefix: str,
+class ExportFile(NamedTuple):
+    label: str
+    make: Callable[[], str]  # builds the file's text (called on click)
+    file_name: str
+    mime: str
+    key: str
+
+
+def export_files(
     name: str,
     mixture: GaussianMixture,
     scores: list[float],
     score_name: str,
     meta: dict,
     X_pred: np.ndarray | None = None,
-) -> None:
-    """A row of download buttons: completed matrix (text, CSV), mixture (JSON), score history (CSV)."""
-    buttons = []
+) -> list[ExportFile]:
+    """The files of a fit: completed matrix (text, CSV) when given, mixture (JSON), score history (CSV)."""
+    files = []
     if X_pred is not None:
-        buttons += [
-            (
+        files += [
+            ExportFile(
                 "Completed matrix (.txt)",
                 partial(export.matrix_text, X_pred),
                 f"{name}_completed.txt",
                 "text/plain",
                 "completed_txt",
             ),
-            (
+            ExportFile(
                 "Completed matrix (.csv)",
                 partial(export.matrix_csv, X_pred),
                 f"{name}_completed.csv",
@@ -38,15 +47,15 @@ def downloads(
                 "completed_csv",
             ),
         ]
-    buttons += [
-        (
+    return files + [
+        ExportFile(
             "Mixture (.json)",
             partial(export.mixture_json, mixture, **meta),
             f"{name}_mixture.json",
             "application/json",
             "mixture_json",
         ),
-        (
+        ExportFile(
             "History (.csv)",
             partial(export.history_csv, scores, score_name),
             f"{name}_history.csv",
@@ -54,13 +63,22 @@ def downloads(
             "history_csv",
         ),
     ]
-    for column, (label, data, file_name, mime, key) in zip(st.columns(len(buttons)), buttons, strict=True):
+
+
+def downloads(prefix: str, files: list[ExportFile]) -> None:
+    """A row of download buttons, keys ``{prefix}_{file.key}``.
+
+    The files offered are also kept in ``st.session_state[f"{prefix}_files"]`` (the same
+    callables the buttons call), so a test can read what a click would download.
+    """
+    st.session_state[f"{prefix}_files"] = files
+    for column, file in zip(st.columns(len(files)), files, strict=True):
         column.download_button(
-            label,
-            data,
-            file_name=file_name,
-            mime=mime,
-            key=f"{prefix}_{key}",
+            file.label,
+            file.make,
+            file_name=file.file_name,
+            mime=file.mime,
+            key=f"{prefix}_{file.key}",
             on_click="ignore",
             icon=":material/download:",
             width="stretch",

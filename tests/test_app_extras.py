@@ -1,0 +1,105 @@
+"""Dashboard checks beyond the pages' own: exports, the course's model-selection answer, limits, config."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import session
+from em_core import em, init, rmse, stepping
+from em_core.data import load_dataset, parse_matrix
+from em_core.experiment import algorithm_for
+from em_core.export import read_mixture_json
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def open_page(page: str, **params: str) -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page(f"app_pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception[0].value if at.exception else ""
+    return at
+
+
+def status_ll(at: AppTest) -> float:
+    text = next(md.value for md in at.markdown if md.value.startswith("**Iteration"))
+    return float(re.search(r"log-likelihood (-?[\d,]+\.\d+)", text)[1].replace(",", ""))
+
+
+def test_em_2d_exports_parse_back_to_the_numbers_on_screen():
+    at = open_page("em_2d", dataset="demo-2d", k="4", seed="0", it="3")
+    table = at.dataframe[0].value  # the parameter table on screen
+    files = {file.key: file for file in at.session_state["em2d_files"]}
+    mixture, meta = read_mixture_json(files["mixture_json"].make())
+    assert (meta["dataset"], meta["seed"], meta["iteration"], mixture.mu.shape[0]) == ("demo-2d", 0, 3, 4)
+    np.testing.assert_array_equal(mixture.p, table["p"])
+    np.testing.assert_array_equal(mixture.var, table["var"])
+    np.testing.assert_array_equal(mixture.mu, table[["mu[1]", "mu[2]"]])
+    history = list(csv.reader(io.StringIO(files["history_csv"].make())))
+    assert history[0] == ["iteration", "log_likelihood"] and [row[0] for row in history[1:]] == ["1", "2", "3"]
+    assert f"{float(history[-1][1]):,.6f}" == f"{status_ll(at):,.6f}"
+
+
+def test_completion_exports_parse_back_to_the_rmse_on_screen():
+    at = open_page("completion", dataset="demo-small", k="3", seed="1", it="4")
+    metrics = {metric.label: metric.value for metric in at.metric}
+    files = {file.key: file for file in at.session_state["cmp_files"]}
+    dataset = load_dataset("demo-small")
+    for key in ("completed_txt", "completed_csv"):
+        X_pred, _ = parse_matrix(files[key].make(), files[key].file_name)
+        assert f"{rmse(dataset.gold, X_pred):.6f}" == metrics["RMSE (all entries)"]
+        assert f"{rmse(dataset.gold, X_pred, dataset.X == 0):.6f}" == metrics["RMSE (missing only)"]
+    mixture, meta = read_mixture_json(files["mixture_json"].make())
+    assert meta["iteration"] == int(metrics["Iteration"]) == 4
+    # and they are em_core's numbers for the same settings
+    state = stepping.start(*init(dataset.X, 3, 1))
+    for _ in range(4):
+        state = stepping.step(algorithm_for("em", 0.25), dataset.X, state)
+    np.testing.assert_array_equal(mixture.mu, state.mixture.mu)
+    np.testing.assert_array_equal(parse_matrix(files["completed_txt"].make())[0], em.fill_matrix(dataset.X, mixture))
+
+
+def test_model_selection_on_the_toy_data_gives_the_courses_best_k(course_dir):
+    # the course's answer for toy_data.txt: BIC is highest at K = 3 (K = 1..4, seeds 0..4)
+    at = open_page("model_selection", dataset="toy")
+    assert at.slider(key="ms_kmax").value == 4 and at.slider(key="ms_seeds").value == 5
+    assert at.success[0].value.startswith("Best K by BIC: **3**")
+
+
+def test_an_upload_past_the_size_cap_is_refused_and_the_session_keeps_its_data(monkeypatch):
+    monkeypatch.setattr(session, "MAX_VALUES", 12)
+    at = open_page("data", dataset="demo-small")
+    at.file_uploader(key="upload_matrix").set_value(("big.txt", b"1 2 3 4\n" * 4, "text/plain")).run()
+    assert not at.exception
+    assert [error.value for error in at.error] == [
+        "big.txt line 4: the matrix grows past 12 values (4 rows of 4), more than the dashboard holds; use a "
+        "smaller matrix, or the command line (python -m em_core fit ...) which has no such limit"
+    ]
+    assert at.session_state["dataset"] == "demo-small"
+
+
+def test_the_server_config_is_production_minded():
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["enableXsrfProtection"] is True
+    assert 1 <= config["server"]["maxUploadSize"] <= 50
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["browser"]["gatherUsageStats"] is False
+
+
+@pytest.mark.parametrize("pattern", [r"\bpickle\b", r"\beval\(", r"\bexec\(", r"allow_pickle\s*=\s*True"])
+def test_no_code_path_unpickles_or_evaluates_input(pattern):
+    sources = [REPO / "app.py", *sorted((REPO / "app_pages").glob("*.py"))]
+    for package in ("em_core", "dashboard", "baselines"):
+        sources += sorted((REPO / package).glob("*.py"))
+    offenders = [str(path) for path in sources if re.search(pattern, path.read_text(encoding="utf-8"))]
+    assert offenders == []
