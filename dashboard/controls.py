@@ -16,6 +16,8 @@ def _act(slot: session.FitSlot, X, action: str, min_variance: float, view_key: s
 
 def _toggle_play(slot: session.FitSlot) -> None:
     slot.playing = not slot.playing
+    # the fragment's timer is set when the whole page runs, so the page must run again
+    slot.extra["rerun_page"] = True
 
 
 def buttons(
@@ -84,6 +86,8 @@ def buttons(
 
 def play_tick(slot: session.FitSlot, X, prefix: str, min_variance: float) -> None:
     """Called on each timed rerun of a playing fragment: one more step, and stop at convergence."""
+    if slot.extra.pop("rerun_page", False):
+        st.rerun(scope="app")  # Play or Pause was pressed: start or stop the fragment's timer
     if slot.playing and not slot.state.converged:
         _act(slot, X, "step", min_variance, f"{prefix}_view")
     if slot.playing and slot.state.converged:

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import ConsoleMessage, Locator, Page, Response, expect
 
-from em_core.data import course_available
+from em_core import init, naive_em, stepping
+from em_core.data import course_available, load_dataset
 from tests.streamlit_server import REPO_ROOT, StreamlitServer
 
 pytestmark = pytest.mark.browser
@@ -292,4 +293,19 @@ def test_matrix_completion_steps_and_scores(app: App):
     expect(app.main.get_by_test_id("stPlotlyChart").nth(3)).to_be_visible()
     expect(app.main.get_by_test_id("stDataFrame")).to_be_visible()
     app.screenshot("completion.png")
+    app.expect_clean()
+
+
+def test_play_runs_em_to_convergence_on_its_own(app: App):
+    # Play starts a timed rerun of the stepping fragment; it must keep stepping until the stopping rule holds
+    app.go("EM on complete 2-D data")
+    expect(app.status).to_contain_text("Initial mixture")
+    app.main.get_by_role("button", name="Play").click()
+    expect(app.main.get_by_role("button", name="Pause")).to_be_visible(timeout=RERUN_MS)
+    expect(app.status).to_contain_text("converged after", timeout=120_000)
+    dataset = load_dataset("demo-2d")
+    state = stepping.run(naive_em.algorithm(), dataset.X, stepping.start(*init(dataset.X, 4, 0)))
+    iteration, ll = app.iteration_and_ll()
+    assert (iteration, f"{ll:,.6f}") == (state.iteration, f"{state.score:,.6f}")
+    expect(app.main.get_by_role("button", name="Play")).to_be_disabled()
     app.expect_clean()
