@@ -14,18 +14,13 @@ st.caption(
 )
 session.require(s, kind="points", two_d=True)
 slot = session.get_fit("em2d", s, "naive-em")
-if slot.notice:
-    st.info(slot.notice, icon=":material/restart_alt:")
+controls.reset_notice(slot)
 X = s.dataset.X
 
 
 @st.fragment(run_every=controls.PLAY_INTERVAL if slot.playing else None)
 def panel():
-    controls.play_tick(slot, X, "em2d", s.min_variance)
-    controls.buttons(slot, X, "em2d", s.min_variance, half_steps=True)
-    session.sync_url(s, slot)
-    st.markdown(controls.status_line(slot, "log_likelihood"))
-    shown = controls.view_slider(slot, "em2d")
+    shown = controls.stepper(slot, s, "em2d")
     mixture, post = session.view(slot, X, shown)
     for line in diagnostics.describe(diagnostics.component_report(mixture, VAR_FLOOR), VAR_FLOOR):
         st.warning(line, icon=":material/warning:")

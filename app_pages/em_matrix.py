@@ -14,19 +14,14 @@ st.caption(
 )
 session.require(s, kind="ratings")
 slot = session.get_fit("matrix", s, "em")
-if slot.notice:
-    st.info(slot.notice, icon=":material/restart_alt:")
+controls.reset_notice(slot)
 dataset = s.dataset
 X = dataset.X
 
 
 @st.fragment(run_every=controls.PLAY_INTERVAL if slot.playing else None)
 def panel():
-    controls.play_tick(slot, X, "emx", s.min_variance)
-    controls.buttons(slot, X, "emx", s.min_variance, half_steps=True)
-    session.sync_url(s, slot)
-    st.markdown(controls.status_line(slot, "log_likelihood"))
-    shown = controls.view_slider(slot, "emx")
+    shown = controls.stepper(slot, s, "emx")
     mixture, post = session.view(slot, X, shown, s.min_variance)
     done = derived.get_user_map(session.content_key(s), X, mixture)
     for line in diagnostics.describe(diagnostics.component_report(mixture, s.min_variance), s.min_variance):

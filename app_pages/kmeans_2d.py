@@ -12,18 +12,13 @@ st.caption(
 )
 session.require(s, kind="points", two_d=True)
 slot = session.get_fit("kmeans", s, "kmeans")
-if slot.notice:
-    st.info(slot.notice, icon=":material/restart_alt:")
+controls.reset_notice(slot)
 X = s.dataset.X
 
 
 @st.fragment(run_every=controls.PLAY_INTERVAL if slot.playing else None)
 def panel():
-    controls.play_tick(slot, X, "km", s.min_variance)
-    controls.buttons(slot, X, "km", s.min_variance, half_steps=True, half_labels=("Assign", "Update"))
-    session.sync_url(s, slot)
-    st.markdown(controls.status_line(slot, "cost", ("Assign", "Update")))
-    shown = controls.view_slider(slot, "km")
+    shown = controls.stepper(slot, s, "km", "cost", ("Assign", "Update"))
     mixture, post = session.view(slot, X, shown)
     left, right = st.columns([3, 2])
     with left:

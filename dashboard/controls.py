@@ -127,3 +127,26 @@ def view_slider(slot: session.FitSlot, prefix: str) -> int:
         key=key,
         help="Scrub back through the iterations kept in this session's history.",
     )
+
+
+def stepper(
+    slot: session.FitSlot,
+    s: session.Settings,
+    prefix: str,
+    score_name: str = "log_likelihood",
+    half_labels: tuple[str, str] = ("E-step", "M-step"),
+) -> int:
+    """The stepping block of a fit page, run inside its fragment: a Play tick, the buttons, the URL,
+    the status line and the scrub slider. Returns the iteration to show."""
+    X = s.dataset.X
+    play_tick(slot, X, prefix, s.min_variance)
+    buttons(slot, X, prefix, s.min_variance, half_steps=True, half_labels=half_labels)
+    session.sync_url(s, slot)
+    st.markdown(status_line(slot, score_name, half_labels))
+    return view_slider(slot, prefix)
+
+
+def reset_notice(slot: session.FitSlot) -> None:
+    """Say so when a change of settings has just reset the run."""
+    if slot.notice:
+        st.info(slot.notice, icon=":material/restart_alt:")
