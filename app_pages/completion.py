@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import comparison, derived, exports, figures, session
+from dashboard import comparison, derived, exports, session
 
 s = session.settings()
 st.title("Completion vs gold")
@@ -43,29 +43,25 @@ else:
 
 key = session.content_key(s)
 digest = derived.mixture_digest(state.mixture)
-images = [("Observed", f"{key}:observed", X, missing), ("Completed", f"{key}:{digest}:completed", done.X_pred, None)]
+charts = [
+    ("observed", derived.matrix_figure(f"{key}:observed", X, missing, title="Observed")),
+    ("completed", derived.matrix_figure(f"{key}:{digest}:completed", done.X_pred, title="Completed")),
+]
+histogram = None
 if dataset.gold is not None:
-    images.append(("Gold", f"{key}:gold", dataset.gold, None))
-    images.append(("|error|", f"{key}:{digest}:error", np.abs(dataset.gold - done.X_pred), None))
-ERROR_STYLE = {"zmin": 0.0, "zmax": 4.0, "colorscale": "Reds", "colorbar_title": "|error|"}
+    error_image, histogram = derived.error_figures(key, digest, X, dataset.gold, done.X_pred)
+    charts += [("gold", derived.matrix_figure(f"{key}:gold", dataset.gold, title="Gold")), ("error", error_image)]
 cells = [cell for _ in range(2) for cell in st.columns(2)]
-for cell, (title, cache_key, matrix, mask) in zip(cells, images, strict=False):
+for cell, (name, chart) in zip(cells, charts, strict=False):
     with cell:
-        style = ERROR_STYLE if title == "|error|" else {}
-        chart = derived.matrix_figure(cache_key, matrix, mask, title=title, **style)
-        st.plotly_chart(chart, key=f"cmp_{title.strip('|').lower()}")
+        st.plotly_chart(chart, key=f"cmp_{name}")
 if dataset.gold is not None:
     st.caption(
         "Observed entries are exact by construction, so |error| is zero there; the light cells of the "
         "completion are where the mixture had to guess."
     )
-    if missing.any():
-        st.plotly_chart(
-            figures.error_histogram(
-                (done.X_pred - dataset.gold)[missing], title="Predicted − gold on the missing entries"
-            ),
-            key="cmp_hist",
-        )
+    if histogram is not None:
+        st.plotly_chart(histogram, key="cmp_hist")
         st.caption("Errors centred on 0 mean the mixture neither over- nor under-rates on average.")
 
 st.subheader("How good is this completion?")

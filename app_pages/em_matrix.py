@@ -74,7 +74,13 @@ def panel():
         )
         st.caption("The posterior of the chosen user: how strongly each component claims them after the E-step.")
 
-    with st.expander("The formulas, with the numbers", icon=":material/functions:"):
+    # a toggle, not an expander: an expander's body would run (a whole extra E-step) on every Step
+    if st.toggle(
+        "The formulas, with the numbers",
+        key="emx_formulas",
+        help="The E-step, M-step and stopping rule for one user, component and item, with this "
+        "iteration's numbers substituted.",
+    ):
         post_used = post if shown > 0 and (shown < slot.state.iteration or slot.state.next_step == "E") else None
         formulas.render(X, mixture, post_used, list(slot.state.scores[:shown]), shown, s.min_variance)
 

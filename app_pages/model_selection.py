@@ -64,7 +64,7 @@ progress.empty()
 
 em_name = algorithms[-1]
 best_rows = summaries[em_name]["best_per_k"]
-best_k = max(best_rows, key=lambda row: row["bic"])["k"]
+best_k = experiment.best_k_by_bic(summaries[em_name])
 series = {}
 if "kmeans" in summaries:
     series["K-means cost (best seed)"] = [row["cost"] for row in summaries["kmeans"]["best_per_k"]]

@@ -80,6 +80,22 @@ def parameter_table(mixture: GaussianMixture, max_columns: int = 8) -> pd.DataFr
     return pd.DataFrame(table)
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def error_figures(dataset_key: str, digest: str, _X: np.ndarray, _gold: np.ndarray, _X_pred: np.ndarray):
+    """The |error| image and the histogram of predicted − gold on the missing entries, once per mixture."""
+    error = _X_pred - _gold
+    image = figures.matrix_image(
+        np.abs(error), zmin=0.0, zmax=4.0, colorscale="Reds", title="|error|", colorbar_title="|error|"
+    )
+    missing = _X == 0
+    histogram = (
+        figures.error_histogram(error[missing], title="Predicted − gold on the missing entries")
+        if missing.any()
+        else None
+    )
+    return image, histogram
+
+
 @st.cache_data(max_entries=24, show_spinner=False)
 def matrix_figure(key: str, _M: np.ndarray, _missing: np.ndarray | None = None, **style):
     """``figures.matrix_image``, built once per ``key`` (which must name the matrix's content)."""

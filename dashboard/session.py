@@ -13,7 +13,16 @@ import streamlit as st
 
 from dashboard import url
 from em_core import DataError, init, stepping
-from em_core.data import BUILTIN, COURSE_FILES, Dataset, available_datasets, data_dir, dataset_from_bytes, load_dataset
+from em_core.data import (
+    BUILTIN,
+    COURSE_FILES,
+    Dataset,
+    available_datasets,
+    data_dir,
+    dataset_from_bytes,
+    load_dataset,
+    read_only,
+)
 from em_core.experiment import algorithm_for
 from em_core.validation import check_k
 
@@ -61,7 +70,6 @@ def init_state() -> None:
         "upload_error": None,
         "upload_digest": None,
         "fits": {},
-        "previous_dataset": "demo-2d",
     }
     for key, value in defaults.items():
         if key not in st.session_state:
@@ -76,21 +84,13 @@ def init_state() -> None:
 def load_named(name: str, folder: str) -> Dataset:
     """A built-in or course data set, loaded once per process (``folder`` keys the cache)."""
     dataset = load_dataset(name)
-    return _frozen(dataset)
+    return read_only(dataset)
 
 
 @st.cache_resource(max_entries=16, show_spinner="Reading the upload ...")
 def load_upload(digest: str, _content: bytes, name: str, _gold: bytes | None, gold_name: str, kind: str) -> Dataset:
     """An uploaded data set, validated by em_core and cached by its content digest."""
-    return _frozen(dataset_from_bytes(_content, name, _gold, gold_name, kind=kind, max_values=MAX_VALUES))
-
-
-def _frozen(dataset: Dataset) -> Dataset:
-    # shared across sessions: make sure nobody writes into it
-    dataset.X.flags.writeable = False
-    if dataset.gold is not None:
-        dataset.gold.flags.writeable = False
-    return dataset
+    return read_only(dataset_from_bytes(_content, name, _gold, gold_name, kind=kind, max_values=MAX_VALUES))
 
 
 def upload_digest(content: bytes, gold: bytes | None, kind: str) -> str:

@@ -280,15 +280,18 @@ def dataset_from_bytes(
 def _builtin(name: str) -> Dataset:
     kind = BUILTIN[name][1]
     if name == "demo-2d":
-        return Dataset(name, _read_only(builtin.blobs_2d()), None, kind, "built-in")
+        return read_only(Dataset(name, builtin.blobs_2d(), None, kind, "built-in"))
     X, gold = builtin.small_ratings() if name == "demo-small" else builtin.large_ratings()
-    return Dataset(name, _read_only(X), _read_only(gold), kind, "built-in")
+    return read_only(Dataset(name, X, gold, kind, "built-in"))
 
 
-def _read_only(array: np.ndarray) -> np.ndarray:
-    # cached and shared by every caller: a write would change the data set for all of them
-    array.flags.writeable = False
-    return array
+def read_only(dataset: Dataset) -> Dataset:
+    """Make the data set's arrays read-only, for a data set that is cached and shared: a write
+    would change it for every caller."""
+    dataset.X.flags.writeable = False
+    if dataset.gold is not None:
+        dataset.gold.flags.writeable = False
+    return dataset
 
 
 def _read(path: Path) -> bytes:

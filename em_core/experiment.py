@@ -69,6 +69,11 @@ def best_of(runs: list[RunResult], algorithm: str) -> RunResult:
     return max(runs, key=lambda r: r.score)
 
 
+def best_k_by_bic(summary: dict) -> int:
+    """The K whose best seed has the highest BIC, from :func:`summarise`'s ``best_per_k`` (EM only)."""
+    return max(summary["best_per_k"], key=lambda row: row["bic"])["k"]
+
+
 def completion_scores(dataset: Dataset, mixture: GaussianMixture) -> dict[str, float | None]:
     """RMSE of the completed matrix against the gold one, over all and over missing entries."""
     if dataset.gold is None:

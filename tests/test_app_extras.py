@@ -103,3 +103,16 @@ def test_no_code_path_unpickles_or_evaluates_input(pattern):
         sources += sorted((REPO / package).glob("*.py"))
     offenders = [str(path) for path in sources if re.search(pattern, path.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+def test_the_formulas_show_the_numbers_em_core_computes_for_the_chosen_user(course_dir):
+    at = open_page("em_matrix", dataset="test", k="4", seed="0")
+    assert not at.get("latex")  # nothing is computed until the student asks
+    at.toggle(key="emx_formulas").set_value(True).run()
+    at.number_input(key="emx_fu").set_value(2).run()
+    assert not at.exception
+    estep_latex = at.get("latex")[0].value
+    X = load_dataset("test").X
+    post, _ = em.estep(X, init(X, 4, 0)[0])
+    # the last number of the E-step block is p(j=1 | u=2), to 6 significant digits
+    assert estep_latex.rstrip("$\n").rstrip().endswith(f"{post[1, 0]:.6g}\\end{{aligned}}")

@@ -14,6 +14,7 @@ from em_core.experiment import (
     ALGORITHMS,
     RunResult,
     algorithm_for,
+    best_k_by_bic,
     best_of,
     check_ks,
     completion_scores,
@@ -188,3 +189,8 @@ def test_summary_has_the_json_contract(algorithm, score_key, best_keys, scored, 
         assert set(best) == {"k", "seed", score_key} | best_keys
         assert (best["rmse"] is not None) == scored
         assert (best["rmse_missing"] is not None) == scored
+
+
+def test_best_k_by_bic_is_the_row_with_the_highest_bic():
+    summary = {"best_per_k": [{"k": 1, "bic": -30.0}, {"k": 2, "bic": -12.5}, {"k": 3, "bic": -20.0}]}
+    assert best_k_by_bic(summary) == 2
