@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from em_core import builtin
+from em_core import builtin, ratings_file
 from em_core.errors import DataError
 from em_core.validation import check_has_observed
 
@@ -49,6 +49,14 @@ class Dataset:
     kind : {"ratings", "points"}
     source : str
         Where it came from: "built-in", "course", "file" or "upload".
+    user_ids, item_ids : ndarray of shape (n,) and (d,), or None
+        The file's user id of each row and item id of each column, for a file of rating
+        triplets (see :mod:`em_core.ratings_file`); None for a matrix, whose rows and columns
+        are simply numbered.
+    item_titles : dict of int to str, or None
+        Item id -> title, when an items file gave them.
+    file_format : ratings_file.FileFormat
+        The format the file was read as, with a short description.
     """
 
     name: str
@@ -56,6 +64,10 @@ class Dataset:
     gold: np.ndarray | None = None
     kind: str = "ratings"
     source: str = "file"
+    user_ids: np.ndarray | None = None
+    item_ids: np.ndarray | None = None
+    item_titles: dict[int, str] | None = None
+    file_format: ratings_file.FileFormat = ratings_file.MATRIX
 
     @property
     def observed(self) -> np.ndarray:
@@ -262,11 +274,23 @@ def dataset_from_bytes(
     """Build a :class:`Dataset` from file contents (an upload, or a file already read).
 
     ``kind="ratings"`` reads 0 as missing and needs at least one observed entry;
-    ``max_values`` caps rows x columns (see :func:`parse_matrix`).
+    ``max_values`` caps rows x columns (see :func:`parse_matrix`). A ratings file of
+    ``user item rating [timestamp]`` lines is read by :func:`em_core.ratings_file.read_triplets`
+    (the module says how it tells such a file from a matrix) and keeps its ids.
     """
     if kind not in KINDS:
         raise DataError(f"kind must be one of {KINDS}, got {kind!r}")
-    X, _ = parse_matrix(content, name, max_values)
+    text = _decode(content, name)
+    triplets = ratings_file.read_triplets(text, name, max_values) if kind == "ratings" else None
+    if triplets is not None:
+        if gold is not None:
+            raise DataError(
+                f"{gold_name}: a gold matrix goes with a matrix file, but {name} holds rating triplets "
+                f"({triplets.file_format.description}); score on held-out ratings instead (--holdout)"
+            )
+        X, user_ids, item_ids, file_format = triplets
+        return Dataset(name, X, None, kind, source, user_ids, item_ids, None, file_format)
+    X, _ = parse_matrix(text, name, max_values)
     if kind == "ratings":
         check_has_observed(X, name)
     gold_matrix = None
@@ -339,7 +363,7 @@ def load_dataset(
         names = ", ".join(list(BUILTIN) + list(COURSE_FILES))
         raise DataError(f"{key}: no such file or data set; give a file path or one of: {names}")
     gold_path = Path(gold) if gold is not None else None
-    return dataset_from_bytes(
+    dataset = dataset_from_bytes(
         _read(path),
         path.name,
         _read(gold_path) if gold_path else None,
@@ -347,3 +371,4 @@ def load_dataset(
         kind=kind or "ratings",
         source="file",
     )
+    return ratings_file.with_titles_beside(dataset, path)
