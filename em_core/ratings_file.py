@@ -173,7 +173,8 @@ def read_triplets(text: str, source: str = "input", max_values: int | None = Non
 
 def _layout(text: str, source: str) -> _Layout | None:
     """Find the header, separator and columns of a triplet file; None for a matrix file."""
-    text = re.sub(r"(?m)^[^\S\n]+$", "", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"(?m)^[^\S\n]+$", "", text)  # a line of spaces is a blank line
     match = re.search(r"[^\n]+", text)
     if match is None:
         return None
