@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dashboard import formula_latex
 from em_core import GaussianMixture, diagnostics, em, explain
 
 
@@ -34,13 +35,14 @@ def render(
     i = cols[2].number_input("item i", min_value=1, max_value=d, value=1, step=1, key="emx_fi") - 1
 
     st.markdown("**E-step** — the log joint f(u, j) and the posterior through LogSumExp")
-    st.latex(explain.latex_estep(explain.estep_terms(X, mixture, u, j), u, j))
+    st.latex(formula_latex.latex_estep(explain.estep_terms(X, mixture, u, j), u, j))
     post_next, _ = em.estep(X, mixture)
     st.markdown("**M-step** — the weight, the thresholded mean update and the floored variance")
-    st.latex(explain.latex_mstep(explain.mstep_terms(X, post_next, mixture, j, i, min_variance), j, i, min_variance))
+    mstep = explain.mstep_terms(X, post_next, mixture, j, i, min_variance)
+    st.latex(formula_latex.latex_mstep(mstep, j, i, min_variance))
     if len(scores) >= 2:
         st.markdown("**Stopping rule** — the last two log-likelihoods")
-        st.latex(explain.latex_stopping(explain.stopping_terms(scores[-2], scores[-1])))
+        st.latex(formula_latex.latex_stopping(explain.stopping_terms(scores[-2], scores[-1])))
 
     report = diagnostics.component_report(mixture, min_variance, X, post_used)
     table = pd.DataFrame(
