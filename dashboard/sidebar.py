@@ -17,7 +17,9 @@ def _upload_box() -> None:
             key="upload_kind",
             horizontal=True,
         )
-        matrix = st.file_uploader("Matrix (.txt or .csv)", type=["txt", "csv", "tsv", "dat"], key="upload_matrix")
+        matrix = st.file_uploader(
+            "Matrix or ratings file", type=["txt", "csv", "tsv", "dat", "data"], key="upload_matrix"
+        )
         gold = st.file_uploader("Gold matrix (optional)", type=["txt", "csv", "tsv", "dat"], key="upload_gold")
         if matrix is None:
             st.session_state.upload_digest = None  # the same file added again counts as a new upload

@@ -19,6 +19,7 @@ from em_core.ratings_file import (
     parse_titles,
     read_triplets,
 )
+from tests.apptest_helpers import Dashboard
 
 # ---------------------------------------------------------------- generated ratings
 
@@ -365,3 +366,25 @@ def test_movielens_small_ids_round_trip(movielens_small):
     cols = np.searchsorted(dataset.item_ids, items)
     assert np.array_equal(dataset.user_ids[rows], users) and np.array_equal(dataset.item_ids[cols], items)
     np.testing.assert_array_equal(dataset.X[rows, cols], stars)
+
+
+# ---------------------------------------------------------------- the dashboard's upload box
+
+
+def test_an_uploaded_u_data_becomes_the_data_set_and_fits():
+    ratings = seeded_ratings()
+    X = expected_matrix(ratings)[0]
+    app = Dashboard(page="data", em_k=2)
+    app.upload("u.data", FORMATS["movielens-100k"][1](ratings).encode())
+    assert app.errors == []
+    assert f"upload: u.data — {X.shape[0]:,} rows x {X.shape[1]:,} columns." in app.captions
+    app.open("matrix")
+    app.step("emx", 1)
+    assert app.errors == [] and app.fit("matrix").state.mixture.mu.shape == (2, X.shape[1])
+
+
+def test_an_upload_that_reads_both_ways_shows_the_refusal():
+    app = Dashboard("demo-small", page="data")
+    app.upload("small.txt", AMBIGUOUS.encode())
+    assert len(app.errors) == 1 and "small.txt reads two ways" in app.errors[0]
+    assert app.dataset == "demo-small"
