@@ -122,6 +122,11 @@ class _Layout(NamedTuple):
     first_line: int  # the file line of the body's first line
     file_format: FileFormat
 
+    @property
+    def needs_evidence(self) -> bool:
+        """No header and no '::': triplets only by rules 3-6 of the module docstring."""
+        return self.n_columns is not None and self.delimiter != "::"
+
 
 # ---------------------------------------------------------------- reading the ratings
 
@@ -156,15 +161,12 @@ def read_triplets(text: str, source: str = "input", max_values: int | None = Non
         return None
     table = _parse(layout)
     if table is None:
-        if layout.n_columns is not None and layout.delimiter != "::":
-            return None  # a file without a header that numpy cannot read as triplets: a matrix
+        if layout.needs_evidence:
+            return None  # numbers numpy cannot read as user, item, rating: the matrix reader says why
         _diagnose(layout, source)
     if table.size == 0:
-        raise DataError(
-            f"{source} has a header line but no ratings; add one line per rating below it "
-            f"(user, item, rating{', timestamp' if layout.n_columns == 4 else ''})"
-        )
-    if layout.n_columns is not None and layout.delimiter != "::" and not _ids_beyond_ratings(table):
+        raise DataError(f"{source} has a header line but no ratings; add one line per rating below it")
+    if layout.needs_evidence and not _ids_beyond_ratings(table):
         if _not_triplets(table):
             return None
         _refuse_ambiguous(table, layout, source)
@@ -282,10 +284,8 @@ def _not_triplets(table: np.ndarray) -> bool:
     users, items, ratings = table["user"], table["item"], table["rating"]
     if users.min() < 0 or items.min() < 0 or not np.all(np.isfinite(ratings)) or np.any(ratings == 0):
         return True
-    _, rows = np.unique(users, return_inverse=True)
-    _, cols = np.unique(items, return_inverse=True)
-    repeats_a_pair = _first_repeat(rows.astype(np.int64) * (int(cols.max()) + 1) + cols) is not None
-    return repeats_a_pair or np.unique(users).size == users.size
+    cells = _cells(table)
+    return cells.repeat is not None or cells.user_ids.size == users.size
 
 
 def _refuse_ambiguous(table: np.ndarray, layout: _Layout, source: str) -> NoReturn:
@@ -320,9 +320,7 @@ def _to_matrix(table: np.ndarray, layout: _Layout, source: str, max_values: int)
             f"{source} line {_file_line(layout, row)}: a rating of 0, but 0 means missing in EM Lab; "
             "remove the line (a ratings file lists only the ratings given) or give a non-zero rating"
         )
-    user_ids, rows = np.unique(users, return_inverse=True)
-    item_ids, cols = np.unique(items, return_inverse=True)
-    repeat = _first_repeat(rows.astype(np.int64) * item_ids.size + cols)
+    user_ids, rows, item_ids, cols, repeat = _cells(table)
     if repeat is not None:
         first, again = repeat
         raise DataError(
@@ -339,6 +337,23 @@ def _to_matrix(table: np.ndarray, layout: _Layout, source: str, max_values: int)
     X = np.zeros((user_ids.size, item_ids.size))
     X[rows, cols] = ratings
     return RatingTriplets(X, user_ids, item_ids, layout.file_format)
+
+
+class _Cells(NamedTuple):
+    """Where each rating goes: ``X[rows[k], cols[k]]`` holds rating ``k``."""
+
+    user_ids: np.ndarray  # (n_users,), ascending
+    rows: np.ndarray  # (n_ratings,)
+    item_ids: np.ndarray  # (n_items,), ascending
+    cols: np.ndarray  # (n_ratings,)
+    repeat: tuple[int, int] | None  # the ratings of the earliest repeated (user, item) pair
+
+
+def _cells(table: np.ndarray) -> _Cells:
+    user_ids, rows = np.unique(table["user"], return_inverse=True)
+    item_ids, cols = np.unique(table["item"], return_inverse=True)
+    repeat = _first_repeat(rows.astype(np.int64) * item_ids.size + cols)
+    return _Cells(user_ids, rows, item_ids, cols, repeat)
 
 
 def _first_repeat(keys: np.ndarray) -> tuple[int, int] | None:
