@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -11,19 +13,24 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import em_core
+from em_core import data as data_module
 from em_core.data import (
     BUILTIN,
     COURSE_FILES,
+    MAX_FILE_BYTES,
     Dataset,
     available_datasets,
     data_dir,
+    data_dirs,
     dataset_from_bytes,
     load_dataset,
     load_matrix,
+    missing_data_dirs,
     parse_matrix,
+    read_file,
 )
 from em_core.errors import DataError
-from em_core.validation import check_k
+from em_core.validation import check_k, check_matrix, max_magnitude
 from tests.badfiles import BadCase, bad_cases, valid_cases
 
 REPO = Path(__file__).resolve().parents[1]
@@ -111,7 +118,7 @@ def test_valid_edge_case_loads_exactly(case, tmp_path):
 def test_line_numbers_are_the_file_lines_of_the_rows():
     # blank lines and a CRLF line end do not shift the count
     X, lines = parse_matrix(b"\n1 2\n\n3 4\r\n  \n5 6", "f.txt")
-    assert lines == [2, 4, 6]
+    assert list(lines) == [2, 4, 6]
     np.testing.assert_array_equal(X, [[1, 2], [3, 4], [5, 6]])
 
 
@@ -143,7 +150,7 @@ def test_a_saved_matrix_loads_back_exactly(X, sep, newline):
     text = newline.join(sep.join(repr(float(v)) for v in row) for row in X) + newline
     loaded, lines = parse_matrix(text.encode(), "saved.txt")
     np.testing.assert_array_equal(loaded, X)
-    assert lines == list(range(1, X.shape[0] + 1))
+    assert list(lines) == list(range(1, X.shape[0] + 1))
 
 
 # ---------------------------------------------------------------- dataset_from_bytes, load_dataset
@@ -333,3 +340,246 @@ def test_course_set_matches_numpy_loadtxt(name, matrix, gold, kind, course_matri
         assert dataset.gold is None
     else:
         np.testing.assert_array_equal(dataset.gold, course_matrix(gold))
+
+
+# ---------------------------------------------------------------- reading only regular files, with a limit
+
+
+def read_within(seconds: float, read, *args):
+    """Call ``read(*args)`` in a daemon thread; fail (instead of hanging the suite) if it blocks."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = read(*args)
+        except Exception as err:  # handed to the test below
+            outcome["error"] = err
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"{read.__name__}{args} blocked for {seconds} s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+@pytest.fixture
+def fifo(tmp_path) -> Path:
+    path = tmp_path / "ratings.txt"
+    os.mkfifo(path)
+    return path
+
+
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(fifo):
+    message = r"ratings\.txt is a named pipe \(FIFO\), not a regular file; save the data to a file and give its path"
+    with pytest.raises(DataError, match=message):
+        read_within(10, read_file, fifo)
+    with pytest.raises(DataError, match=message):
+        read_within(10, load_dataset, fifo)
+    matrix = fifo.parent / "m.txt"
+    matrix.write_bytes(b"1 2\n")
+    with pytest.raises(DataError, match=message):
+        read_within(10, load_dataset, matrix, fifo)  # as the gold file too
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
+def test_a_device_is_refused_without_reading_it(device):
+    if not os.path.exists(device):
+        pytest.skip(f"{device} does not exist here")
+    with pytest.raises(DataError, match=rf"^{device} is a character device, not a regular file; save the data"):
+        read_within(10, load_dataset, device)
+
+
+def test_a_symlink_loop_says_so_and_not_no_such_file(tmp_path):
+    loop = tmp_path / "loop.txt"
+    loop.symlink_to(tmp_path / "loop2.txt")
+    (tmp_path / "loop2.txt").symlink_to(loop)
+    for load in (load_dataset, load_matrix, read_file):
+        with pytest.raises(
+            DataError, match=r"loop\.txt is a symbolic link loop .*; point the link at a real file"
+        ) as info:
+            load(loop)
+        assert "no such file" not in str(info.value)
+
+
+def test_a_dangling_symlink_names_its_target(tmp_path):
+    link = tmp_path / "ratings.txt"
+    link.symlink_to(tmp_path / "gone.txt")
+    with pytest.raises(DataError, match=r"ratings\.txt is a symbolic link to .*gone\.txt, which does not exist"):
+        load_dataset(link)
+
+
+def test_a_link_to_a_regular_file_reads_it(tmp_path):
+    (tmp_path / "real.txt").write_bytes(b"1 2\n3 4\n")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "real.txt")
+    np.testing.assert_array_equal(load_dataset(tmp_path / "link.txt").X, [[1, 2], [3, 4]])
+
+
+def test_a_file_over_the_byte_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"1 2\n" * 1000)  # 4000 bytes
+    assert read_file(path, max_bytes=4000) == b"1 2\n" * 1000
+    with pytest.raises(
+        DataError, match=r"big\.txt is larger than 0\.003999 MB, the most EM Lab reads from one file; use"
+    ):
+        read_file(path, max_bytes=3999)
+    reads = []
+    monkeypatch.setattr(os, "read", lambda *args: reads.append(args))
+    with pytest.raises(DataError, match="is larger than"):
+        read_file(path, max_bytes=100)
+    assert reads == []  # refused from its size alone
+
+
+def test_the_file_limit_is_named_and_applies_to_load_dataset(tmp_path, monkeypatch):
+    assert MAX_FILE_BYTES == 200 * 10**6
+    monkeypatch.setattr(data_module, "MAX_FILE_BYTES", 10)
+    monkeypatch.setattr(data_module.read_file, "__defaults__", (10,))
+    path = tmp_path / "m.txt"
+    path.write_bytes(b"1 2 3 4 5 6\n")
+    with pytest.raises(DataError, match=r"m\.txt is larger than 1e-05 MB"):
+        load_dataset(path)
+
+
+# ---------------------------------------------------------------- magnitudes a fit can hold
+
+
+def test_ratings_near_1e200_are_refused_with_the_largest_usable_magnitude():
+    # the issue's file: 30 x 6 ratings of about 1e200 made `fit` spin for ever
+    content = b"".join(b"1e200 2e200 3e200 4e200 5e200 1e200\n" for _ in range(30))
+    assert max_magnitude(30, 6) == pytest.approx(1.2492e152, rel=1e-4)  # quoted rounded down
+    with pytest.raises(DataError) as info:
+        dataset_from_bytes(content, "huge.txt")
+    assert str(info.value) == (
+        "huge.txt line 1 column 1: 1e+200 is too large for EM on a 30 x 6 matrix (the largest usable magnitude is "
+        "1.24e+152, above which its squares overflow); rescale the data, dividing every value by the same power of 10"
+    )
+
+
+def test_the_bound_follows_from_float64_and_the_shape():
+    # 64 n d max^2 is float64's largest value: one more bit and a sum of the fit could overflow
+    for n, d in [(1, 1), (30, 6), (1200, 1200), (3, 1000)]:
+        bound = max_magnitude(n, d)
+        assert np.isfinite(64.0 * n * d * bound * bound)
+        assert bound == pytest.approx(np.sqrt(np.finfo(float).max / (64 * n * d)), rel=1e-15)
+    assert 1e150 < max_magnitude(1200, 1200) < 1e151  # the course's Netflix matrix: ratings 1-5 are far inside
+
+
+@pytest.mark.parametrize("shape", [(30, 6), (3, 40), (1, 1)], ids=["long", "wider-than-long", "one-value"])
+def test_a_value_at_the_bound_loads_and_the_next_float_up_does_not(shape):
+    n, d = shape
+    bound = max_magnitude(n, d)
+    X = np.ones(shape)
+    X[-1, -1] = bound
+    text = "\n".join(" ".join(repr(float(v)) for v in row) for row in X).encode()
+    np.testing.assert_array_equal(dataset_from_bytes(text, "edge.txt").X, X)
+    X[-1, -1] = -np.nextafter(bound, np.inf)  # the sign does not matter
+    text = "\n".join(" ".join(repr(float(v)) for v in row) for row in X).encode()
+    with pytest.raises(DataError, match=rf"edge\.txt line {n} column {d}: .*the largest usable magnitude is"):
+        dataset_from_bytes(text, "edge.txt")
+
+
+def test_the_gold_file_and_arrays_are_bounded_too():
+    with pytest.raises(DataError, match=r"g\.txt line 2 column 1: -1e\+300 is too large"):
+        dataset_from_bytes(b"1 0\n0 2\n", "m.txt", b"1 5\n-1e300 2\n", "g.txt")
+    with pytest.raises(DataError, match=r"^X: row 2 column 3: 1e\+160 is too large for EM on a 2 x 3 matrix"):
+        em_core.init(np.array([[1.0, 2, 3], [4, 5, 1e160]]), 1)
+    # writing numbers needs no bound: exports take any finite matrix
+    check_matrix(np.array([[1e300]]), bounded=False)
+
+
+def test_tiny_and_mixed_scale_values_load_exactly():
+    content = b"1e-300 5e-324 1e140\n2e-300 0 -1e140\n"
+    np.testing.assert_array_equal(
+        dataset_from_bytes(content, "scales.txt").X, [[1e-300, 5e-324, 1e140], [2e-300, 0, -1e140]]
+    )
+
+
+# ---------------------------------------------------------------- reading in blocks
+
+
+@pytest.fixture
+def tiny_blocks(monkeypatch):
+    """Blocks of 8 characters: every file of the corpus spans many of them."""
+    monkeypatch.setattr(data_module, "_BLOCK_CHARS", 8)
+
+
+@pytest.mark.parametrize("case", BAD, ids=lambda c: c.name)
+def test_reading_in_blocks_gives_the_same_message(case, tiny_blocks):
+    with pytest.raises(DataError, match=case.message):
+        load_like_a_user(case)
+
+
+@pytest.mark.parametrize("case", VALID, ids=lambda c: c.name)
+def test_reading_in_blocks_gives_the_same_rows_and_lines(case, tiny_blocks, monkeypatch):
+    X, lines = parse_matrix(case.content, case.filename)
+    monkeypatch.setattr(data_module, "_BLOCK_CHARS", 2**20)
+    X_whole, lines_whole = parse_matrix(case.content, case.filename)
+    np.testing.assert_array_equal(X, X_whole)
+    assert list(lines) == list(lines_whole)
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 5), min_size=3, max_size=3), min_size=1, max_size=12),
+    st.lists(st.sampled_from(["", "  ", "\t"]), max_size=12),
+    st.integers(1, 40),
+    st.sampled_from(["\n", "\r\n"]),
+)
+def test_blank_lines_anywhere_keep_the_file_line_of_each_row(rows, blanks, block_chars, newline):
+    lines = [" ".join(map(str, row)) for row in rows]
+    for i, blank in enumerate(blanks):
+        lines.insert((7 * i) % (len(lines) + 1), blank)
+    text = newline.join(lines) + newline
+    expected = [i for i, line in enumerate(lines, start=1) if line.strip()]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(data_module, "_BLOCK_CHARS", block_chars)
+        X, numbers = parse_matrix(text, "blanks.txt")
+    np.testing.assert_array_equal(X, np.array(rows, dtype=float))
+    assert list(numbers) == expected
+
+
+def test_a_problem_far_into_a_large_file_names_its_line():
+    content = b"1 2\n" * 300_000 + b"3 x\n"  # 1.2 MB: past the first block
+    with pytest.raises(DataError, match=r"^big\.txt line 300001 column 2: 'x' is not a number"):
+        parse_matrix(content, "big.txt")
+    content = b"1 2\n" * 300_000 + b"\n\n3\n"
+    with pytest.raises(DataError, match=r"^big\.txt line 300003: expected 2 values like the first row, found 1"):
+        parse_matrix(content, "big.txt")
+
+
+# ---------------------------------------------------------------- several data folders
+
+
+def test_em_data_dir_may_name_several_folders(tmp_path, monkeypatch):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    monkeypatch.setenv("EM_DATA_DIR", os.pathsep.join([str(first), "", str(second)]))  # an empty entry is skipped
+    assert data_dirs() == [first.resolve(), second.resolve()]
+    assert data_dir() == first.resolve()
+    assert missing_data_dirs() == []
+    # the toy set in the second folder, the test set split over both: each file from the first folder holding it
+    (second / "toy_data.txt").write_bytes(b"0.5 -1\n2 3\n")
+    (first / "test_incomplete.txt").write_bytes(b"1 0\n0 2\n")
+    (second / "test_incomplete.txt").write_bytes(b"5 5\n5 5\n")
+    (second / "test_complete.txt").write_bytes(b"1 5\n4 2\n")
+    assert available_datasets() == [*BUILTIN, "toy", "test"]
+    np.testing.assert_array_equal(load_dataset("toy").X, [[0.5, -1], [2, 3]])
+    test = load_dataset("test")
+    np.testing.assert_array_equal(test.X, [[1, 0], [0, 2]])
+    np.testing.assert_array_equal(test.gold, [[1, 5], [4, 2]])
+
+
+def test_a_data_folder_that_does_not_exist_is_listed_and_named_in_messages(tmp_path, monkeypatch):
+    present, absent = tmp_path / "course", tmp_path / "typo"
+    present.mkdir()
+    monkeypatch.setenv("EM_DATA_DIR", f"{present}{os.pathsep}{absent}")
+    assert missing_data_dirs() == [absent.resolve()]
+    assert available_datasets() == list(BUILTIN)
+    with pytest.raises(DataError) as info:
+        load_dataset("netflix")
+    assert str(info.value) == (
+        f"course data set 'netflix' needs netflix_incomplete.txt, netflix_complete.txt in {present.resolve()} or "
+        f"{absent.resolve()} ({absent.resolve()} does not exist); put the course files there or set EM_DATA_DIR "
+        "to the folder that holds them"
+    )
