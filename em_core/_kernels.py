@@ -12,20 +12,32 @@ missing) and ``m_j = mu_j - centre``:
   ``post.T @ sum(x~**2)`` (:func:`statistics`), from which means and variances follow
   without another pass over the data (:func:`weighted_sse`).
 
-The shifted matrix keeps the zeros of the missing entries, so a ``scipy.sparse`` matrix
-could take its place. :func:`prepare` computes it once per data matrix; a fit reuses it.
+Where an expanded form loses its digits (a distance small next to its terms) or where
+its rounding could decide something (two nearly equal distances in K-means' argmin), the
+value is recomputed from direct differences ``x - mu`` of the data as given, exactly as the
+course computes it.
+
+The shifted data and the mask sit side by side in one array (``Prepared.stacked``), so
+each step makes a single matrix product with the data: ``stacked @ [-2 m; m**2].T`` in
+the E-step and ``stacked.T @ post`` in the M-step. Which orientation of a product BLAS
+runs faster differs between machines; :func:`_faster` decides it once per shape by timing
+both (the two give the same numbers up to the last bit of a sum's order).
 """
 
 from __future__ import annotations
 
+import time
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import logsumexp
 
 #: Where the expanded form keeps less than this share of the size of its terms, rounding
 #: has eaten too many of its digits; those distances are recomputed from the differences.
 CANCELLATION = 1e-3
+#: K-means recomputes directly every distance of a row whose two smallest expanded
+#: distances lie within this share of the size of their terms (the expanded form is good
+#: to ~1e-15 of it), so exact and near ties are decided as the course decides them.
+TIE_MARGIN = 1e-9
 #: At most this many numbers in the temporary of one recomputation chunk.
 CHUNK_ENTRIES = 2**20
 
@@ -36,13 +48,17 @@ class Prepared(NamedTuple):
     Attributes
     ----------
     X : ndarray of shape (n, d)
-        The data as given (kept to recognise it again).
+        The data as given (direct differences are taken from it).
+    stacked : ndarray of shape (n, 2d)
+        ``[shifted | observed]`` for incomplete data, ``[shifted | X]`` for complete data:
+        the one operand of each step's matrix product.
     shifted : ndarray of shape (n, d)
-        ``X - center`` on observed coordinates, 0 elsewhere.
+        ``X - center`` on observed coordinates, 0 elsewhere (a view into ``stacked``).
     center : ndarray of shape (d,)
         The mean of each column's observed values (0 for a column with none).
     observed : ndarray of shape (n, d) or None
-        The float 0/1 mask of observed entries; ``None`` when every entry counts.
+        The float 0/1 mask of observed entries (a view into ``stacked``); ``None`` when
+        every entry counts.
     n_observed : ndarray of shape (n,) or float
         Observed coordinates per row.
     sq_norms : ndarray of shape (n,)
@@ -50,6 +66,7 @@ class Prepared(NamedTuple):
     """
 
     X: np.ndarray
+    stacked: np.ndarray
     shifted: np.ndarray
     center: np.ndarray
     observed: np.ndarray | None
@@ -61,77 +78,205 @@ def prepare(X: np.ndarray, missing_as_zero: bool) -> Prepared:
     """Shift, mask and row norms of ``X``; with ``missing_as_zero`` a 0 entry is missing."""
     X = np.asarray(X, dtype=float)
     n, d = X.shape
+    stacked = np.empty((n, 2 * d))
+    shifted = stacked[:, :d]
     if missing_as_zero:
-        observed = (X != 0).astype(float)
+        observed = stacked[:, d:]
+        np.not_equal(X, 0.0, out=observed)
         counts = observed.sum(axis=0)
         center = np.divide(X.sum(axis=0), counts, out=np.zeros(d), where=counts > 0)
-        shifted = (X - center) * observed
+        np.subtract(X, center, out=shifted)
+        shifted *= observed
         n_observed = observed.sum(axis=1)
     else:
         observed = None
         center = X.mean(axis=0) if n else np.zeros(d)
-        shifted = X - center
+        np.subtract(X, center, out=shifted)
+        stacked[:, d:] = X
         n_observed = float(d)
-    return Prepared(X, shifted, center, observed, n_observed, np.einsum("ij,ij->i", shifted, shifted))
+    return Prepared(X, stacked, shifted, center, observed, n_observed, np.einsum("ij,ij->i", shifted, shifted))
 
 
 class Cache:
-    """Remembers the :class:`Prepared` form of the last matrix seen (a fit steps on one matrix)."""
+    """The :class:`Prepared` form of the last matrix seen, reused while that matrix is unchanged.
+
+    A fit steps many times on one matrix; the dashboard keeps one algorithm (and so one
+    cache) per fit. The cache holds a private copy of the matrix it prepared and compares
+    the matrix of each call with it, bit for bit, before reusing anything: a matrix that
+    was modified in place since (even one entry by one unit in the last place) is prepared
+    again, so a result is never computed from stale data. The comparison reads the matrix
+    once, a fraction of a step's cost.
+    """
 
     def __init__(self, missing_as_zero: bool) -> None:
         self.missing_as_zero = missing_as_zero
-        self._last: Prepared | None = None
+        # (private copy of the matrix, its prepared form), replaced whole so that threads
+        # sharing a cache never pair one matrix's copy with another's prepared form
+        self._entry: tuple[np.ndarray, Prepared] | None = None
 
     def __call__(self, X: np.ndarray) -> Prepared:
         if isinstance(X, Prepared):
             return X
-        if self._last is None or self._last.X is not X:
-            self._last = prepare(X, self.missing_as_zero)
-        return self._last
+        entry = self._entry
+        if entry is None or not _same_contents(X, entry[0]):
+            # our own copy: the caller may modify theirs in place later
+            copy = np.array(X, dtype=float, order="C", copy=True)
+            entry = (copy, prepare(copy, self.missing_as_zero))
+            self._entry = entry
+        return entry[1]
 
 
-def sq_distances(data: Prepared, mu: np.ndarray) -> np.ndarray:
+def _same_contents(X, copy: np.ndarray) -> bool:
+    """Whether ``X`` holds exactly the bits of ``copy`` (same shape, float64)."""
+    if not isinstance(X, np.ndarray) or X.dtype != np.float64 or X.shape != copy.shape:
+        return False
+    if X.flags.c_contiguous:
+        return bool(np.array_equal(X.view(np.uint64), copy.view(np.uint64)))
+    return bool(np.array_equal(X, copy)) and bool(np.array_equal(np.signbit(X), np.signbit(copy)))
+
+
+# ---------------------------------------------------------------- orientation of the products
+
+_ORIENTATION: dict[tuple, bool] = {}
+
+
+def _faster(key: tuple, plain, flipped) -> bool:
+    """Whether ``flipped`` beats ``plain`` on this machine, timed once per ``key``.
+
+    Both compute the same matrix; each is run three times after a warm-up, and the best
+    times compared. The answer is cached for the life of the process.
+    """
+    if key not in _ORIENTATION:
+        best = []
+        for fn in (plain, flipped):
+            fn()
+            times = []
+            for _ in range(3):
+                start = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - start)
+            best.append(min(times))
+        _ORIENTATION[key] = best[1] < best[0]
+    return _ORIENTATION[key]
+
+
+def _small(a: np.ndarray, b: np.ndarray) -> bool:
+    """Products too small for the orientation to matter are not timed."""
+    return a.size * b.shape[-1] < 2**18
+
+
+def times(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``left @ right`` for a data operand ``left`` of shape (n, e) and ``right`` (e, K)."""
+    if _small(left, right):
+        return left @ right
+    key = ("data@", left.shape, right.shape[1], left.strides)
+    if _faster(key, lambda: left @ right, lambda: (right.T @ left.T).T):
+        return (right.T @ left.T).T
+    return left @ right
+
+
+def t_times(left: np.ndarray, post: np.ndarray) -> np.ndarray:
+    """``post.T @ left``, shape (K, e), for a data operand ``left`` of shape (n, e)."""
+    if _small(left, post):
+        return (left.T @ post).T
+    key = ("@data", left.shape, post.shape[1], left.strides, post.strides)
+    if _faster(key, lambda: (left.T @ post).T, lambda: post.T @ left):
+        return post.T @ left
+    return (left.T @ post).T
+
+
+# ---------------------------------------------------------------- E-step
+
+
+def direct_sq_distances(data: Prepared, rows: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """``sum((x_u - mu_j)**2)`` over u's observed coordinates for the given rows and every
+    mean, shape (len(rows), K), from the differences as the course takes them."""
+    out = np.empty((rows.size, mu.shape[0]))
+    step = max(1, CHUNK_ENTRIES // max(mu.size, 1))
+    for start in range(0, rows.size, step):
+        r = rows[start : start + step]
+        diff = data.X[r][:, None, :] - mu[None, :, :]
+        if data.observed is not None:
+            diff *= data.observed[r][:, None, :]
+        out[start : start + step] = (diff**2).sum(axis=-1)
+    return out
+
+
+def sq_distances(data: Prepared, mu: np.ndarray, exact_ties: bool = False) -> np.ndarray:
     """Squared distances, shape (n, K), over the observed coordinates of each row.
 
     The few distances that are small next to the terms of the expanded form (a row sitting
-    on a mean far from the column centres) are recomputed from the differences.
+    on a mean far from the column centres) are recomputed from the differences. With
+    ``exact_ties`` (K-means), so is every distance of a row whose two smallest distances lie
+    within :data:`TIE_MARGIN` of the size of their terms: the argmin then sees the numbers
+    the course's direct differences give, and an exact tie goes to the lower index.
     """
+    K, d = mu.shape
     m = mu - data.center
     m_sq = m * m
+    total_m_sq = m_sq.sum(axis=1)
     if data.observed is None:
-        mu_term = np.broadcast_to(m_sq.sum(axis=1)[None, :], (data.shifted.shape[0], m.shape[0]))
+        sq = times(data.shifted, -2.0 * m.T)
+        sq += total_m_sq
+        scale = data.sq_norms[:, None] + total_m_sq
     else:
-        mu_term = data.observed @ m_sq.T
-    sq = data.sq_norms[:, None] - 2.0 * (data.shifted @ m.T) + mu_term
-    rows, cols = np.nonzero(sq < CANCELLATION * (data.sq_norms[:, None] + mu_term))
-    step = max(1, CHUNK_ENTRIES // max(data.shifted.shape[1], 1))
+        # one product: [shifted | observed] @ [-2 m | m**2].T
+        right = np.empty((2 * d, K))
+        right[:d] = -2.0 * m.T
+        right[d:] = m_sq.T
+        sq = times(data.stacked, right)
+        # the terms' size, bounded above by all of m**2 (rows with nothing observed have none)
+        scale = data.sq_norms[:, None] + (data.n_observed > 0)[:, None] * total_m_sq
+    sq += data.sq_norms[:, None]
+    rows, cols = np.nonzero(sq < CANCELLATION * scale)
+    step = max(1, CHUNK_ENTRIES // max(d, 1))
     for start in range(0, rows.size, step):
         r, c = rows[start : start + step], cols[start : start + step]
-        diff = data.shifted[r] - m[c]
+        diff = data.X[r] - mu[c]
         if data.observed is not None:
             diff *= data.observed[r]
-        sq[r, c] = np.einsum("ij,ij->i", diff, diff)
+        sq[r, c] = (diff**2).sum(axis=-1)
     # the expanded form can dip a hair below 0 through rounding
-    return np.maximum(sq, 0.0)
+    np.maximum(sq, 0.0, out=sq)
+    if exact_ties and K > 1:
+        two = np.partition(sq, 1, axis=1)[:, :2]
+        near = np.nonzero(two[:, 1] - two[:, 0] <= TIE_MARGIN * scale.max(axis=1))[0]
+        if near.size:
+            sq[near] = direct_sq_distances(data, near, mu)
+    return sq
 
 
 def log_joint(sq: np.ndarray, n_dims, var: np.ndarray, log_p: np.ndarray) -> np.ndarray:
-    """``f(u, j) = log p_j + log N(x_u; mu_j, var_j I)`` from squared distances.
+    """``f(u, j) = log p_j + log N(x_u; mu_j, var_j I)`` from squared distances, in place of ``sq``.
 
     ``n_dims`` is the number of coordinates each row contributes: a scalar, or shape (n,).
     """
     n_dims = np.asarray(n_dims, dtype=float)
+    f = sq
+    # divide as the course does: -0.5 / var overflows for a subnormal variance
+    f /= (-2.0 * var)[None, :]
     if n_dims.ndim == 1:
-        n_dims = n_dims[:, None]
-    return log_p[None, :] - 0.5 * n_dims * np.log(2.0 * np.pi * var)[None, :] - sq / (2.0 * var)[None, :]
+        f -= np.multiply.outer(0.5 * n_dims, np.log(2.0 * np.pi * var))
+    else:
+        f -= (0.5 * n_dims * np.log(2.0 * np.pi * var))[None, :]
+    f += log_p[None, :]
+    return f
 
 
 def normalise(f: np.ndarray) -> tuple[np.ndarray, float]:
-    """Posterior ``exp(f - logsumexp f)`` row by row, and the log-likelihood ``sum(logsumexp f)``."""
-    log_norm = logsumexp(f, axis=1)
+    """Posterior ``exp(f - logsumexp f)`` row by row, and the log-likelihood ``sum(logsumexp f)``.
+
+    The log-sum-exp is numpy's own (``top + log(sum(exp(f - top)))``), and the exponentials
+    it takes are the posterior's numerators, so each entry is exponentiated once. ``f`` is
+    overwritten. A row whose every entry is ``-inf`` gives NaN, as the course's formula does.
+    """
+    top = f.max(axis=1)
+    f -= top[:, None]
     with np.errstate(under="ignore"):
-        post = np.exp(f - log_norm[:, None])
-    return post, float(log_norm.sum())
+        np.exp(f, out=f)
+    total = f.sum(axis=1)
+    f /= total[:, None]
+    return f, float((top + np.log(total)).sum())
 
 
 class Statistics(NamedTuple):
@@ -148,29 +293,33 @@ class Statistics(NamedTuple):
         column when all entries are observed).
     sq : ndarray of shape (K,)
         ``post.T @ sq_norms``.
+    raw_sums : ndarray of shape (K, d) or None
+        ``post.T @ X`` on complete data (the course's numerator of the means), else None.
     """
 
     nk: np.ndarray
     sums: np.ndarray
     weight: np.ndarray
     sq: np.ndarray
+    raw_sums: np.ndarray | None
 
 
 def support(observed: np.ndarray, post: np.ndarray) -> np.ndarray:
     """``post.T @ observed``, shape (K, d): the weight behind each mean coordinate."""
-    return (observed.T @ post).T
+    return t_times(observed, post)
 
 
 def statistics(data: Prepared, post: np.ndarray) -> Statistics:
-    """Sufficient statistics of ``post`` over ``data`` (two matrix products with the data)."""
+    """Sufficient statistics of ``post`` over ``data``: one matrix product with the data."""
     nk = post.sum(axis=0)
-    # (data.T @ post).T: the same numbers as post.T @ data, and BLAS does it twice as fast
-    sums = (data.shifted.T @ post).T
+    d = data.shifted.shape[1]
+    both = t_times(data.stacked, post)
+    sums = both[:, :d]
     if data.observed is None:
-        weight = np.broadcast_to(nk[:, None], sums.shape)
+        weight, raw_sums = np.broadcast_to(nk[:, None], sums.shape), both[:, d:]
     else:
-        weight = support(data.observed, post)
-    return Statistics(nk, sums, weight, post.T @ data.sq_norms)
+        weight, raw_sums = both[:, d:], None
+    return Statistics(nk, sums, weight, post.T @ data.sq_norms, raw_sums)
 
 
 def weighted_sse(
@@ -197,20 +346,21 @@ def weighted_sse(
 
 
 def complete_update(
-    data: Prepared, post: np.ndarray, previous: np.ndarray | None, var_floor: float | None = None
+    data: Prepared, post: np.ndarray, previous: np.ndarray | None
 ) -> tuple[Statistics, np.ndarray, np.ndarray, np.ndarray]:
     """The M-step on complete data shared by K-means and EM: statistics, live components, means, SSE.
 
-    A component with no weight keeps its ``previous`` mean (the column centres without one).
-    ``var_floor`` spares the exact recompute of sums the variance floor decides anyway.
+    The means are the course's ``post.T @ X / n_j`` (bit for bit on integer data, so K-means'
+    ties fall as in the course). A component with no weight keeps its ``previous`` mean (the
+    column centres without one); the course's formula gives 0/0 = NaN there.
     """
     stats = statistics(data, post)
     alive = stats.nk > 0
-    d = data.shifted.shape[1]
     previous = previous if previous is not None else np.broadcast_to(data.center, stats.sums.shape)
-    mu = means(data, stats, np.broadcast_to(alive[:, None], stats.sums.shape), previous)
-    floor = None if var_floor is None else var_floor * d * stats.nk
-    return stats, alive, mu, weighted_sse(data, stats, mu, post, floor)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw_mean = stats.raw_sums / stats.nk[:, None]
+    mu = np.where(alive[:, None], raw_mean, previous)
+    return stats, alive, mu, weighted_sse(data, stats, mu, post)
 
 
 def means(data: Prepared, stats: Statistics, update: np.ndarray, previous: np.ndarray) -> np.ndarray:
@@ -218,3 +368,30 @@ def means(data: Prepared, stats: Statistics, update: np.ndarray, previous: np.nd
     with np.errstate(divide="ignore", invalid="ignore"):
         shifted_mean = stats.sums / np.where(update, stats.weight, 1.0)
     return np.where(update, shifted_mean + data.center, previous)
+
+
+#: No variance goes below this share of the largest squared distance a row can have to
+#: the component's mean: below it ``sq / (2 var)`` overflows in the next E-step.
+OVERFLOW_SHARE = 1e-300
+
+
+def variance_guard(
+    data: Prepared, mu: np.ndarray, var: np.ndarray, floor: float, previous: np.ndarray | None = None
+) -> np.ndarray:
+    """``var`` kept as it is wherever the course's next E-step stays finite, shape (K,).
+
+    Two guards, both where the course's formulas break down:
+
+    - an exact 0 (every row a component weighs sits on its mean, or every row is the
+      same; the course's next E-step divides by zero and gives NaN) becomes ``floor``, or
+      the ``previous`` variance where that is smaller (a variance that only shrinks keeps
+      EM's log-likelihood from falling);
+    - a variance below :data:`OVERFLOW_SHARE` times ``2 (max_u |x~_u|^2 + |mu_j - c|^2)``
+      (a bound on every row's squared distance to ``mu_j``) is raised to it: below, the
+      next E-step's ``sq / (2 var)`` overflows and every density of a far row is 0.
+    """
+    stand_in = floor if previous is None else np.minimum(previous, floor)
+    var = np.where(var > 0, var, stand_in)
+    m = mu - data.center
+    reach = 2.0 * ((data.sq_norms.max() if data.sq_norms.size else 0.0) + np.einsum("kd,kd->k", m, m))
+    return np.maximum(var, OVERFLOW_SHARE * reach)

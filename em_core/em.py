@@ -2,7 +2,23 @@
 
 Each user contributes only their observed coordinates. The E-step works in the log
 domain; the M-step updates a mean coordinate only where its support
-``sum_u p(j|u) [i observed for u]`` is at least 1, and floors every variance.
+``sum_u p(j|u) [i observed for u]`` is at least 1, and floors every variance at
+``min_variance``.
+
+Where the course's formulas give NaN, em_core stays finite and says so: a component with
+no observed weight at all (``sum_u p(j|u) |C_u| = 0``, e.g. a fully missing matrix; the
+course's variance is 0/0) keeps its previous variance; with ``min_variance=0`` a variance
+of exactly 0 (the course divides by it in the next E-step) becomes
+:data:`~em_core.mixture.VAR_FLOOR`, or the previous variance where that is smaller, and
+none goes below 1e-300 of the largest squared distance a row can have to the mean (where
+the next E-step would overflow). Everywhere else the numbers are the course's.
+
+Speed: the matrix is prepared once (column shift, mask, row norms; see
+``em_core._kernels``). :func:`algorithm` keeps the prepared form in its cache for as
+long as the same matrix comes back, so keep one algorithm per fit. The public
+:func:`estep` and :func:`mstep` share one such cache too. Either cache compares each
+matrix with its own copy of the one it prepared, so a matrix modified in place is
+prepared again, never answered from stale data.
 """
 
 from __future__ import annotations
@@ -24,8 +40,13 @@ def observed_mask(X: np.ndarray) -> np.ndarray:
     return (X != 0).astype(float)
 
 
+#: The prepared form behind the public :func:`estep`, :func:`mstep` and :func:`fill_matrix`
+#: on raw arrays (reused while the same matrix, unchanged, comes back).
+_PUBLIC_CACHE = _kernels.Cache(missing_as_zero=True)
+
+
 def _prepared(X) -> _kernels.Prepared:
-    return X if isinstance(X, _kernels.Prepared) else _kernels.prepare(X, missing_as_zero=True)
+    return _PUBLIC_CACHE(X)
 
 
 def log_joint(X: np.ndarray, mixture: GaussianMixture) -> np.ndarray:
@@ -61,16 +82,18 @@ def estep(X: np.ndarray, mixture: GaussianMixture) -> tuple[np.ndarray, float]:
 
 def support(X: np.ndarray, post: np.ndarray) -> np.ndarray:
     """``sum_u p(j|u) [i observed for u]``, shape (K, d): the weight behind each mean coordinate."""
-    return _kernels.support(observed_mask(X), post)
+    return _kernels.support(_prepared(X).observed, post)
 
 
 def mstep(X: np.ndarray, post: np.ndarray, mixture: GaussianMixture, min_variance: float = 0.25) -> GaussianMixture:
     """M-step: new means, variances and weights from the posterior.
 
     A mean coordinate moves only where its support is >= 1 (else it keeps its value in
-    ``mixture``); every variance is floored at ``min_variance`` (and, so that ``min_variance=0``
-    cannot give a zero variance, at :data:`~em_core.mixture.VAR_FLOOR`); ``p_j = sum_u p(j|u) / n``.
-    A component with no observed weight at all keeps its variance (floored).
+    ``mixture``); every variance is floored at ``min_variance``; ``p_j = sum_u p(j|u) / n``.
+    Two guards where the course gives NaN: a component with no observed weight at all keeps
+    its variance from ``mixture`` (floored), and a variance of exactly 0 (possible only with
+    ``min_variance=0``) becomes :data:`~em_core.mixture.VAR_FLOOR` (or the previous variance
+    where that is smaller).
 
     Parameters
     ----------
@@ -90,18 +113,25 @@ def mstep(X: np.ndarray, post: np.ndarray, mixture: GaussianMixture, min_varianc
     data = _prepared(X)
     stats = _kernels.statistics(data, post)
     mu = _kernels.means(data, stats, stats.weight >= 1.0, mixture.mu)
-    floor = max(min_variance, VAR_FLOOR)
     total = stats.weight.sum(axis=1)
-    sse = _kernels.weighted_sse(data, stats, mu, post, floor * total)
+    # the exact recompute of a cancelled sum is skipped only where min_variance decides anyway
+    sse = _kernels.weighted_sse(data, stats, mu, post, min_variance * total)
     with np.errstate(divide="ignore", invalid="ignore"):
         var = np.where(total > 0, sse / np.where(total > 0, total, 1.0), mixture.var)
-    var = np.maximum(var, floor)
+    var = _kernels.variance_guard(data, mu, np.maximum(var, min_variance), VAR_FLOOR, mixture.var)
     p = stats.nk / data.shifted.shape[0]
     return GaussianMixture(mu, var, p)
 
 
 def algorithm(min_variance: float = 0.25) -> stepping.Algorithm:
-    """EM on incomplete data as a steppable :class:`~em_core.stepping.Algorithm`."""
+    """EM on incomplete data as a steppable :class:`~em_core.stepping.Algorithm`.
+
+    The algorithm holds a cache of the prepared matrix (column shift, mask, row norms):
+    keep one per fit and pass it to every :func:`em_core.stepping.step` of that fit, and
+    the matrix is prepared once, not on every step. Its cache checks each matrix against a
+    copy of the one it prepared, so it is safe to keep across calls (a matrix modified in
+    place, or another matrix, is prepared again).
+    """
     min_variance = check_min_variance(min_variance)
     cache = _kernels.Cache(missing_as_zero=True)  # the mask and shifted data, once per matrix
     return stepping.Algorithm(
@@ -144,4 +174,5 @@ def fill_matrix(X: np.ndarray, mixture: GaussianMixture) -> np.ndarray:
     X_pred : ndarray of shape (n, d)
     """
     post, _ = estep(X, mixture)
+    X = X.X if isinstance(X, _kernels.Prepared) else np.asarray(X, dtype=float)
     return np.where(X != 0, X, post @ mixture.mu)

@@ -1,4 +1,13 @@
-"""K-means as the course writes it: hard assignments, then means, variances and weights."""
+"""K-means as the course writes it: hard assignments, then means, variances and weights.
+
+Assignments are the course's argmin over directly computed distances: wherever a row's
+two nearest means are tied or nearly tied, its distances are recomputed from the
+differences ``x - mu``, so an exact tie goes to the lower index and integer data give the
+course's assignments and costs. The means are the course's ``post[:, j] @ X / n_j``.
+
+Where the course gives NaN, em_core stays finite: an empty cluster (the course's mean is
+0/0) keeps its previous mean with variance 0 and weight 0.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +20,12 @@ from em_core.mixture import GaussianMixture
 TOL = 1e-4
 
 
+#: The prepared form behind the public :func:`estep` and :func:`mstep` on raw arrays.
+_PUBLIC_CACHE = _kernels.Cache(missing_as_zero=False)
+
+
 def _prepared(X) -> _kernels.Prepared:
-    return X if isinstance(X, _kernels.Prepared) else _kernels.prepare(X, missing_as_zero=False)
+    return _PUBLIC_CACHE(X)
 
 
 def estep(X: np.ndarray, mixture: GaussianMixture) -> np.ndarray:
@@ -25,7 +38,7 @@ def estep(X: np.ndarray, mixture: GaussianMixture) -> np.ndarray:
     """
     data = _prepared(X)
     n = data.shifted.shape[0]
-    nearest = np.argmin(_kernels.sq_distances(data, mixture.mu), axis=1)
+    nearest = np.argmin(_kernels.sq_distances(data, mixture.mu, exact_ties=True), axis=1)
     post = np.zeros((n, mixture.mu.shape[0]))
     post[np.arange(n), nearest] = 1.0
     return post
@@ -50,7 +63,11 @@ def mstep(X: np.ndarray, post: np.ndarray, mixture: GaussianMixture | None = Non
 
 
 def algorithm() -> stepping.Algorithm:
-    """K-means as a steppable :class:`~em_core.stepping.Algorithm` (its score is the cost)."""
+    """K-means as a steppable :class:`~em_core.stepping.Algorithm` (its score is the cost).
+
+    Keep one per fit: it caches the prepared matrix, checked against a copy on every call
+    (see :func:`em_core.em.algorithm`).
+    """
     cache = _kernels.Cache(missing_as_zero=False)  # the shifted data, once per matrix
     return stepping.Algorithm(
         name="kmeans",

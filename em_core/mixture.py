@@ -6,11 +6,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from em_core._kernels import CANCELLATION
 from em_core.validation import check_k, check_matrix
 
-#: Smallest variance a component may take, so that a component shrunk onto a single point
-#: (or started on data whose rows are all the same) stays finite. Far below any variance a
-#: real fit reaches.
+#: The variance that stands in for an exact 0, where the course's formulas would divide by
+#: zero in the next E-step (every row a component weighs sits on its mean, or all rows are
+#: identical) and give NaN. Every positive variance, however small, is kept as it is.
 VAR_FLOOR = 1e-12
 
 
@@ -41,9 +42,11 @@ def init(X: np.ndarray, K: int, seed: int = 0) -> tuple[GaussianMixture, np.ndar
 
     The K rows drawn by ``np.random.RandomState(seed).choice(n, K, replace=False)``
     become the means; ``var[j]`` is the mean over all n*d entries of ``(X - mu[j])**2``
-    (missing entries count as 0, as in the course), floored at :data:`VAR_FLOOR` so that
-    the first E-step is defined when all rows are equal; the weights and the posterior
-    are uniform.
+    (missing entries count as 0, as in the course); the weights and the posterior are
+    uniform. The variances are computed from column-centred data, so they keep their
+    digits for data far from 0 (1e6 + small spread); a variance that comes out exactly 0
+    (every row equal to ``mu[j]``, where the course's first E-step divides by zero and gives
+    NaN) is replaced by :data:`VAR_FLOOR`.
 
     Parameters
     ----------
@@ -65,12 +68,30 @@ def init(X: np.ndarray, K: int, seed: int = 0) -> tuple[GaussianMixture, np.ndar
     K = check_k(K, n)
     rows = np.random.RandomState(seed).choice(n, K, replace=False)
     mu = X[rows].copy()
-    # mean over all entries of (X - mu_j)^2, from the sufficient statistics
-    sq = (X * X).sum() - 2.0 * (mu @ X.sum(axis=0)) + n * (mu * mu).sum(axis=1)
-    var = np.maximum(sq / (n * d), VAR_FLOOR)
+    var = _mean_sq_distance(X, mu)
+    var = np.where(var > 0, var, VAR_FLOOR)
     p = np.full(K, 1.0 / K)
     post = np.full((n, K), 1.0 / K)
     return GaussianMixture(mu, var, p), post
+
+
+def _mean_sq_distance(X: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """``mean((X - mu[j])**2)`` over all n*d entries for each row of ``mu``, shape (K,).
+
+    Expanded around the column means c: ``sum((X-c)**2) - 2 (mu-c) . sum(X-c) + n |mu-c|**2``,
+    whose terms are all of the size of the spread, not of the data; where that still
+    cancels (a mean on a dense cluster far from c) the sum is taken from the differences.
+    """
+    n, d = X.shape
+    center = X.mean(axis=0)
+    shifted = X - center
+    m = mu - center
+    total_sq = float(np.einsum("ij,ij->", shifted, shifted))
+    quad = n * np.einsum("kd,kd->k", m, m)
+    sq = total_sq - 2.0 * (m @ shifted.sum(axis=0)) + quad
+    for j in np.nonzero(sq <= CANCELLATION * (total_sq + quad))[0]:
+        sq[j] = ((X - mu[j]) ** 2).sum()
+    return sq / (n * d)
 
 
 def rmse(X_gold: np.ndarray, X_pred: np.ndarray, mask: np.ndarray | None = None) -> float:
