@@ -17,7 +17,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from em_core.errors import DataError
 from em_core.mixture import GaussianMixture
+from em_core.validation import check_max_iter
+
+#: The iteration cap of :func:`run` when none is given. The course's fits stop by their rule in
+#: fewer than 120 iterations (Netflix, K = 12: 16-27); a fit still going at 1000 is not converging.
+MAX_ITER = 1000
 
 #: Default memory budget for the mixtures kept in a history, in bytes.
 HISTORY_BYTES = 16 * 2**20
@@ -60,7 +66,10 @@ class FitState:
     first_kept : int
         The iteration whose mixture is ``mixtures[0]``.
     converged : bool
+        The stopping rule held after the latest M-step.
     max_history : int
+    stopped_by_cap : bool
+        :func:`run` returned because it reached its iteration cap, not because the rule held.
     """
 
     mixture: GaussianMixture
@@ -72,6 +81,7 @@ class FitState:
     first_kept: int = 0
     converged: bool = False
     max_history: int = 1000
+    stopped_by_cap: bool = False
 
     @property
     def score(self) -> float | None:
@@ -106,15 +116,41 @@ def start(mixture: GaussianMixture, post: np.ndarray, max_history: int | None = 
     return FitState(mixture=mixture, post=post, mixtures=(mixture,), max_history=max(1, int(max_history)))
 
 
+def _checked(algorithm: Algorithm, state: FitState, half, *args):
+    """Call one half-step; an overflow or a non-finite score becomes a :class:`DataError` naming the iteration.
+
+    Expected underflow and empty components are silenced where they happen (in the kernels); any
+    other floating-point trouble here means the data's magnitude is beyond what float64 holds, and
+    a NaN score would keep every stopping rule from ever holding.
+    """
+    iteration = state.iteration + 1
+    what = f"{algorithm.name} iteration {iteration} ({state.next_step}-step)"
+    fix = "rescale the data (divide every value by the same power of 10)"
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            result, score = half(*args)
+    except FloatingPointError as err:
+        raise DataError(f"{what}: the arithmetic overflowed ({err}); {fix}") from None
+    if score is not None and not np.isfinite(score):
+        raise DataError(f"{what}: the {algorithm.score_name} is {score}, not a finite number; {fix}")
+    return result, score
+
+
 def half_step(algorithm: Algorithm, X: np.ndarray, state: FitState) -> FitState:
-    """Do the next half-step (E or M). A converged fit is returned unchanged."""
+    """Do the next half-step (E or M). A converged fit is returned unchanged.
+
+    Raises
+    ------
+    DataError
+        When the step overflows or its score is not finite (the message names the iteration).
+    """
     if state.converged:
         return state
     if state.next_step == "E":
-        post, score = algorithm.estep(X, state.mixture)
+        post, score = _checked(algorithm, state, algorithm.estep, X, state.mixture)
         scores = state.scores if score is None else state.scores + (score,)
-        return replace(state, post=post, scores=scores, next_step="M")
-    mixture, score = algorithm.mstep(X, state.post, state.mixture)
+        return replace(state, post=post, scores=scores, next_step="M", stopped_by_cap=False)
+    mixture, score = _checked(algorithm, state, algorithm.mstep, X, state.post, state.mixture)
     scores = state.scores if score is None else state.scores + (score,)
     mixtures = state.mixtures + (mixture,)
     first_kept = state.first_kept
@@ -132,6 +168,7 @@ def half_step(algorithm: Algorithm, X: np.ndarray, state: FitState) -> FitState:
         iteration=state.iteration + 1,
         next_step="E",
         converged=converged,
+        stopped_by_cap=False,
     )
 
 
@@ -147,15 +184,35 @@ def run(
     algorithm: Algorithm,
     X: np.ndarray,
     state: FitState,
-    max_iter: int | None = None,
+    max_iter: int | None = MAX_ITER,
     callback: Callable[[FitState], None] | None = None,
 ) -> FitState:
-    """Step until the stopping rule holds (or ``max_iter`` iterations in all)."""
-    while not state.converged and (max_iter is None or state.iteration < max_iter):
+    """Step until the stopping rule holds, or until ``max_iter`` iterations in all (the cap).
+
+    Parameters
+    ----------
+    max_iter : int, optional
+        The cap, counted from iteration 0 (a state already at or past it is returned as it is,
+        marked ``stopped_by_cap``); ``None`` means :data:`MAX_ITER`. There is no unbounded run.
+    callback : callable, optional
+        Called with the state after every iteration.
+
+    Returns
+    -------
+    FitState
+        ``converged`` when the rule stopped it, ``stopped_by_cap`` when the cap did.
+
+    Raises
+    ------
+    DataError
+        When a step overflows or its score is not finite (see :func:`half_step`).
+    """
+    max_iter = check_max_iter(max_iter) or MAX_ITER
+    while not state.converged and state.iteration < max_iter:
         state = step(algorithm, X, state)
         if callback is not None:
             callback(state)
-    return state
+    return state if state.converged else replace(state, stopped_by_cap=True)
 
 
 def relative_gain_converged(tol: float) -> Callable[[float, float], bool]:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from em_core import builtin, em, kmeans, naive_em, stepping
+from em_core.errors import DataError
 from em_core.mixture import GaussianMixture, init
+from em_core.validation import max_magnitude
 
 
 def blobs():
@@ -140,6 +146,131 @@ def test_run_stops_at_max_iter_and_reports_every_iteration():
     state = stepping.run(algorithm, X, state, max_iter=3, callback=lambda s: seen.append(s.iteration))
     assert not state.converged  # precondition: the limit, not the rule, stopped it
     assert state.iteration == 3 and seen == [1, 2, 3]
+    assert state.stopped_by_cap
+
+
+# ---------------------------------------------------------------- every run ends: the cap, non-finite scores
+
+
+def never_converging(name: str) -> stepping.Algorithm:
+    """The algorithm ``name`` with a stopping rule that never holds."""
+    return ALGORITHMS[name][0]._replace(converged=lambda old, new: False)
+
+
+def test_run_has_a_default_cap_of_1000_iterations():
+    assert stepping.MAX_ITER == 1000
+    _, X, state = fresh("kmeans")
+    state = stepping.run(never_converging("kmeans"), X, state)
+    assert (state.iteration, state.converged, state.stopped_by_cap) == (1000, False, True)
+    assert len(state.scores) == 1000
+    # None is the default cap, not "no limit": there is no unbounded run
+    _, X, state = fresh("kmeans")
+    assert stepping.run(never_converging("kmeans"), X, state, max_iter=None).iteration == 1000
+
+
+@pytest.mark.parametrize("name", list(ALGORITHMS))
+def test_a_run_stopped_by_its_rule_says_so(name):
+    algorithm, X, state = fresh(name)
+    state = stepping.run(algorithm, X, state)
+    assert state.converged and not state.stopped_by_cap
+    assert state.iteration < stepping.MAX_ITER
+
+
+def test_stepping_on_after_the_cap_clears_the_flag():
+    algorithm, X, state = fresh("em")
+    capped = stepping.run(algorithm, X, state, max_iter=2)
+    assert capped.stopped_by_cap
+    assert not stepping.half_step(algorithm, X, capped).stopped_by_cap
+    assert not stepping.step(algorithm, X, capped).stopped_by_cap
+    # the cap counts from iteration 0: a state already there is returned at once
+    assert stepping.run(algorithm, X, capped, max_iter=2).iteration == 2
+
+
+@pytest.mark.parametrize("max_iter", [0, -1, 2.5, True, "10"])
+def test_a_bad_cap_is_refused(max_iter):
+    algorithm, X, state = fresh("em")
+    with pytest.raises(DataError, match=r"the iteration limit must be a whole number >= 1, got .*; give at least 1"):
+        stepping.run(algorithm, X, state, max_iter=max_iter)
+
+
+def nan_from(iteration: int, name: str = "em") -> stepping.Algorithm:
+    """The algorithm ``name`` whose score turns NaN at ``iteration``, as overflowing data made it."""
+    algorithm = ALGORITHMS[name][0]
+    calls = []
+
+    def estep(X, mixture):
+        calls.append(1)
+        post, score = algorithm.estep(X, mixture)
+        return post, (float("nan") if len(calls) >= iteration else score)
+
+    return algorithm._replace(estep=estep, converged=lambda old, new: False)
+
+
+def test_a_nan_score_stops_the_run_with_an_error_naming_the_iteration():
+    # NaN - old <= tol * |NaN| is never true: before, such a run went on for ever
+    _, X, state = fresh("em")
+    with pytest.raises(DataError) as info:
+        stepping.run(nan_from(4), X, state)
+    assert str(info.value) == (
+        "em iteration 4 (E-step): the log_likelihood is nan, not a finite number; "
+        "rescale the data (divide every value by the same power of 10)"
+    )
+
+
+def test_a_nan_score_also_stops_a_single_step():
+    _, X, state = fresh("em")
+    algorithm = nan_from(1)
+    with pytest.raises(DataError, match=r"^em iteration 1 \(E-step\): the log_likelihood is nan"):
+        stepping.step(algorithm, X, state)
+
+
+@pytest.mark.parametrize("name", list(ALGORITHMS))
+def test_overflowing_data_given_past_the_loader_stops_at_iteration_1_without_a_warning(name):
+    # init refuses such data; a mixture built by hand gets past it, and the first step must stop
+    X = 1e200 * np.random.RandomState(0).choice([-1.0, 1.0], size=(30, 6))
+    mixture = GaussianMixture(X[:2].copy(), np.ones(2), np.full(2, 0.5))
+    state = stepping.start(mixture, np.full((30, 2), 0.5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning would print with a file path
+        with pytest.raises(DataError, match=rf"^{name} iteration 1 \(E-step\): the arithmetic overflowed \(overflow"):
+            stepping.run(ALGORITHMS[name][0], X, state)
+
+
+# data a fit must end on by its rule, within the cap: ratings and points at every scale float64 holds
+
+
+@st.composite
+def hostile_data(draw):
+    """(name, X): ratings 0-5 or real-valued points, long, square or wider than long, scaled per column
+    by powers of 10 from 1e-300 to the largest usable magnitude (mixed scales in one matrix)."""
+    name = draw(st.sampled_from(list(ALGORITHMS)))
+    n = draw(st.integers(1, 12))
+    d = draw(st.integers(1, 3 * n + 2))  # up to three times wider than long
+    bound = max_magnitude(n, d)
+    scales = draw(
+        st.lists(st.sampled_from([1e-300, 1e-150, 1e-5, 1.0, 1e5, 1e100, bound / 5.0]), min_size=d, max_size=d)
+    )
+    if name == "em":
+        values = hnp.arrays(float, (n, d), elements=st.integers(0, 5).map(float))
+    else:
+        values = hnp.arrays(float, (n, d), elements=st.floats(-5.0, 5.0, allow_subnormal=False))
+    X = draw(values) * np.array(scales)
+    if name == "em":
+        assume((X != 0).any())
+    return name, X
+
+
+@given(hostile_data(), st.integers(0, 2**32 - 1), st.data())
+def test_every_fit_on_hostile_data_ends_by_its_rule_within_the_cap(problem, seed, data):
+    name, X = problem
+    K = data.draw(st.integers(1, X.shape[0]), label="K")
+    algorithm = ALGORITHMS[name][0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and prints no RuntimeWarning
+        state = stepping.run(algorithm, X, stepping.start(*init(X, K, seed), max_history=1))
+    assert state.converged and not state.stopped_by_cap, f"{name} still going after {state.iteration} iterations"
+    assert np.all(np.isfinite(state.scores))
+    assert all(np.all(np.isfinite(value)) for value in state.mixture)
 
 
 # ---------------------------------------------------------------- history
