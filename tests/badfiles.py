@@ -21,8 +21,11 @@ Each :class:`ValidCase` must load, giving exactly ``case.rows``.
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 #: The first bytes of a real PNG file: signature, then the IHDR chunk of a 1 x 1 image.
 PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
@@ -135,6 +138,7 @@ _NOT_UTF8_FIX = "save the file as UTF-8"
 _HEADER = "looks like a header row", "remove it so the file holds numbers only"
 _K_FIX = "choose K from 1 to"
 _OK = b"1 2\n3 4\n5 6\n"  # a valid 3 x 2 matrix, for the cases about gold files and K
+_TOO_LARGE = "is too large for EM on a {} matrix", "rescale the data, dividing every value by the same power of 10"
 
 
 def bad_cases() -> list[BadCase]:
@@ -214,6 +218,31 @@ def bad_cases() -> list[BadCase]:
             blames_gold=True,
         ),
         _bad("gold-empty", _OK, "is empty", "give rows of numbers", gold=b"", blames_gold=True),
+        # ratings about 1e200 made `fit` spin for ever: the squares overflow, the LL turns NaN, the rule never holds
+        _bad(
+            "huge-ratings",
+            b"1e200 2e200 3e200 4e200 5e200 1e200\n" * 30,
+            r"column 1: 1e\+200 " + _TOO_LARGE[0].format("30 x 6") + r" \(the largest usable magnitude is 1\.24e\+152",
+            _TOO_LARGE[1],
+            line=1,
+        ),
+        # one value is enough; the bound falls as the matrix grows (n d max^2 must stay finite)
+        _bad(
+            "one-huge-value",
+            b"1 2 3\n4 5 6\n" * 20 + b"1 -1e153 3\n",
+            r"column 2: -1e\+153 " + _TOO_LARGE[0].format("41 x 3"),
+            _TOO_LARGE[1],
+            line=41,
+        ),
+        _bad(
+            "huge-gold",
+            b"1 0\n0 2\n",
+            r"column 2: 1e\+300 " + _TOO_LARGE[0].format("2 x 2"),
+            _TOO_LARGE[1],
+            line=1,
+            gold=b"1 1e300\n4 2\n",
+            blames_gold=True,
+        ),
     ]
 
 
@@ -238,4 +267,70 @@ def valid_cases() -> list[ValidCase]:
         ValidCase("csv-with-spaces", b"1, 2, 3\n4 ,5 , 6\n", ((1, 2, 3), (4, 5, 6))),
         ValidCase("decimals-and-exponents", b"1.5 2e0\n-3 .25\n", ((1.5, 2), (-3, 0.25))),
         ValidCase("with-gold", b"1 0\n0 2\n", ((1, 0), (0, 2)), gold=b"1 4\n\n3 2\n", gold_rows=((1, 4), (3, 2))),
+        # magnitudes float64 holds: a fit on them must end with a finite result
+        ValidCase("tiny-values", b"1e-300 2e-300\n3e-300 5e-324\n", ((1e-300, 2e-300), (3e-300, 5e-324))),
+        ValidCase("near-the-bound", b"1e150 -1e150\n2 1\n", ((1e150, -1e150), (2, 1))),
+        ValidCase(
+            "mixed-scales-per-column",
+            b"1e-200 3 2e100\n2e-200 0 1e100\n5e-200 1 0\n",
+            ((1e-200, 3, 2e100), (2e-200, 0, 1e100), (5e-200, 1, 0)),
+        ),
+        ValidCase(
+            "wider-than-long",
+            b"1 0 3 4 5 0 2 1\n0 2 3 0 1 5 5 4\n",
+            ((1, 0, 3, 4, 5, 0, 2, 1), (0, 2, 3, 0, 1, 5, 5, 4)),
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class PathCase:
+    """Something at a path that is not a matrix file: a pipe, a device, a folder, a link loop.
+
+    ``make(folder)`` creates it in ``folder`` (or names a device) and returns its path; loading it
+    must end at once (never wait on a pipe or read a device without end) with a :class:`DataError`
+    whose message matches ``message`` (``re.search``, after the path).
+    """
+
+    name: str
+    make: Callable[[Path], Path]
+    message: str
+
+
+def _fifo(folder: Path) -> Path:
+    os.mkfifo(folder / "ratings.txt")
+    return folder / "ratings.txt"
+
+
+def _folder(folder: Path) -> Path:
+    (folder / "ratings.txt").mkdir()
+    return folder / "ratings.txt"
+
+
+def _symlink_loop(folder: Path) -> Path:
+    (folder / "ratings.txt").symlink_to(folder / "loop.txt")
+    (folder / "loop.txt").symlink_to(folder / "ratings.txt")
+    return folder / "ratings.txt"
+
+
+def _dangling_symlink(folder: Path) -> Path:
+    (folder / "ratings.txt").symlink_to(folder / "gone.txt")
+    return folder / "ratings.txt"
+
+
+_NOT_REGULAR_FIX = "not a regular file; save the data to a file and give its path"
+
+
+def path_cases() -> list[PathCase]:
+    """Paths that are not regular files, each with the message a user must read."""
+    return [
+        # a pipe with no writer: opening it for reading would wait for ever
+        PathCase("fifo", _fifo, r"is a named pipe \(FIFO\), " + _NOT_REGULAR_FIX),
+        # devices without end: reading them would fill the memory
+        PathCase("dev-zero", lambda folder: Path("/dev/zero"), "is a character device, " + _NOT_REGULAR_FIX),
+        PathCase("dev-urandom", lambda folder: Path("/dev/urandom"), "is a character device, " + _NOT_REGULAR_FIX),
+        PathCase("folder", _folder, "is a folder, not a file; give the path of a matrix file"),
+        # not "no such file": the path is there, its links go round in a circle
+        PathCase("symlink-loop", _symlink_loop, "is a symbolic link loop .*; point the link at a real file"),
+        PathCase("dangling-symlink", _dangling_symlink, r"is a symbolic link to .*gone\.txt, which does not exist"),
     ]
