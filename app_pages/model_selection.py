@@ -50,28 +50,39 @@ if large and st.session_state.get("ms_request") != request:
         st.stop()
     st.session_state.ms_request = request
 progress = st.progress(0.0, text="Fitting ...")
-summaries = {}
-done = 0
-for algorithm in algorithms:
-    runs = []
-    for K in ks:
-        for seed in seeds:
-            runs.append(derived.fitted(content, algorithm, K, seed, s.min_variance, dataset.X))
-            done += 1
-            progress.progress(done / total, text=f"Fitting {NAMES[algorithm]}: K = {K}, seed {seed}")
-    summaries[algorithm] = experiment.summarise(dataset, algorithm, runs)
+sweeps = {}
+for number, algorithm in enumerate(algorithms):
+
+    def cached_fit(X, algorithm, K, seed, min_variance, max_iter):
+        return derived.fitted(content, algorithm, K, seed, min_variance, X)
+
+    def show_progress(run, done, total, number=number, algorithm=algorithm):
+        share = (number + done / total) / len(algorithms)
+        progress.progress(share, text=f"Fitting {NAMES[algorithm]}: K = {run.k}, seed {run.seed}")
+
+    sweeps[algorithm] = experiment.sweep(
+        dataset.X,
+        algorithm,
+        ks,
+        seeds,
+        name=dataset.name,
+        gold=dataset.gold,
+        min_variance=s.min_variance,
+        fit_one=cached_fit,
+        on_run=show_progress,
+    )
 progress.empty()
 
 em_name = algorithms[-1]
-best_rows = summaries[em_name]["best_per_k"]
-best_k = experiment.best_k_by_bic(summaries[em_name])
+best_rows = sweeps[em_name].best_per_k
+best_k = sweeps[em_name].best_k_by_bic()
 series = {}
-if "kmeans" in summaries:
-    series["K-means cost (best seed)"] = [row["cost"] for row in summaries["kmeans"]["best_per_k"]]
-series["EM log-likelihood (best seed)"] = [row["log_likelihood"] for row in best_rows]
-series["BIC"] = [row["bic"] for row in best_rows]
-if dataset.gold is not None and em_name == "em":
-    series["RMSE against gold"] = [row["rmse"] for row in best_rows]
+if "kmeans" in sweeps:
+    series["K-means cost (best seed)"] = [best.run.score for best in sweeps["kmeans"].best_per_k]
+series["EM log-likelihood (best seed)"] = [best.run.score for best in best_rows]
+series["BIC"] = [best.bic for best in best_rows]
+if dataset.gold is not None and experiment.completes_matrices(em_name):
+    series["RMSE against gold"] = [best.completion.rmse_all for best in best_rows]
 
 st.success(f"Best K by BIC: **{best_k}** (BIC {max(series['BIC']):,.4f}).", icon=":material/star:")
 if best_k == k_max < min(n, 16):
@@ -85,7 +96,7 @@ st.caption(
 )
 
 table = pd.DataFrame({"K": ks, **series})
-table["best seed (EM)"] = [row["seed"] for row in best_rows]
+table["best seed (EM)"] = [best.run.seed for best in best_rows]
 st.dataframe(
     table,
     hide_index=True,

@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from baselines import score_on
 from dashboard import derived, figures
-from em_core import DataError
+from em_core import DataError, experiment
 from em_core.data import Dataset
 
 
-def _show(table: pd.DataFrame, key: str, title: str) -> None:
-    best = int(table["RMSE"].idxmin())
+def _table(scores: list[experiment.MethodScore]) -> pd.DataFrame:
+    """One row per method; a method that failed on this matrix shows n/a and why."""
+    table = pd.DataFrame(
+        {
+            "method": [score.label for score in scores],
+            "RMSE": [np.nan if score.rmse is None else score.rmse for score in scores],
+            "seconds": [score.seconds for score in scores],
+        }
+    )
+    failed = [score for score in scores if score.error]
+    if failed:
+        table["note"] = ["n/a: " + score.error if score.error else "" for score in scores]
+    return table
+
+
+def _show(scores: list[experiment.MethodScore], key: str, title: str) -> None:
+    table = _table(scores)
+    scored = table.dropna(subset=["RMSE"]).reset_index(drop=True)
+    best = int(scored["RMSE"].idxmin()) if len(scored) else None
     st.plotly_chart(
-        figures.bar_chart(list(table["method"]), list(table["RMSE"]), title=title, value_title="RMSE", highlight=best),
+        figures.bar_chart(
+            list(scored["method"]), list(scored["RMSE"]), title=title, value_title="RMSE", highlight=best
+        ),
         key=key,
     )
     st.dataframe(
@@ -40,12 +59,9 @@ def baselines_on_gold(content_key: str, dataset: Dataset, mixture_rmse: float | 
         help="Global, user and item means, Soft-Impute and KNN, scored on the same missing entries.",
     ):
         return
-    rows = [{"method": f"Mixture after iteration {iteration}", "RMSE": mixture_rmse, "seconds": float("nan")}]
-    for result in derived.baseline_completions(content_key, dataset.X):
-        rows.append(
-            {"method": result.label, "RMSE": score_on(dataset.gold, result.X_pred, missing), "seconds": result.seconds}
-        )
-    _show(pd.DataFrame(rows), "cmp_baselines_chart", "RMSE on the missing entries (lower is better)")
+    mixture = experiment.MethodScore("em", f"Mixture after iteration {iteration}", mixture_rmse, float("nan"))
+    scores = [mixture, *derived.baselines_on_gold(content_key, dataset.X, dataset.gold)]
+    _show(scores, "cmp_baselines_chart", "RMSE on the missing entries (lower is better)")
     st.caption(
         f"All methods are scored on the same {int(missing.sum()):,} missing entries against the gold matrix; "
         "'seconds' is each baseline's run time on this machine."
@@ -70,11 +86,11 @@ def held_out(content_key: str, dataset: Dataset, K: int, seed: int, min_variance
         "Hold-out seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="cmp_holdout_seed"
     )
     try:
-        table = derived.holdout_scores(content_key, fraction, int(holdout_seed), K, seed, min_variance, dataset.X)
+        result = derived.holdout_scores(content_key, fraction, int(holdout_seed), K, seed, min_variance, dataset.X)
     except DataError as err:
         st.error(str(err), icon=":material/error:")
         return
-    _show(table, "cmp_holdout_chart", f"RMSE on {table.attrs['n_hidden']:,} held-out ratings (lower is better)")
+    _show(list(result.scores), "cmp_holdout_chart", f"RMSE on {result.n_hidden:,} held-out ratings (lower is better)")
     st.caption(
         f"{fraction:.0%} of the observed ratings (seed {int(holdout_seed)}) were hidden; EM (K = {K}, seed "
         f"{seed}) and the baselines were fitted on the rest. Held-out ratings are observed ones, so they can "

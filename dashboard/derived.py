@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from baselines import run_all
 from dashboard import figures
-from em_core import GaussianMixture, em, experiment, holdout, rmse
+from em_core import GaussianMixture, em, experiment, rmse
 from em_core.projection import principal_axes, project_mixture
 
 
@@ -109,29 +108,14 @@ def fitted(content_key: str, algorithm: str, K: int, seed: int, min_variance: fl
 
 
 @st.cache_data(max_entries=8, show_spinner="Running the baselines (KNN takes a few seconds on a large matrix) ...")
-def baseline_completions(content_key: str, _X: np.ndarray) -> list:
-    """Every completion baseline on ``_X`` (0 = missing), with its run time; cached per content."""
-    return run_all(_X)
+def baselines_on_gold(content_key: str, _X: np.ndarray, _gold: np.ndarray) -> list[experiment.MethodScore]:
+    """Every completion baseline on ``_X`` (0 = missing), scored on its missing entries; cached per content."""
+    return experiment.score_baselines(_X, _gold, _X == 0)
 
 
 @st.cache_data(max_entries=8, show_spinner="Fitting on the kept ratings ...")
 def holdout_scores(
     content_key: str, fraction: float, holdout_seed: int, K: int, seed: int, min_variance: float, _X: np.ndarray
-) -> pd.DataFrame:
+) -> experiment.HoldoutComparison:
     """Hide a share of the observed ratings, fit EM and the baselines on the rest, score on the hidden ones."""
-    split = holdout.hide(_X, fraction, holdout_seed)
-    run = experiment.fit(split.X_train, "em", K, seed, min_variance)
-    rows = [
-        {
-            "method": f"Mixture, K = {K} (EM to convergence)",
-            "RMSE": holdout.holdout_rmse(_X, split, em.fill_matrix(split.X_train, run.mixture)),
-            "seconds": run.seconds,
-        }
-    ]
-    for result in run_all(split.X_train):
-        rows.append(
-            {"method": result.label, "RMSE": holdout.holdout_rmse(_X, split, result.X_pred), "seconds": result.seconds}
-        )
-    table = pd.DataFrame(rows)
-    table.attrs["n_hidden"] = split.n_hidden
-    return table
+    return experiment.holdout_comparison(_X, K, seed, min_variance, fraction, holdout_seed)

@@ -9,12 +9,10 @@ import argparse
 import json
 import sys
 
-import numpy as np
-
 from em_core import experiment
 from em_core.data import BUILTIN, COURSE_FILES, load_dataset
 from em_core.errors import DataError
-from em_core.holdout import Holdout, check_fraction, hide, holdout_rmse
+from em_core.holdout import check_fraction, hide
 from em_core.validation import check_max_iter, check_min_variance, check_seed
 
 
@@ -41,41 +39,70 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _table(summary: dict) -> str:
-    score_key = "cost" if summary["algorithm"] == "kmeans" else "log_likelihood"
-    lines = [f"{summary['dataset']}  ({summary['algorithm']})", ""]
+def sweep_json(result: experiment.Sweep) -> dict:
+    """The ``--json`` object: a serialisation of a :class:`~em_core.experiment.Sweep`."""
+    score_key = result.score_name
+    summary = {
+        "dataset": result.dataset,
+        "algorithm": result.algorithm,
+        "runs": [
+            {"k": r.k, "seed": r.seed, score_key: r.score, "iterations": r.iterations, "seconds": round(r.seconds, 6)}
+            for r in result.runs
+        ],
+        "best_per_k": [],
+    }
+    for best in result.best_per_k:
+        row = {"k": best.k, "seed": best.run.seed, score_key: best.run.score}
+        if best.bic is not None:
+            row["bic"] = best.bic
+        row["rmse"] = None if best.completion is None else best.completion.rmse_all
+        row["rmse_missing"] = None if best.completion is None else best.completion.rmse_missing
+        if result.holdout is not None:
+            row["rmse_holdout"] = best.rmse_holdout
+        summary["best_per_k"].append(row)
+    if result.holdout is not None:
+        held = result.holdout
+        summary["holdout"] = {"fraction": held.fraction, "seed": held.seed, "n_hidden": held.n_hidden}
+        summary["baselines_holdout"] = {score.name: score.rmse for score in result.baselines_holdout}
+    return summary
+
+
+def _fmt(value: float | None) -> str:
+    return f"{value:.6f}" if value is not None else "-"
+
+
+def _table(result: experiment.Sweep) -> str:
+    score_key = result.score_name
+    lines = [f"{result.dataset}  ({result.algorithm})", ""]
     lines.append(f"{'K':>4} {'seed':>5} {score_key:>18} {'iters':>6} {'seconds':>9}")
-    for r in summary["runs"]:
-        lines.append(f"{r['k']:>4} {r['seed']:>5} {r[score_key]:>18.4f} {r['iterations']:>6} {r['seconds']:>9.3f}")
+    for r in result.runs:
+        lines.append(f"{r.k:>4} {r.seed:>5} {r.score:>18.4f} {r.iterations:>6} {r.seconds:>9.3f}")
     lines += ["", "best per K"]
     header = f"{'K':>4} {'seed':>5} {score_key:>18}"
     if score_key == "log_likelihood":
         header += f" {'BIC':>18}"
     header += f" {'RMSE':>10} {'RMSE missing':>13}"
-    holdout = summary.get("holdout")
-    if holdout:
+    held = result.holdout
+    if held is not None:
         header += f" {'RMSE held-out':>14}"
     lines.append(header)
-
-    def fmt(value):
-        return f"{value:.6f}" if value is not None else "-"
-
-    for b in summary["best_per_k"]:
-        line = f"{b['k']:>4} {b['seed']:>5} {b[score_key]:>18.4f}"
-        if "bic" in b:
-            line += f" {b['bic']:>18.4f}"
-        line += f" {fmt(b['rmse']):>10} {fmt(b['rmse_missing']):>13}"
-        if holdout:
-            line += f" {fmt(b.get('rmse_holdout')):>14}"
+    for best in result.best_per_k:
+        line = f"{best.k:>4} {best.run.seed:>5} {best.run.score:>18.4f}"
+        if best.bic is not None:
+            line += f" {best.bic:>18.4f}"
+        scores = best.completion
+        line += f" {_fmt(scores and scores.rmse_all):>10} {_fmt(scores and scores.rmse_missing):>13}"
+        if held is not None:
+            line += f" {_fmt(best.rmse_holdout):>14}"
         lines.append(line)
-    if holdout:
+    if held is not None:
         lines += [
             "",
-            f"held out: {holdout['n_hidden']} observed ratings ({holdout['fraction'] * 100:g} % of them, "
-            f"seed {holdout['seed']}), fitted without them",
+            f"held out: {held.n_hidden} observed ratings ({held.fraction * 100:g} % of them, "
+            f"seed {held.seed}), fitted without them",
             f"{'baseline':>12} {'RMSE held-out':>14}",
         ]
-        lines += [f"{name:>12} {fmt(value):>14}" for name, value in summary["baselines_holdout"].items()]
+        lines += [f"{score.name:>12} {_fmt(score.rmse):>14}" for score in result.baselines_holdout]
     return "\n".join(lines)
 
 
@@ -90,12 +117,18 @@ def _fraction(text: str | None) -> float | None:
     return check_fraction(value)
 
 
-def _baseline_scores(X: np.ndarray, held_out: Holdout) -> dict[str, float]:
-    """RMSE of the numpy baselines on the hidden entries; KNN is left out (scikit-learn, 4-9 s on 1200 x 1200)."""
-    # baselines/ sits beside em_core (its KNN needs scikit-learn), so it is imported only here
-    from baselines import NUMPY_METHODS, run_all
+def _progress_line(algorithm: str):
+    """A progress callback for a terminal: the run's iteration and score, rewritten in place."""
 
-    return {r.name: holdout_rmse(X, held_out, r.X_pred) for r in run_all(held_out.X_train, NUMPY_METHODS)}
+    def show(state, K, seed):
+        print(
+            f"\r{algorithm} K={K} seed={seed} iteration {state.iteration} score {state.score:.4f}   ",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return show
 
 
 def _fit(args: argparse.Namespace) -> int:
@@ -111,42 +144,41 @@ def _fit(args: argparse.Namespace) -> int:
         holdout_seed = check_seed(0 if args.holdout_seed is None else args.holdout_seed)
     except DataError as err:
         raise DataError(f"--holdout-seed: {err}") from None
-    if fraction is not None and args.algorithm != "em":
+    if fraction is not None and not experiment.completes_matrices(args.algorithm):
         raise DataError(
             f"--holdout scores a completion, which only --algorithm em makes ({args.algorithm} fits complete "
             "points); drop --holdout or use --algorithm em"
         )
-    kind = "points" if args.algorithm != "em" else "ratings"
+    kind = "ratings" if experiment.completes_matrices(args.algorithm) else "points"
     dataset = load_dataset(args.data, args.gold, kind=kind)
-    ks = experiment.check_ks(args.k, dataset.X.shape[0], dataset.name)
+    experiment.check_ks(args.k, dataset.X.shape[0], dataset.name)
     held_out = None
     if fraction is not None:
         try:
             held_out = hide(dataset.X, fraction, holdout_seed)
         except DataError as err:
             raise DataError(f"{dataset.name}: {err}") from None
-    X_fit = dataset.X if held_out is None else held_out.X_train
-    progress = sys.stderr.isatty()
-    runs = []
-    for K in ks:
-        for seed in args.seeds:
-            callback = None
-            if progress:
+    show = _progress_line(args.algorithm) if sys.stderr.isatty() else None
 
-                def callback(state, K=K, seed=seed):
-                    print(
-                        f"\r{args.algorithm} K={K} seed={seed} iteration {state.iteration} score {state.score:.4f}   ",
-                        end="",
-                        file=sys.stderr,
-                        flush=True,
-                    )
+    def fit_one(X, algorithm, K, seed, min_variance, max_iter):
+        callback = None if show is None else (lambda state: show(state, K, seed))
+        return experiment.fit(X, algorithm, K, seed, min_variance, max_iter, callback)
 
-            runs.append(experiment.fit(X_fit, args.algorithm, K, seed, args.min_variance, args.max_iter, callback))
-    if progress:
+    result = experiment.sweep(
+        dataset.X,
+        args.algorithm,
+        args.k,
+        args.seeds,
+        name=dataset.name,
+        gold=dataset.gold,
+        min_variance=args.min_variance,
+        max_iter=args.max_iter,
+        holdout=held_out,
+        fit_one=fit_one,
+    )
+    if show is not None:
         print("\r" + " " * 70 + "\r", end="", file=sys.stderr, flush=True)
-    baselines_holdout = _baseline_scores(dataset.X, held_out) if held_out is not None else None
-    summary = experiment.summarise(dataset, args.algorithm, runs, held_out, baselines_holdout)
-    print(json.dumps(summary) if args.json else _table(summary))
+    print(json.dumps(sweep_json(result)) if args.json else _table(result))
     return 0
 
 

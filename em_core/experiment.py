@@ -1,20 +1,37 @@
-"""The course experiment: fit several K and seeds, keep the best seed per K, score it."""
+"""The workflows around a fit, as typed results: one run, a sweep over K x seeds, scores.
+
+Everything the command line prints and the dashboard shows about a set of fits comes from here:
+
+- :func:`fit`: one run from the course's initialisation to convergence (:class:`RunResult`);
+- :func:`sweep`: every K and seed, the best seed per K with its BIC, its completion scores against a
+  gold matrix and, with a :class:`~em_core.holdout.Holdout`, its RMSE on the hidden ratings
+  beside the baselines' (:class:`Sweep`);
+- :func:`completion_scores`: RMSE over all entries and over the missing ones;
+- :func:`score_baselines`: the completion baselines scored on chosen entries (:class:`MethodScore`);
+- :func:`holdout_comparison`: hide observed ratings, fit EM and the baselines on the rest, score
+  them all on the hidden ones (:class:`HoldoutComparison`).
+
+The CLI's JSON is a serialisation of these results (``em_core.cli``); the dashboard's tables and
+charts are views of them.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from em_core import em, kmeans, naive_em, stepping
-from em_core.data import Dataset
-from em_core.holdout import Holdout, holdout_rmse
+from em_core import baselines, em, kmeans, naive_em, stepping
+from em_core.holdout import Holdout, hide, holdout_rmse
 from em_core.mixture import GaussianMixture, bic, init, rmse
 from em_core.validation import check_k, check_max_iter, check_seed
 
 ALGORITHMS = ("kmeans", "naive-em", "em")
+#: The baselines a sweep scores on held-out ratings by default: the numpy ones (KNN takes seconds).
+HOLDOUT_BASELINES = baselines.NUMPY_METHODS
 
 
 def algorithm_for(name: str, min_variance: float = 0.25) -> stepping.Algorithm:
@@ -28,14 +45,31 @@ def algorithm_for(name: str, min_variance: float = 0.25) -> stepping.Algorithm:
     raise ValueError(f"unknown algorithm {name!r}; choose one of {', '.join(ALGORITHMS)}")
 
 
+def score_name(algorithm: str) -> str:
+    """``"cost"`` for K-means, ``"log_likelihood"`` for both EMs (:attr:`stepping.Algorithm.score_name`)."""
+    return algorithm_for(algorithm).score_name
+
+
+def completes_matrices(algorithm: str) -> bool:
+    """Whether ``algorithm`` reads 0 as missing and so makes a completion (only ``"em"``)."""
+    return algorithm == "em"
+
+
 @dataclass(frozen=True)
 class RunResult:
+    """One run of :func:`fit`.
+
+    ``score`` is the final log-likelihood (EM) or cost (K-means); ``converged`` is False when the
+    run stopped at ``max_iter`` before its stopping rule held.
+    """
+
     k: int
     seed: int
     mixture: GaussianMixture
     score: float
     iterations: int
     seconds: float
+    converged: bool = True
 
 
 def fit(
@@ -47,7 +81,7 @@ def fit(
     max_iter: int | None = None,
     callback: Callable[[stepping.FitState], None] | None = None,
 ) -> RunResult:
-    """One run from the course's initialisation to convergence."""
+    """One run from the course's initialisation to convergence (or ``max_iter`` iterations)."""
     seed = check_seed(seed)
     max_iter = check_max_iter(max_iter)
     start = time.perf_counter()
@@ -59,79 +93,250 @@ def fit(
         max_iter=max_iter,
         callback=callback,
     )
-    return RunResult(K, seed, state.mixture, float(state.score), state.iteration, time.perf_counter() - start)
+    return RunResult(
+        K, seed, state.mixture, float(state.score), state.iteration, time.perf_counter() - start, state.converged
+    )
 
 
-def best_of(runs: list[RunResult], algorithm: str) -> RunResult:
+def best_of(runs: Sequence[RunResult], algorithm: str) -> RunResult:
     """Highest log-likelihood, or lowest cost for K-means; ties go to the first seed."""
-    if algorithm == "kmeans":
+    if score_name(algorithm) == "cost":
         return min(runs, key=lambda r: r.score)
     return max(runs, key=lambda r: r.score)
-
-
-def best_k_by_bic(summary: dict) -> int:
-    """The K whose best seed has the highest BIC, from :func:`summarise`'s ``best_per_k`` (EM only)."""
-    return max(summary["best_per_k"], key=lambda row: row["bic"])["k"]
-
-
-def completion_scores(dataset: Dataset, mixture: GaussianMixture) -> dict[str, float | None]:
-    """RMSE of the completed matrix against the gold one, over all and over missing entries."""
-    if dataset.gold is None:
-        return {"rmse": None, "rmse_missing": None}
-    X_pred = em.fill_matrix(dataset.X, mixture)
-    missing = dataset.X == 0
-    return {
-        "rmse": rmse(dataset.gold, X_pred),
-        "rmse_missing": rmse(dataset.gold, X_pred, missing) if missing.any() else None,
-    }
-
-
-def summarise(
-    dataset: Dataset,
-    algorithm: str,
-    runs: list[RunResult],
-    holdout: Holdout | None = None,
-    baselines_holdout: dict[str, float] | None = None,
-) -> dict:
-    """The CLI's JSON object for a finished experiment.
-
-    With ``holdout`` (from :func:`~em_core.holdout.hide` on ``dataset.X``) the runs were fitted on
-    ``holdout.X_train``: BIC and the gold scores are those of that matrix (``rmse_missing`` covers
-    the hidden entries too), each EM row gains ``rmse_holdout`` (the completion of ``X_train``
-    against the original ratings on the hidden entries), and the object gains ``holdout``
-    (fraction, seed, n_hidden) and ``baselines_holdout`` (name -> RMSE on the same entries, as given).
-    """
-    fitted = dataset if holdout is None else replace(dataset, X=holdout.X_train)
-    score_key = "cost" if algorithm == "kmeans" else "log_likelihood"
-    best_per_k = []
-    for K in dict.fromkeys(r.k for r in runs):
-        best = best_of([r for r in runs if r.k == K], algorithm)
-        row = {"k": K, "seed": best.seed, score_key: best.score}
-        if algorithm != "kmeans":
-            row["bic"] = bic(fitted.X, best.mixture, best.score)
-        if algorithm == "em":
-            row.update(completion_scores(fitted, best.mixture))
-            if holdout is not None:
-                X_pred = em.fill_matrix(holdout.X_train, best.mixture)
-                row["rmse_holdout"] = holdout_rmse(dataset.X, holdout, X_pred)
-        else:
-            row.update({"rmse": None, "rmse_missing": None})
-        best_per_k.append(row)
-    summary = {
-        "dataset": dataset.name,
-        "algorithm": algorithm,
-        "runs": [
-            {"k": r.k, "seed": r.seed, score_key: r.score, "iterations": r.iterations, "seconds": round(r.seconds, 6)}
-            for r in runs
-        ],
-        "best_per_k": best_per_k,
-    }
-    if holdout is not None:
-        summary["holdout"] = {"fraction": holdout.fraction, "seed": holdout.seed, "n_hidden": holdout.n_hidden}
-        summary["baselines_holdout"] = dict(baselines_holdout or {})
-    return summary
 
 
 def check_ks(ks, n: int, source: str | None = None) -> list[int]:
     """Each K checked by :func:`~em_core.validation.check_k`; ``source`` names the data in messages."""
     return [check_k(K, n, source) for K in ks]
+
+
+# ---------------------------------------------------------------- scores
+
+
+class CompletionScores(NamedTuple):
+    """RMSE of a completion against the gold matrix.
+
+    ``rmse_all`` is the course's RMSE over every entry; ``rmse_missing`` covers only the entries
+    that were missing (0) in the fitted matrix, or is None when none were.
+    """
+
+    rmse_all: float
+    rmse_missing: float | None
+
+
+def completion_scores(X: np.ndarray, gold: np.ndarray, X_pred: np.ndarray) -> CompletionScores:
+    """RMSE of ``X_pred`` (a completion of ``X``, 0 = missing) against ``gold``, all (n, d)."""
+    missing = X == 0
+    return CompletionScores(rmse(gold, X_pred), rmse(gold, X_pred, missing) if missing.any() else None)
+
+
+class MethodScore(NamedTuple):
+    """One completion method scored on a set of entries.
+
+    ``rmse`` is None when the method failed on this matrix; ``error`` then says why (one line).
+    """
+
+    name: str
+    label: str
+    rmse: float | None
+    seconds: float
+    error: str | None = None
+
+
+def score_baselines(
+    X_fit: np.ndarray, truth: np.ndarray, mask: np.ndarray, methods: Sequence[str] | None = None
+) -> list[MethodScore]:
+    """Run the baselines on ``X_fit`` (0 = missing) and score each on ``mask`` against ``truth``.
+
+    Parameters
+    ----------
+    X_fit : ndarray of shape (n, d)
+        The ratings the baselines see.
+    truth : ndarray of shape (n, d)
+        The true values on ``mask``: a gold matrix, or the ratings before some were hidden.
+    mask : ndarray of bool, shape (n, d)
+        The entries to score.
+    methods : sequence of str, optional
+        Names from :data:`em_core.baselines.METHODS`; all of them by default.
+    """
+    return [
+        MethodScore(
+            r.name,
+            r.label,
+            None if r.X_pred is None else baselines.score_on(truth, r.X_pred, mask),
+            r.seconds,
+            r.error,
+        )
+        for r in baselines.run_all(X_fit, methods)
+    ]
+
+
+# ---------------------------------------------------------------- a sweep over K x seeds
+
+
+@dataclass(frozen=True)
+class BestRun:
+    """The best seed of one K, with what it is scored by.
+
+    ``bic`` is None for K-means; ``completion`` is set for EM when a gold matrix is known;
+    ``rmse_holdout`` for EM fitted with a :class:`~em_core.holdout.Holdout`.
+    """
+
+    run: RunResult
+    bic: float | None = None
+    completion: CompletionScores | None = None
+    rmse_holdout: float | None = None
+
+    @property
+    def k(self) -> int:
+        return self.run.k
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Every run of a sweep over K x seeds, and the best seed of each K, in the order of the Ks given."""
+
+    dataset: str
+    algorithm: str
+    runs: tuple[RunResult, ...]
+    best_per_k: tuple[BestRun, ...]
+    holdout: Holdout | None = None
+    baselines_holdout: tuple[MethodScore, ...] = ()
+
+    @property
+    def score_name(self) -> str:
+        return score_name(self.algorithm)
+
+    @property
+    def ks(self) -> list[int]:
+        return [best.k for best in self.best_per_k]
+
+    def best_k_by_bic(self) -> int:
+        """The K whose best seed has the highest BIC (EM only)."""
+        if self.score_name == "cost":
+            raise ValueError("K-means has no likelihood, so no BIC; sweep an EM algorithm to choose K by BIC")
+        return max(self.best_per_k, key=lambda best: best.bic).k
+
+
+FitOne = Callable[[np.ndarray, str, int, int, float, "int | None"], RunResult]
+
+
+def _fit_one(X: np.ndarray, algorithm: str, K: int, seed: int, min_variance: float, max_iter: int | None) -> RunResult:
+    return fit(X, algorithm, K, seed, min_variance, max_iter)
+
+
+def sweep(
+    X: np.ndarray,
+    algorithm: str,
+    ks: Sequence[int],
+    seeds: Sequence[int],
+    *,
+    name: str = "X",
+    gold: np.ndarray | None = None,
+    min_variance: float = 0.25,
+    max_iter: int | None = None,
+    holdout: Holdout | None = None,
+    holdout_baselines: Sequence[str] = HOLDOUT_BASELINES,
+    fit_one: FitOne = _fit_one,
+    on_run: Callable[[RunResult, int, int], None] | None = None,
+) -> Sweep:
+    """Fit every K in ``ks`` with every seed in ``seeds``; keep and score the best seed of each K.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        The data (ratings with 0 = missing for ``"em"``, complete points otherwise).
+    algorithm : {"kmeans", "naive-em", "em"}
+    ks, seeds : sequences of int
+        Checked against X's number of rows (a K above n is an error naming ``name``).
+    name : str
+        How messages name the data.
+    gold : ndarray of shape (n, d), optional
+        The complete matrix: the best EM run of each K gets :class:`CompletionScores`.
+    holdout : Holdout, optional
+        From :func:`~em_core.holdout.hide` on ``X``: every run is fitted on ``holdout.X_train``
+        (BIC and gold scores are those of that matrix), the best EM runs get ``rmse_holdout``, and
+        the baselines in ``holdout_baselines`` are scored on the same hidden ratings.
+    fit_one : callable, optional
+        ``fit_one(X, algorithm, K, seed, min_variance, max_iter) -> RunResult``; :func:`fit` by
+        default (the dashboard passes a cached one).
+    on_run : callable, optional
+        ``on_run(run, done, total)`` after each run (a progress bar, a progress line).
+    """
+    ks = check_ks(ks, X.shape[0], name)
+    seeds = [check_seed(seed) for seed in seeds]
+    X_fit = X if holdout is None else holdout.X_train
+    total = len(ks) * len(seeds)
+    runs: list[RunResult] = []
+    for K in ks:
+        for seed in seeds:
+            runs.append(fit_one(X_fit, algorithm, K, seed, min_variance, max_iter))
+            if on_run is not None:
+                on_run(runs[-1], len(runs), total)
+    best_per_k = []
+    for K in dict.fromkeys(ks):
+        best = best_of([r for r in runs if r.k == K], algorithm)
+        row = BestRun(best)
+        if score_name(algorithm) != "cost":
+            row = BestRun(best, bic=bic(X_fit, best.mixture, best.score))
+        if completes_matrices(algorithm) and (gold is not None or holdout is not None):
+            X_pred = em.fill_matrix(X_fit, best.mixture)
+            row = BestRun(
+                best,
+                bic=row.bic,
+                completion=None if gold is None else completion_scores(X_fit, gold, X_pred),
+                rmse_holdout=None if holdout is None else holdout_rmse(X, holdout, X_pred),
+            )
+        best_per_k.append(row)
+    scored = ()
+    if holdout is not None and completes_matrices(algorithm):
+        scored = tuple(score_baselines(holdout.X_train, X, holdout.hidden, holdout_baselines))
+    return Sweep(name, algorithm, tuple(runs), tuple(best_per_k), holdout, scored)
+
+
+# ---------------------------------------------------------------- held-out comparison
+
+
+@dataclass(frozen=True)
+class HoldoutComparison:
+    """EM and the baselines, fitted without the same hidden ratings and scored on them.
+
+    ``scores[0]`` is the mixture's; the baselines follow in :data:`em_core.baselines.METHODS` order.
+    """
+
+    holdout: Holdout
+    scores: tuple[MethodScore, ...]
+
+    @property
+    def n_hidden(self) -> int:
+        return self.holdout.n_hidden
+
+
+def holdout_comparison(
+    X: np.ndarray,
+    K: int,
+    seed: int,
+    min_variance: float = 0.25,
+    fraction: float = 0.1,
+    holdout_seed: int = 0,
+    methods: Sequence[str] | None = None,
+    max_iter: int | None = None,
+) -> HoldoutComparison:
+    """Hide ``fraction`` of the observed ratings of ``X``; fit EM (K, seed) and the baselines on the rest.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Ratings; 0 means missing.
+    methods : sequence of str, optional
+        Baselines from :data:`em_core.baselines.METHODS`; all of them by default.
+    """
+    split = hide(X, fraction, holdout_seed)
+    run = fit(split.X_train, "em", K, seed, min_variance, max_iter)
+    mixture_score = MethodScore(
+        "em",
+        f"Mixture, K = {K} (EM to convergence)",
+        holdout_rmse(X, split, em.fill_matrix(split.X_train, run.mixture)),
+        run.seconds,
+    )
+    return HoldoutComparison(split, (mixture_score, *score_baselines(split.X_train, X, split.hidden, methods)))

@@ -26,7 +26,7 @@ from em_core.validation import check_max_iter
 MAX_ITER = 1000
 
 #: Default memory budget for the mixtures kept in a history, in bytes.
-HISTORY_BYTES = 16 * 2**20
+HISTORY_BYTES = 8 * 2**20
 
 
 class Algorithm(NamedTuple):
@@ -215,19 +215,98 @@ def run(
     return state if state.converged else replace(state, stopped_by_cap=True)
 
 
-def relative_gain_converged(tol: float) -> Callable[[float, float], bool]:
+class StoppingSeries(NamedTuple):
+    """A stopping rule applied to every pair of consecutive scores.
+
+    Entry t - 2 belongs to iteration t (t = 2 .. T): ``gain[t-2]`` is the improvement of iteration t
+    over t - 1 (EM: ``LL_t - LL_{t-1}``; K-means: ``cost_{t-1} - cost_t``), ``threshold[t-2]`` the
+    amount it had to beat, and ``stop[t-2]`` is ``gain <= threshold``.
+    """
+
+    iterations: np.ndarray
+    gain: np.ndarray
+    threshold: np.ndarray
+    stop: np.ndarray
+
+
+@dataclass(frozen=True)
+class StoppingRule:
+    """When a fit stops: ``gain <= threshold`` after an M-step.
+
+    ``relative=True`` is EM's rule (gain ``new - old`` against ``tol * |new|``); ``relative=False``
+    K-means' (drop ``old - new`` against ``tol``). Calling the rule with ``(old, new)`` decides one
+    step (it is the ``converged`` of an :class:`Algorithm`); :meth:`series` gives the gain and the
+    threshold of a whole run, for the dashboard's curve and the formulas.
+    """
+
+    tol: float
+    relative: bool
+
+    def gain(self, old, new):
+        return new - old if self.relative else old - new
+
+    def threshold(self, new):
+        return self.tol * np.abs(new) if self.relative else np.full(np.shape(new), float(self.tol))
+
+    def __call__(self, old: float, new: float) -> bool:
+        return bool(self.gain(old, new) <= self.threshold(new))
+
+    def series(self, scores) -> StoppingSeries:
+        """The rule at every iteration from the second: ``scores[t-1]`` is iteration t's score."""
+        values = np.asarray(scores, dtype=float).ravel()
+        old, new = values[:-1], values[1:]
+        gain, threshold = self.gain(old, new), self.threshold(new)
+        with np.errstate(invalid="ignore"):
+            stop = gain <= threshold
+        return StoppingSeries(np.arange(2, values.size + 1), gain, threshold, stop)
+
+
+def relative_gain_converged(tol: float) -> StoppingRule:
     """EM's rule: stop when ``new - old <= tol * |new|``."""
-
-    def converged(old: float, new: float) -> bool:
-        return new - old <= tol * abs(new)
-
-    return converged
+    return StoppingRule(tol, relative=True)
 
 
-def absolute_drop_converged(tol: float) -> Callable[[float, float], bool]:
+def absolute_drop_converged(tol: float) -> StoppingRule:
     """K-means' rule: stop when the cost falls by ``<= tol``."""
+    return StoppingRule(tol, relative=False)
 
-    def converged(old: float, new: float) -> bool:
-        return old - new <= tol
 
-    return converged
+class IterationView(NamedTuple):
+    """A fit as it stood at one iteration.
+
+    Attributes
+    ----------
+    iteration : int
+    mixture : GaussianMixture
+        The mixture after ``iteration`` iterations.
+    post : ndarray of shape (n, K)
+        The responsibilities to show with it: at the fit's latest iteration its own latest posterior
+        (so an E-step recolours the points before the M-step moves the components); at an earlier
+        one the E-step that led to ``mixture``; uniform at iteration 0.
+    producing_post : ndarray of shape (n, K) or None
+        The posterior the M-step that produced ``mixture`` used, when known (None at iteration 0, and
+        at the latest iteration once the next E-step has replaced it).
+    """
+
+    iteration: int
+    mixture: GaussianMixture
+    post: np.ndarray
+    producing_post: np.ndarray | None
+
+
+def view(algorithm: Algorithm, X: np.ndarray, state: FitState, iteration: int) -> IterationView:
+    """The mixture after ``iteration`` iterations and the responsibilities that go with it.
+
+    An iteration the history no longer holds raises IndexError; an earlier iteration's E-step is
+    recomputed from the mixture before it (history permitting), never stored.
+    """
+    if iteration >= state.iteration:
+        producing = state.post if state.iteration > 0 and state.next_step == "E" else None
+        return IterationView(state.iteration, state.mixture, state.post, producing)
+    mixture = state.mixture_at(iteration)
+    if iteration == 0:
+        return IterationView(0, mixture, np.full_like(state.post, 1.0 / state.post.shape[1]), None)
+    first, _ = state.history_range
+    before = state.mixture_at(iteration - 1) if iteration - 1 >= first else mixture
+    post, _ = algorithm.estep(X, before)
+    return IterationView(iteration, mixture, post, post)

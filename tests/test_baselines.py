@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.impute import KNNImputer
 
-from baselines import (
+from em_core.baselines import (
     METHODS,
     NUMPY_METHODS,
     BaselineResult,
@@ -138,7 +138,7 @@ def test_soft_impute_is_deterministic():
 
 
 def test_soft_impute_randomized_svd_agrees_with_the_exact_one(monkeypatch):
-    import baselines.completion as completion
+    import em_core.baselines as completion
 
     X, gold = planted_low_rank(100, 80, seed=2)
     missing = X == 0
@@ -277,3 +277,28 @@ def test_em_beats_the_means_on_held_out_netflix(course_dir):
     # measured: EM 0.893, global 1.043, user 0.973, item 0.951, Soft-Impute 0.765
     assert scores["em"] < scores["item_mean"] < scores["global_mean"]
     assert scores["em"] < scores["user_mean"]
+
+
+# ---------------------------------------------------------------- a failing baseline
+
+
+def test_soft_impute_completes_a_matrix_whose_ratings_are_all_equal():
+    # 0/1 "likes": every observed rating is 1, so the centred matrix is all zero (ARPACK once failed on it)
+    rng = np.random.RandomState(0)
+    X = np.where(rng.random_sample((60, 60)) < 0.3, 1.0, 0.0)
+    X_pred = soft_impute(X)
+    assert np.array_equal(X_pred, np.ones_like(X))
+
+
+def test_a_failing_baseline_is_reported_and_the_others_still_run(monkeypatch):
+    import em_core.baselines as completion
+
+    def broken(X):
+        raise np.linalg.LinAlgError("SVD did not converge")
+
+    monkeypatch.setitem(completion.METHODS, "soft_impute", ("Soft-Impute", broken))
+    X = random_ratings(30, 8, 0.3, seed=1)
+    results = {r.name: r for r in run_all(X, NUMPY_METHODS)}
+    assert results["soft_impute"].X_pred is None
+    assert results["soft_impute"].error == "LinAlgError: SVD did not converge"
+    assert all(results[name].X_pred is not None and results[name].error is None for name in ("global_mean", "item_mean"))

@@ -1,4 +1,4 @@
-"""The experiment helpers: one fit, the best seed per K, and the summary the CLI prints."""
+"""The workflows: one fit, a sweep over K x seeds with the best seed per K, the scores, and the CLI's JSON of it."""
 
 from __future__ import annotations
 
@@ -7,19 +7,21 @@ import json
 import numpy as np
 import pytest
 
-from em_core import em, kmeans, naive_em
+from em_core import em, experiment, kmeans, naive_em
+from em_core.cli import sweep_json
 from em_core.data import Dataset, load_dataset
 from em_core.errors import DataError
 from em_core.experiment import (
     ALGORITHMS,
+    BestRun,
     RunResult,
+    Sweep,
     algorithm_for,
-    best_k_by_bic,
     best_of,
     check_ks,
     completion_scores,
     fit,
-    summarise,
+    sweep,
 )
 from em_core.mixture import GaussianMixture, bic, init, rmse
 
@@ -120,43 +122,71 @@ def test_check_ks_names_the_data():
 # ---------------------------------------------------------------- completion_scores
 
 
-def test_completion_scores_are_none_without_gold(small):
-    no_gold = Dataset("x.txt", small.X, None, "ratings")
-    assert completion_scores(no_gold, mixture_for(small.X, 2)) == {"rmse": None, "rmse_missing": None}
-
-
 def test_completion_scores_compare_the_filled_matrix_with_gold(small):
     mixture = fit(small.X, "em", 2, seed=0).mixture
-    scores = completion_scores(small, mixture)
-    missing = small.X == 0
     filled = em.fill_matrix(small.X, mixture)
-    assert scores["rmse"] == pytest.approx(rmse(small.gold, filled))
-    assert scores["rmse_missing"] == pytest.approx(rmse(small.gold, filled, missing))
+    scores = completion_scores(small.X, small.gold, filled)
+    missing = small.X == 0
+    assert scores.rmse_all == pytest.approx(rmse(small.gold, filled))
+    assert scores.rmse_missing == pytest.approx(rmse(small.gold, filled, missing))
     # observed entries are kept, so all of the error sits in the missing ones
-    assert scores["rmse"] ** 2 * small.X.size == pytest.approx(scores["rmse_missing"] ** 2 * missing.sum())
+    assert scores.rmse_all**2 * small.X.size == pytest.approx(scores.rmse_missing**2 * missing.sum())
 
 
 def test_rmse_missing_is_none_when_nothing_is_missing():
     X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 5.0]])
-    dataset = Dataset("full.txt", X, X.copy(), "ratings")
-    scores = completion_scores(dataset, mixture_for(X, 2))
-    assert scores == {"rmse": 0.0, "rmse_missing": None}
+    scores = completion_scores(X, X.copy(), em.fill_matrix(X, mixture_for(X, 2)))
+    assert scores == (0.0, None)
 
 
-# ---------------------------------------------------------------- summarise
+# ---------------------------------------------------------------- sweep
 
 
-def test_summary_best_per_k_follows_the_scores(small):
-    # hand-made runs: K=2 best at seed 1 (LL -3), K=1 best at seed 0; K order as first seen
+def replay(runs: list[RunResult]):
+    """A ``fit_one`` that hands out prepared runs in order (so a test controls every score)."""
+    queue = iter(runs)
+    return lambda X, algorithm, K, seed, min_variance, max_iter: next(queue)
+
+
+def test_sweep_best_per_k_follows_the_scores(small):
+    # hand-made runs: K=2 best at seed 1 (LL -3), K=1 best at seed 0; K order as given
     m1, m2 = mixture_for(small.X, 1), mixture_for(small.X, 2)
-    runs = [run(2, 0, -5.0, m2), run(1, 0, -8.0, m1), run(2, 1, -3.0, m2), run(1, 1, -9.0, m1)]
-    summary = summarise(small, "em", runs)
-    assert [(b["k"], b["seed"], b["log_likelihood"]) for b in summary["best_per_k"]] == [(2, 1, -3.0), (1, 0, -8.0)]
-    assert summary["best_per_k"][0]["bic"] == pytest.approx(bic(small.X, m2, -3.0))
-    assert [(r["k"], r["seed"]) for r in summary["runs"]] == [(2, 0), (1, 0), (2, 1), (1, 1)]
+    runs = [run(2, 0, -5.0, m2), run(2, 1, -3.0, m2), run(1, 0, -8.0, m1), run(1, 1, -9.0, m1)]
+    result = sweep(small.X, "em", [2, 1], [0, 1], fit_one=replay(runs))
+    assert [(b.k, b.run.seed, b.run.score) for b in result.best_per_k] == [(2, 1, -3.0), (1, 0, -8.0)]
+    assert result.best_per_k[0].bic == pytest.approx(bic(small.X, m2, -3.0))
+    assert result.runs == tuple(runs)
 
-    costs = summarise(small, "kmeans", runs)  # the same scores read as costs: the lowest wins
-    assert [(b["k"], b["seed"]) for b in costs["best_per_k"]] == [(2, 0), (1, 1)]
+    costs = sweep(small.X, "kmeans", [2, 1], [0, 1], fit_one=replay(runs))  # read as costs: the lowest wins
+    assert [(b.k, b.run.seed) for b in costs.best_per_k] == [(2, 0), (1, 1)]
+    assert all(b.bic is None for b in costs.best_per_k)
+
+
+def test_sweep_reports_progress_after_every_run(small):
+    seen = []
+    sweep(small.X, "em", [1, 2], [0, 1, 2], on_run=lambda r, done, total: seen.append((r.k, r.seed, done, total)))
+    assert seen == [(1, 0, 1, 6), (1, 1, 2, 6), (1, 2, 3, 6), (2, 0, 4, 6), (2, 1, 5, 6), (2, 2, 6, 6)]
+
+
+def test_sweep_scores_the_best_em_run_against_gold_and_held_out_ratings(small):
+    from em_core.holdout import hide, holdout_rmse
+
+    split = hide(small.X, 0.2, seed=3)
+    result = sweep(small.X, "em", [1, 3], [0, 1], gold=small.gold, holdout=split)
+    for best in result.best_per_k:
+        again = fit(split.X_train, "em", best.k, best.run.seed)  # fitted without the hidden ratings
+        assert best.run.score == pytest.approx(again.score, rel=1e-12)
+        filled = em.fill_matrix(split.X_train, again.mixture)
+        assert best.completion == pytest.approx(completion_scores(split.X_train, small.gold, filled))
+        assert best.rmse_holdout == pytest.approx(holdout_rmse(small.X, split, filled))
+        assert best.bic == pytest.approx(bic(split.X_train, again.mixture, again.score))
+    assert [s.name for s in result.baselines_holdout] == list(experiment.HOLDOUT_BASELINES)
+    assert all(s.rmse is not None and s.error is None for s in result.baselines_holdout)
+
+
+def test_sweep_refuses_a_k_above_the_rows_naming_the_data(small):
+    with pytest.raises(DataError, match=r"^demo-small: K must be between 1 and 20"):
+        sweep(small.X, "em", [1, 21], [0], name="demo-small")
 
 
 @pytest.mark.parametrize(
@@ -167,21 +197,21 @@ def test_summary_best_per_k_follows_the_scores(small):
         ("kmeans", "cost", {"rmse", "rmse_missing"}, False),  # no likelihood, so no BIC
     ],
 )
-def test_summary_has_the_json_contract(algorithm, score_key, best_keys, scored, small):
-    runs = [fit(small.X, algorithm, K, seed) for K in (1, 2) for seed in (0, 1)]
-    summary = summarise(small, algorithm, runs)
+def test_sweep_json_is_the_cli_contract(algorithm, score_key, best_keys, scored, small):
+    result = sweep(small.X, algorithm, [1, 2], [0, 1], name="demo-small", gold=small.gold)
+    summary = sweep_json(result)
 
     assert json.loads(json.dumps(summary, allow_nan=False)) == summary
     assert set(summary) == {"dataset", "algorithm", "runs", "best_per_k"}
     assert (summary["dataset"], summary["algorithm"]) == ("demo-small", algorithm)
     assert len(summary["runs"]) == 4
-    for row, result in zip(summary["runs"], runs, strict=True):
+    for row, one in zip(summary["runs"], result.runs, strict=True):
         assert set(row) == RUN_KEYS | {score_key}
         assert (row["k"], row["seed"], row[score_key], row["iterations"]) == (
-            result.k,
-            result.seed,
-            result.score,
-            result.iterations,
+            one.k,
+            one.seed,
+            one.score,
+            one.iterations,
         )
         assert row["seconds"] >= 0
     assert [b["k"] for b in summary["best_per_k"]] == [1, 2]
@@ -191,6 +221,9 @@ def test_summary_has_the_json_contract(algorithm, score_key, best_keys, scored, 
         assert (best["rmse_missing"] is not None) == scored
 
 
-def test_best_k_by_bic_is_the_row_with_the_highest_bic():
-    summary = {"best_per_k": [{"k": 1, "bic": -30.0}, {"k": 2, "bic": -12.5}, {"k": 3, "bic": -20.0}]}
-    assert best_k_by_bic(summary) == 2
+def test_best_k_by_bic_is_the_k_with_the_highest_bic(small):
+    m = mixture_for(small.X, 1)
+    rows = tuple(BestRun(run(k, 0, -1.0, m), bic=value) for k, value in ((1, -30.0), (2, -12.5), (3, -20.0)))
+    assert Sweep("x", "em", (), rows).best_k_by_bic() == 2
+    with pytest.raises(ValueError, match="K-means has no likelihood"):
+        Sweep("x", "kmeans", (), rows).best_k_by_bic()

@@ -343,3 +343,50 @@ def test_relative_gain_rule(old, new, expected):
 )
 def test_absolute_drop_rule(old, new, expected):
     assert stepping.absolute_drop_converged(1e-4)(old, new) is expected
+
+
+# ---------------------------------------------------------------- the stopping rule and the view at an iteration
+
+
+@pytest.mark.parametrize("module", [em, naive_em, kmeans])
+def test_the_stopping_series_is_what_the_run_decided(module):
+    X = ratings() if module is em else blobs()
+    algorithm = module.algorithm()
+    state = stepping.run(algorithm, X, stepping.start(*init(X, 3, 0)))
+    series = algorithm.converged.series(state.scores)
+    assert list(series.iterations) == list(range(2, state.iteration + 1))
+    # the run stopped at the first iteration whose gain was under the threshold, not before
+    assert series.stop[-1] and not series.stop[:-1].any()
+    old, new = np.array(state.scores[:-1]), np.array(state.scores[1:])
+    expected_gain = old - new if algorithm.score_name == "cost" else new - old
+    np.testing.assert_array_equal(series.gain, expected_gain)
+
+
+def test_the_em_rule_is_the_course_rule():
+    rule = em.algorithm().converged
+    assert rule(-100.0, -100.0 + 1e-4 * 0.99)  # gain 9.9e-5 <= 1e-6 * 100 = 1e-4
+    assert not rule(-100.0, -100.0 + 2e-4)
+    np.testing.assert_allclose(rule.series([-200.0, -100.0]).threshold, [1e-4])
+
+
+def test_view_gives_each_iteration_its_mixture_and_the_e_step_that_led_to_it():
+    X = ratings()
+    algorithm = em.algorithm()
+    state = stepping.start(*init(X, 3, 0))
+    states = [state]
+    for _ in range(4):
+        state = stepping.step(algorithm, X, state)
+        states.append(state)
+    for t in (1, 2, 3):
+        shown = stepping.view(algorithm, X, state, t)
+        assert shown.mixture is states[t].mixture
+        np.testing.assert_array_equal(shown.post, states[t].post)  # recomputed: the E-step of iteration t
+        assert shown.producing_post is shown.post
+    start = stepping.view(algorithm, X, state, 0)
+    np.testing.assert_array_equal(start.post, np.full_like(state.post, 1 / 3))
+    assert start.producing_post is None
+    # the latest iteration is the fit itself; after a further E-step its posterior is the new one
+    assert stepping.view(algorithm, X, state, 4).producing_post is state.post
+    half = stepping.half_step(algorithm, X, state)
+    latest = stepping.view(algorithm, X, half, 4)
+    assert latest.post is half.post and latest.producing_post is None

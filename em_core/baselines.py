@@ -20,8 +20,9 @@ fancyimpute, the usual Python source, had its last release in 2021 and pulls in 
 the R package softImpute is the authors' reference. qolmat (scikit-learn-contrib) has one, but it
 is a young library with a large dependency set, too much for a 40-line baseline.
 
-Only :func:`knn` needs scikit-learn (``sklearn.impute.KNNImputer``); it is imported inside that
-function, so importing this module needs numpy and scipy only.
+Only :func:`knn` needs scikit-learn (``sklearn.impute.KNNImputer``), an optional dependency of
+em_core: it is imported inside that function, so importing this module needs numpy and scipy only,
+and :func:`run_all` reports a missing scikit-learn as that baseline's error.
 """
 
 from __future__ import annotations
@@ -209,6 +210,8 @@ def soft_impute(
     observed = X != 0
     centre = X[observed].mean()
     X_centred = np.where(observed, X - centre, 0.0)
+    if not X_centred.any():  # every observed rating is the same value: the low-rank part is 0
+        return _fill(X, centre)
     if shrinkage is None:
         shrinkage = DEFAULT_SHRINKAGE_SHARE * _largest_singular_value(X_centred)
     else:
@@ -275,15 +278,19 @@ class BaselineResult(NamedTuple):
         The function's name, e.g. ``"soft_impute"``.
     label : str
         For people, e.g. ``"Soft-Impute (rank ≤ 20)"``.
-    X_pred : ndarray of shape (n, d)
+    X_pred : ndarray of shape (n, d), or None
+        None when the baseline failed on this matrix (see ``error``).
     seconds : float
         Wall time of the completion.
+    error : str or None
+        Why the baseline could not complete this matrix (one line), else None.
     """
 
     name: str
     label: str
-    X_pred: np.ndarray
+    X_pred: np.ndarray | None
     seconds: float
+    error: str | None = None
 
 
 #: name -> (label, function with default settings), in the order :func:`run_all` runs them.
@@ -294,6 +301,8 @@ METHODS: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
     "soft_impute": (f"Soft-Impute (rank ≤ {DEFAULT_MAX_RANK})", soft_impute),
     "knn": (f"KNN ({DEFAULT_NEIGHBORS} nearest users)", knn),
 }
+#: What a baseline may raise on an unlucky matrix; :func:`run_all` records it instead of failing.
+BASELINE_FAILURES = (ArithmeticError, ValueError, RuntimeError, ImportError, MemoryError, np.linalg.LinAlgError)
 #: The baselines that need numpy only (not scikit-learn).
 NUMPY_METHODS = ("global_mean", "user_mean", "item_mean", "soft_impute")
 
@@ -311,6 +320,8 @@ def run_all(X: np.ndarray, methods: Sequence[str] | None = None) -> list[Baselin
     Returns
     -------
     list of BaselineResult
+        One per method, in order. A method that fails on this matrix (a linear-algebra error, or
+        scikit-learn missing for KNN) has ``X_pred=None`` and its ``error``; the others still run.
     """
     names = list(METHODS) if methods is None else list(methods)
     unknown = [name for name in names if name not in METHODS]
@@ -321,8 +332,11 @@ def run_all(X: np.ndarray, methods: Sequence[str] | None = None) -> list[Baselin
     for name in names:
         label, complete = METHODS[name]
         start = time.perf_counter()
-        X_pred = complete(X)
-        results.append(BaselineResult(name, label, X_pred, time.perf_counter() - start))
+        try:
+            X_pred, error = complete(X), None
+        except BASELINE_FAILURES as err:  # one baseline failing must not take the others down
+            X_pred, error = None, f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'failed'}"[:200]
+        results.append(BaselineResult(name, label, X_pred, time.perf_counter() - start, error))
     return results
 
 
