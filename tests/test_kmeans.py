@@ -11,6 +11,7 @@ from sklearn.cluster import KMeans
 
 from em_core import builtin, kmeans, stepping
 from em_core.mixture import GaussianMixture, init
+from tests import course_reference as ref
 
 
 def mixture_at(mu):
@@ -167,3 +168,25 @@ def test_a_duplicated_mean_never_wins_over_its_lower_copy(problem, data):
     mu = np.vstack([mixture.mu, mixture.mu[source]])  # the copy gets index K, above its original
     post = kmeans.estep(X, mixture_at(mu))
     assert post[:, K].sum() == 0
+
+
+# ---------------------------------------------------------------- exact ties (the course's direct distances)
+
+
+def test_an_exact_tie_far_from_zero_goes_to_the_lower_index():
+    # 1005 is at squared distance exactly 4 from 1003 and from 1007; expanded around the
+    # column mean, one of the two came out 4.000000000000001 and the row went to the higher index
+    X = np.array([[1007.0], [1004.0], [1001.0], [1004.0], [1005.0]])
+    post = kmeans.estep(X, mixture_at([[1003.0], [1007.0]]))
+    np.testing.assert_array_equal(post.argmax(axis=1), [1, 0, 0, 0, 0])
+
+
+@pytest.mark.parametrize("seed", [0, 9, 22, 190])  # seeds where rounding once led to another local optimum
+def test_run_on_an_integer_grid_ends_where_the_course_ends(seed):
+    X = np.random.RandomState(seed).randint(0, 10, size=(30, 2)).astype(float)
+    start, post = init(X, 7, seed)
+    mixture, post, cost = kmeans.run(X, start, post)
+    expected, expected_post, expected_cost, _ = ref.kmeans_run(X, ref.init(X, 7, seed)[0])
+    np.testing.assert_array_equal(post, expected_post)
+    assert cost == pytest.approx(expected_cost, rel=1e-12)
+    np.testing.assert_array_equal(mixture.mu, expected.mu)  # the course's post @ X / n_j, bit for bit

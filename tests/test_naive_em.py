@@ -15,6 +15,7 @@ from sklearn.mixture import GaussianMixture as SklearnMixture
 
 from em_core import builtin, naive_em, stepping
 from em_core.mixture import VAR_FLOOR, GaussianMixture, bic, init
+from tests import course_reference as ref
 
 #: The course's documented answer for toy_data.txt: BIC (best of seeds 0-4 per K, K = 1..4) picks K = 3.
 COURSE_BEST_K_TOY = 3
@@ -238,3 +239,31 @@ def test_component_without_users_keeps_finite_parameters(problem, post_seed, dat
     new_post, log_likelihood = naive_em.estep(X, after)
     assert np.all(np.isfinite(new_post)) and np.isfinite(log_likelihood)
     assert np.all(new_post[:, dead] == 0.0)
+
+
+# ---------------------------------------------------------------- near-duplicate points: no variance floor
+
+
+def test_near_duplicate_pairs_keep_the_courses_tiny_variance():
+    # two pairs of points 1e-7 apart: each pair's SSE is 2 (0.5e-7)^2 = 5e-15 over n_j d = 4
+    # entries, so the course's variance is 1.25e-15 (a 1e-12 floor made the LL 100.395, not 123.138)
+    X = np.array([[0.0, 0.0], [1e-7, 0.0], [5.0, 5.0], [5.0 + 1e-7, 5.0]])
+    post = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    mixture = naive_em.mstep(X, post)
+    expected = ref.naive_mstep(X, post)
+    assert mixture.var[0] == pytest.approx(1.25e-15, rel=1e-9)
+    np.testing.assert_allclose(mixture.var, expected.var, rtol=1e-9)
+    _, log_likelihood = naive_em.estep(X, mixture)
+    assert log_likelihood == pytest.approx(ref.naive_estep(X, expected)[1], rel=1e-9)
+    assert log_likelihood == pytest.approx(123.138, abs=1e-3)
+
+
+def test_a_component_on_identical_rows_gets_a_finite_variance():
+    # the course's variance is exactly 0 here and its next E-step divides by it
+    X = np.array([[2.0], [2.0], [7.0]])
+    post = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    previous = GaussianMixture(np.array([[1.0], [6.0]]), np.array([1.0, 1.0]), np.array([0.5, 0.5]))
+    mixture = naive_em.mstep(X, post, previous)
+    np.testing.assert_array_equal(mixture.var, [VAR_FLOOR, VAR_FLOOR])
+    new_post, log_likelihood = naive_em.estep(X, mixture)
+    assert np.all(np.isfinite(new_post)) and np.isfinite(log_likelihood)
