@@ -418,3 +418,55 @@ def test_component_without_users_keeps_finite_parameters(problem, post_seed, dat
     new_post, log_likelihood = em.estep(X, after)
     assert np.all(np.isfinite(new_post)) and np.isfinite(log_likelihood)
     np.testing.assert_allclose(new_post.sum(axis=1), 1.0, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- the prepared-matrix cache
+
+
+def swap_two_rows(X):
+    X[[0, 1]] = X[[1, 0]]  # same values, other places: a sum or a sample of X would not notice
+
+
+def hide_a_rating(X):
+    X[np.argwhere(X != 0)[3][0], np.argwhere(X != 0)[3][1]] = 0.0
+
+
+def one_unit_in_the_last_place(X):
+    r, c = np.argwhere(X != 0)[5]
+    X[r, c] = np.nextafter(X[r, c], np.inf)
+
+
+@pytest.mark.parametrize("modify", [swap_two_rows, hide_a_rating, one_unit_in_the_last_place])
+def test_steps_never_answer_from_a_matrix_modified_in_place(modify):
+    X = masked_ratings(40, 6, 0.3, seed=8)
+    X[1] = [5.0, 0.0, 1.0, 0.0, 2.0, 3.0]  # row 1 unlike row 0, so swapping them changes the answer
+    mixture, _ = init(X, 3, seed=0)
+    post = random_posterior(40, 3, seed=1)
+    algorithm = em.algorithm(0.25)
+    # prime both caches: the public steps' and a kept algorithm's
+    em.estep(X, mixture), em.mstep(X, post, mixture), algorithm.estep(X, mixture)
+    before = em.estep(X, mixture)
+    modify(X)
+    fresh = X.copy()  # a new array: prepared from scratch
+    for got, want in (
+        (em.estep(X, mixture), em.estep(fresh, mixture)),
+        (algorithm.estep(X, mixture), em.estep(fresh, mixture)),
+        (em.mstep(X, post, mixture), em.mstep(fresh, post, mixture)),
+        (algorithm.mstep(X, post, mixture)[0], em.mstep(fresh, post, mixture)),
+        (em.fill_matrix(X, mixture), em.fill_matrix(fresh, mixture)),
+    ):
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(em.estep(X, mixture)[0], before[0]) or modify is one_unit_in_the_last_place
+
+
+def test_an_algorithm_prepares_its_matrix_once_per_fit():
+    X = masked_ratings(30, 5, 0.2, seed=2)
+    mixture, post = init(X, 2, seed=0)
+    cache = em._PUBLIC_CACHE
+    first = cache(X)
+    assert cache(X) is first  # the same, unchanged matrix: the prepared form is reused
+    assert cache(X.copy()) is first  # equal contents are the same matrix
+    Y = X.copy()
+    Y[0, 0] = 0.0 if Y[0, 0] else 3.0
+    assert cache(Y) is not first

@@ -74,6 +74,24 @@ def test_init_copies_the_means_out_of_the_data():
 
 
 @pytest.mark.parametrize(
+    "X",
+    [
+        1e6 + np.array([[0.1], [0.5], [-0.2], [0.3]]),  # four values near 1e6, spread ~0.4: was 0.9 % off
+        1e4 + np.array([[1e-3, 0.0], [-1e-3, 2e-3], [0.0, -1e-3]]),  # 1e4 +- 1e-3: was 2.4 % off
+        -3e5 + np.random.RandomState(0).standard_normal((20, 3)),
+    ],
+)
+@pytest.mark.parametrize("K", [1, 2, 3])
+def test_init_keeps_its_digits_far_from_zero(X, K):
+    mixture, _ = init(X, K, seed=0)
+    expected, _ = course_init(X, K, seed=0)
+    np.testing.assert_allclose(mixture.var, expected.var, rtol=1e-9)
+    # and so the first E-step's log-likelihood is the course's too
+    expected_ll = naive_em.estep(X, GaussianMixture(expected.mu, expected.var, expected.p))[1]
+    assert naive_em.estep(X, mixture)[1] == pytest.approx(expected_ll, rel=1e-9)
+
+
+@pytest.mark.parametrize(
     "X, K",
     [
         (np.full((4, 3), 1e4), 2),
