@@ -1,18 +1,24 @@
 """Command line: ``python -m em_core fit ...`` runs the course experiment.
 
-Bad input ends with one line on stderr and exit status 2, never a traceback.
+Bad input ends with one line on stderr and exit status 2, never a traceback; so does a result
+that is not a finite number (JSON has no NaN). stdout holds only the table or the JSON; stderr
+the progress (unless ``--quiet``), warnings and errors. A closed stdout (``... --json | head``)
+ends quietly with exit status 1, as Python's documentation recommends for EPIPE.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 
 from em_core import experiment
-from em_core.data import BUILTIN, COURSE_FILES, load_dataset
+from em_core.data import BUILTIN, COURSE_FILES, MAX_FILE_BYTES, load_dataset
 from em_core.errors import DataError
 from em_core.holdout import check_fraction, hide
+from em_core.stepping import MAX_ITER
 from em_core.validation import check_max_iter, check_min_variance, check_seed
 
 
@@ -21,13 +27,24 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     fit = commands.add_parser("fit", help="fit K-means or EM for several K and seeds")
     names = ", ".join(list(BUILTIN) + list(COURSE_FILES))
-    fit.add_argument("--data", required=True, help=f"a matrix file, or one of: {names}")
+    fit.add_argument(
+        "--data",
+        required=True,
+        help=f"a matrix file (a regular file of at most {MAX_FILE_BYTES // 10**6} MB), or one of: {names}",
+    )
     fit.add_argument("--gold", help="the complete matrix, to score the completion")
     fit.add_argument("--algorithm", choices=experiment.ALGORITHMS, default="em")
     fit.add_argument("--k", type=int, nargs="+", required=True, metavar="K")
     fit.add_argument("--seeds", type=int, nargs="+", default=[0], metavar="S")
     fit.add_argument("--min-variance", type=float, default=0.25, help="variance floor of EM (default 0.25)")
-    fit.add_argument("--max-iter", type=int, default=None, help="stop a run after this many iterations")
+    fit.add_argument(
+        "--max-iter",
+        type=int,
+        default=MAX_ITER,
+        metavar="N",
+        help="stop a run after N iterations if its stopping rule has not held (default: %(default)s); "
+        "such a run is marked 'cap' in the table, stopped_by_cap in the JSON, and warned about on stderr",
+    )
     fit.add_argument(
         "--holdout",
         metavar="FRACTION",
@@ -36,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--holdout-seed", type=int, metavar="S", help="seed of the hidden entries (default 0)")
     fit.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    fit.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress on stderr (by default a live line on a terminal, else one line per finished run); "
+        "warnings and errors still print",
+    )
     return parser
 
 
@@ -46,7 +69,14 @@ def sweep_json(result: experiment.Sweep) -> dict:
         "dataset": result.dataset,
         "algorithm": result.algorithm,
         "runs": [
-            {"k": r.k, "seed": r.seed, score_key: r.score, "iterations": r.iterations, "seconds": round(r.seconds, 6)}
+            {
+                "k": r.k,
+                "seed": r.seed,
+                score_key: r.score,
+                "iterations": r.iterations,
+                "seconds": round(r.seconds, 6),
+                "stopped_by_cap": not r.converged,
+            }
             for r in result.runs
         ],
         "best_per_k": [],
@@ -74,9 +104,10 @@ def _fmt(value: float | None) -> str:
 def _table(result: experiment.Sweep) -> str:
     score_key = result.score_name
     lines = [f"{result.dataset}  ({result.algorithm})", ""]
-    lines.append(f"{'K':>4} {'seed':>5} {score_key:>18} {'iters':>6} {'seconds':>9}")
+    lines.append(f"{'K':>4} {'seed':>5} {score_key:>18} {'iters':>6} {'seconds':>9} {'stopped':>8}")
     for r in result.runs:
-        lines.append(f"{r.k:>4} {r.seed:>5} {r.score:>18.4f} {r.iterations:>6} {r.seconds:>9.3f}")
+        stopped = "rule" if r.converged else "cap"
+        lines.append(f"{r.k:>4} {r.seed:>5} {r.score:>18.4f} {r.iterations:>6} {r.seconds:>9.3f} {stopped:>8}")
     lines += ["", "best per K"]
     header = f"{'K':>4} {'seed':>5} {score_key:>18}"
     if score_key == "log_likelihood":
@@ -131,6 +162,46 @@ def _progress_line(algorithm: str):
     return show
 
 
+def _finished_line(run: experiment.RunResult, algorithm: str, number: int, total: int) -> str:
+    """Progress without a terminal: one plain line per finished run."""
+    how = "converged" if run.converged else "stopped at the cap"
+    return (
+        f"run {number}/{total}: {algorithm} K={run.k} seed={run.seed}: {experiment.score_name(algorithm)} "
+        f"{run.score:.4f} after {run.iterations} iterations ({how})"
+    )
+
+
+def _cap_warning(run: experiment.RunResult, algorithm: str, max_iter: int) -> str:
+    return (
+        f"warning: {algorithm} K={run.k} seed={run.seed} stopped at the iteration cap (--max-iter {max_iter}) "
+        "before its stopping rule held; raise --max-iter to let it converge"
+    )
+
+
+def _first_non_finite(value, path: str = "") -> tuple[str, float] | None:
+    """The path (``best_per_k[0].bic``) and value of the first float in ``value`` that is NaN or infinite."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (path, value)
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _first_non_finite(item, f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}".lstrip("."))
+        if found is not None:
+            return found
+    return None
+
+
+def strict_json(summary: dict) -> str:
+    """``summary`` as strict JSON (``allow_nan=False``); NaN or an infinity is a :class:`DataError` naming the field."""
+    found = _first_non_finite(summary)
+    if found is not None:
+        path, value = found
+        raise DataError(
+            f"{summary.get('dataset', 'the result')}: {path} is {value}, not a finite number, which JSON cannot hold; "
+            "rescale the data (divide every value by the same power of 10)"
+        )
+    return json.dumps(summary, allow_nan=False)
+
+
 def _fit(args: argparse.Namespace) -> int:
     # the cheap checks first, so a typo does not wait for a large file to load
     for seed in args.seeds:
@@ -158,11 +229,18 @@ def _fit(args: argparse.Namespace) -> int:
             held_out = hide(dataset.X, fraction, holdout_seed)
         except DataError as err:
             raise DataError(f"{dataset.name}: {err}") from None
-    show = _progress_line(args.algorithm) if sys.stderr.isatty() else None
+    terminal = sys.stderr.isatty()
+    show = _progress_line(args.algorithm) if terminal and not args.quiet else None
+    total = len(args.k) * len(args.seeds)
+    finished: list[experiment.RunResult] = []
 
     def fit_one(X, algorithm, K, seed, min_variance, max_iter):
         callback = None if show is None else (lambda state: show(state, K, seed))
-        return experiment.fit(X, algorithm, K, seed, min_variance, max_iter, callback)
+        run = experiment.fit(X, algorithm, K, seed, min_variance, max_iter, callback)
+        finished.append(run)
+        if not args.quiet and not terminal:
+            print(_finished_line(run, algorithm, len(finished), total), file=sys.stderr, flush=True)
+        return run
 
     result = experiment.sweep(
         dataset.X,
@@ -178,17 +256,30 @@ def _fit(args: argparse.Namespace) -> int:
     )
     if show is not None:
         print("\r" + " " * 70 + "\r", end="", file=sys.stderr, flush=True)
-    print(json.dumps(sweep_json(result)) if args.json else _table(result))
+    for run in result.runs:
+        if not run.converged:
+            print(_cap_warning(run, args.algorithm, args.max_iter), file=sys.stderr)
+    summary = sweep_json(result)
+    text = strict_json(summary)  # a non-finite number is an error in the table too
+    print(text if args.json else _table(result))
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _fit(args)
+        status = _fit(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the try
+        return status
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader is gone (``... --json | head``): Python flushes stdout at exit, so point it at
+        # devnull to keep that from raising again, and exit 1 as Python does on EPIPE
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -9,26 +9,37 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
 
 from em_core import em, experiment, kmeans, naive_em
-from em_core.cli import main
+from em_core.cli import main, strict_json
 from em_core.data import load_dataset
+from em_core.errors import DataError
 from em_core.mixture import bic, init, rmse
-from tests.badfiles import bad_cases, valid_cases
+from em_core.stepping import MAX_ITER
+from tests.badfiles import bad_cases, path_cases, valid_cases
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE_RUNS = {"em": em.run, "kmeans": kmeans.run, "naive-em": naive_em.run}
 
 
 def cli(capsys, *args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; returns (exit status, stdout, stderr)."""
-    status = main(["fit", *args])
+    """Run the CLI in-process; returns (exit status, stdout, stderr).
+
+    ``--quiet`` unless asked for: the progress lines (one per finished run on a stderr that is not
+    a terminal) have their own test, and stderr then holds only warnings and errors.
+    """
+    status = main(["fit", *args, "--quiet"])
     out, err = capsys.readouterr()
     return status, out, err
 
@@ -106,7 +117,7 @@ def test_em_json_is_one_object_with_the_numbers_em_core_computes(capsys):
     assert (summary["dataset"], summary["algorithm"]) == ("demo-small", "em")
     assert [(r["k"], r["seed"]) for r in summary["runs"]] == [(r["k"], r["seed"]) for r in runs]
     for row, want in zip(summary["runs"], runs, strict=True):
-        assert set(row) == {"k", "seed", "log_likelihood", "iterations", "seconds"}
+        assert set(row) == {"k", "seed", "log_likelihood", "iterations", "seconds", "stopped_by_cap"}
         assert row["log_likelihood"] == pytest.approx(want["score"], rel=1e-12)
         assert row["iterations"] == experiment.fit(X, "em", row["k"], row["seed"]).iterations
 
@@ -202,7 +213,7 @@ def test_without_json_a_readable_table(capsys):
         json.loads(out)
     lines = out.splitlines()
     assert lines[0].split() == ["demo-small", "(em)"]
-    assert lines[2].split() == ["K", "seed", "log_likelihood", "iters", "seconds"]
+    assert lines[2].split() == ["K", "seed", "log_likelihood", "iters", "seconds", "stopped"]
 
     dataset = load_dataset("demo-small")
     runs = expected_runs(dataset.X, "em", (2, 3), (0, 2))
@@ -322,6 +333,160 @@ def test_process_missing_k_shows_usage_and_no_traceback():
 
 def test_process_json_is_the_only_thing_on_stdout():
     result = cli_process("fit", "--data", "demo-small", "--k", "2", "--json")
-    assert (result.returncode, result.stderr) == (0, "")
+    assert result.returncode == 0
+    assert result.stderr.startswith("run 1/1: em K=2 seed=0: ")  # the progress goes to stderr
     summary = json.loads(result.stdout)
     assert summary["best_per_k"][0]["k"] == 2
+
+
+# ---------------------------------------------------------------- hostile input: no hang, no memory filled, no NaN
+
+
+class Measured(NamedTuple):
+    """What a user's ``python -m em_core`` run did, with its wall time and peak memory."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    max_rss_mb: float
+
+
+def cli_measured(*args: str, timeout: float = 60.0) -> Measured:
+    """Run ``python -m em_core`` and measure it (``os.wait4`` gives the child's own peak RSS).
+
+    A run still going after ``timeout`` seconds is killed and the test fails: that is a hang,
+    not a slow run.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "em_core", *args], cwd=REPO, stdout=out, stderr=err)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        assert seconds < timeout, f"python -m em_core {' '.join(args)} did not end within {timeout} s"
+        out.seek(0)
+        err.seek(0)
+        return Measured(proc.returncode, out.read().decode(), err.read().decode(), seconds, usage.ru_maxrss / 1024)
+
+
+#: Peak memory of an em_core process that stops at its input (Python, numpy and scipy take ~65 MB);
+#: reading /dev/zero took 5.4 GB before.
+MAX_RSS_OF_A_REFUSAL_MB = 300
+
+
+def test_huge_ratings_end_at_once_with_the_largest_usable_magnitude(tmp_path):
+    # the issue's 30 x 6 file of ratings ~1e200: `fit` ran at 100 % CPU until killed
+    case = next(c for c in bad_cases() if c.name == "huge-ratings")
+    run = cli_measured("fit", *write(tmp_path, case), "--k", "2", "--seeds", "0", "--quiet")
+    line = assert_one_error_line(run.returncode, run.stdout, run.stderr, case.filename)
+    assert "the largest usable magnitude is 1.24e+152" in line
+    assert "Warning" not in run.stderr  # no RuntimeWarning with a file path
+    print(f"huge ratings refused in {run.seconds:.2f} s, {run.max_rss_mb:.0f} MB")
+
+
+@pytest.mark.parametrize("case", path_cases(), ids=lambda c: c.name)
+@pytest.mark.parametrize("option", ["--data", "--gold"])
+def test_a_path_that_is_not_a_file_is_one_line_at_once(case, option, tmp_path):
+    path = case.make(tmp_path)
+    if not os.path.lexists(path):
+        pytest.skip(f"{path} does not exist on this system")
+    data = ["--data", str(path)] if option == "--data" else ["--data", str(write_ok(tmp_path)), "--gold", str(path)]
+    run = cli_measured("fit", *data, "--k", "1", timeout=30)
+    line = assert_one_error_line(run.returncode, run.stdout, run.stderr, str(path))
+    assert re.search(case.message, line), line
+    assert "no such file" not in line
+    assert run.max_rss_mb < MAX_RSS_OF_A_REFUSAL_MB, f"{run.max_rss_mb:.0f} MB to refuse {path}"
+    print(f"{option} {case.name}: refused in {run.seconds:.2f} s, {run.max_rss_mb:.0f} MB")
+
+
+def write_ok(folder: Path) -> Path:
+    path = folder / "ok.txt"
+    path.write_bytes(b"1 2\n3 4\n5 6\n")
+    return path
+
+
+def test_min_variance_1e308_is_one_clear_error(capsys):
+    # it used to exit 0 with -Infinity and NaN in the "JSON"
+    line = assert_one_error_line(*cli(capsys, "--data", "demo-small", "--k", "2", "--min-variance", "1e308", "--json"))
+    assert "min variance 1e+308 is too large" in line and "the default is 0.25" in line
+
+
+def test_strict_json_names_a_non_finite_value_instead_of_writing_it():
+    summary = {"dataset": "x.txt", "runs": [{"k": 2, "log_likelihood": -1.5}], "best_per_k": [{"bic": float("-inf")}]}
+    with pytest.raises(DataError) as info:
+        strict_json(summary)
+    assert str(info.value) == (
+        "x.txt: best_per_k[0].bic is -inf, not a finite number, which JSON cannot hold; "
+        "rescale the data (divide every value by the same power of 10)"
+    )
+    assert json.loads(strict_json({"a": [1.5, None, "nan"]})) == {"a": [1.5, None, "nan"]}
+
+
+def test_a_closed_pipe_ends_quietly():
+    # `python -m em_core fit ... --json | true`: the reader is gone before the JSON is written
+    command = f"{shlex.quote(sys.executable)} -m em_core fit --data demo-small --k 2 3 --seeds 0 1 2 --json | true"
+    result = subprocess.run(["bash", "-c", command], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert all(line.startswith("run ") for line in result.stderr.splitlines()), result.stderr  # progress only
+    # the same with the pipe closed for certain: exit status 1, as Python's documentation recommends
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "em_core", "fit", "--data", "demo-small", "--k", "2", "--json", "--quiet"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1
+    assert err == ""
+
+
+def test_progress_without_a_terminal_is_one_plain_line_per_finished_run():
+    result = cli_process("fit", "--data", "demo-small", "--k", "2", "3", "--seeds", "0", "1", "2", "--json")
+    assert result.returncode == 0
+    summary = json.loads(result.stdout)  # stdout stays pure JSON
+    assert "\r" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == len(summary["runs"]) == 6
+    for i, (line, run) in enumerate(zip(lines, summary["runs"], strict=True), start=1):
+        assert line == (
+            f"run {i}/6: em K={run['k']} seed={run['seed']}: log_likelihood {run['log_likelihood']:.4f} "
+            f"after {run['iterations']} iterations (converged)"
+        )
+    quiet = cli_process("fit", "--data", "demo-small", "--k", "2", "3", "--seeds", "0", "1", "2", "--json", "--quiet")
+    assert (quiet.returncode, quiet.stderr) == (0, "")
+    assert json.loads(quiet.stdout)["runs"] == [
+        {**r, "seconds": pytest.approx(r["seconds"], abs=10)} for r in summary["runs"]
+    ]
+
+
+def test_help_shows_the_iteration_cap_and_quiet():
+    result = cli_process("fit", "--help")
+    text = " ".join(result.stdout.split())
+    assert result.returncode == 0
+    assert f"--max-iter N stop a run after N iterations if its stopping rule has not held (default: {MAX_ITER})" in text
+    assert "--quiet" in text and "one line per finished run" in text
+
+
+def test_a_run_stopped_by_the_cap_says_so_in_the_json_the_table_and_on_stderr(capsys):
+    status, out, err = cli(capsys, "--data", "demo-small", "--k", "3", "--seeds", "0", "1", "--max-iter", "2", "--json")
+    assert status == 0
+    runs = json.loads(out)["runs"]
+    assert [(r["iterations"], r["stopped_by_cap"]) for r in runs] == [(2, True), (2, True)]
+    assert err.splitlines() == [
+        f"warning: em K=3 seed={seed} stopped at the iteration cap (--max-iter 2) before its stopping rule held; "
+        "raise --max-iter to let it converge"
+        for seed in (0, 1)
+    ]
+    status, out, err = cli(capsys, "--data", "demo-small", "--k", "3", "--seeds", "0", "--max-iter", "2")
+    lines = out.splitlines()
+    assert lines[2].split()[-1] == "stopped" and lines[3].split()[-1] == "cap"
+    # a run that converges says "rule"
+    status, out, err = cli(capsys, "--data", "demo-small", "--k", "3", "--seeds", "0")
+    assert (status, err) == (0, "") and out.splitlines()[3].split()[-1] == "rule"
+    assert (
+        json.loads(cli(capsys, "--data", "demo-small", "--k", "3", "--json")[1])["runs"][0]["stopped_by_cap"] is False
+    )

@@ -25,7 +25,7 @@ from em_core.experiment import (
 )
 from em_core.mixture import GaussianMixture, bic, init, rmse
 
-RUN_KEYS = {"k", "seed", "iterations", "seconds"}
+RUN_KEYS = {"k", "seed", "iterations", "seconds", "stopped_by_cap"}
 
 
 def mixture_for(X: np.ndarray, K: int) -> GaussianMixture:
