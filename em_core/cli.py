@@ -25,7 +25,14 @@ from em_core.validation import check_max_iter, check_min_variance, check_seed
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m em_core", description="EM Lab: EM for Gaussian mixtures.")
     commands = parser.add_subparsers(dest="command", required=True)
-    fit = commands.add_parser("fit", help="fit K-means or EM for several K and seeds")
+    fit = commands.add_parser(
+        "fit",
+        help="fit K-means or EM for several K and seeds",
+        description="Fit K-means or EM for every K and seed; print a table, or JSON with --json.",
+        epilog="The course sets (toy, test, netflix) are read from the folders in EM_DATA_DIR, separated by "
+        f"'{os.pathsep}' as in PATH (each file from the first folder that has it); without it, from data/ beside "
+        "em_core. Bad input ends with one line on stderr and exit status 2.",
+    )
     names = ", ".join(list(BUILTIN) + list(COURSE_FILES))
     fit.add_argument(
         "--data",

@@ -469,6 +469,7 @@ def test_help_shows_the_iteration_cap_and_quiet():
     assert result.returncode == 0
     assert f"--max-iter N stop a run after N iterations if its stopping rule has not held (default: {MAX_ITER})" in text
     assert "--quiet" in text and "one line per finished run" in text
+    assert f"folders in EM_DATA_DIR, separated by '{os.pathsep}' as in PATH" in text
 
 
 def test_a_run_stopped_by_the_cap_says_so_in_the_json_the_table_and_on_stderr(capsys):
