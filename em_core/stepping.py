@@ -105,7 +105,7 @@ class FitState:
 
 def history_limit(mixture: GaussianMixture, budget_bytes: int = HISTORY_BYTES) -> int:
     """How many mixtures like this one fit in ``budget_bytes`` (at least 2, at most 10 000)."""
-    size = mixture.mu.nbytes + mixture.var.nbytes + mixture.p.nbytes
+    size = sum(field.nbytes for field in mixture if isinstance(field, np.ndarray))  # any covariance type
     return int(min(10_000, max(2, budget_bytes // max(size, 1))))
 
 
