@@ -26,6 +26,8 @@ both (the two give the same numbers up to the last bit of a sum's order).
 
 from __future__ import annotations
 
+import ctypes
+import sys
 import time
 from typing import NamedTuple
 
@@ -126,13 +128,30 @@ class Cache:
         return entry[1]
 
 
+def _load_memcmp():
+    """The C library's ``memcmp`` (one pass, no temporary, stops at the first difference), or None."""
+    try:
+        libc = ctypes.CDLL(None) if sys.platform != "win32" else ctypes.cdll.msvcrt
+        memcmp = libc.memcmp
+    except (OSError, AttributeError):
+        return None
+    memcmp.restype = ctypes.c_int
+    memcmp.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
+    return memcmp
+
+
+_MEMCMP = _load_memcmp()
+
+
 def _same_contents(X, copy: np.ndarray) -> bool:
-    """Whether ``X`` holds exactly the bits of ``copy`` (same shape, float64)."""
+    """Whether ``X`` holds exactly the bits of ``copy`` (a C-contiguous float64 array)."""
     if not isinstance(X, np.ndarray) or X.dtype != np.float64 or X.shape != copy.shape:
         return False
-    if X.flags.c_contiguous:
-        return bool(np.array_equal(X.view(np.uint64), copy.view(np.uint64)))
-    return bool(np.array_equal(X, copy)) and bool(np.array_equal(np.signbit(X), np.signbit(copy)))
+    if not X.flags.c_contiguous:
+        return bool(np.array_equal(X, copy)) and bool(np.array_equal(np.signbit(X), np.signbit(copy)))
+    if _MEMCMP is not None:
+        return _MEMCMP(X.ctypes.data, copy.ctypes.data, X.nbytes) == 0
+    return bool(np.array_equal(X.view(np.uint64), copy.view(np.uint64)))
 
 
 # ---------------------------------------------------------------- orientation of the products
@@ -143,19 +162,18 @@ _ORIENTATION: dict[tuple, bool] = {}
 def _faster(key: tuple, plain, flipped) -> bool:
     """Whether ``flipped`` beats ``plain`` on this machine, timed once per ``key``.
 
-    Both compute the same matrix; each is run three times after a warm-up, and the best
-    times compared. The answer is cached for the life of the process.
+    Both compute the same matrix (on OpenBLAS the same bits). After a warm-up they run in
+    five alternating rounds and the best times are compared, so a burst of load on the
+    machine does not decide. The answer is kept for the life of the process.
     """
     if key not in _ORIENTATION:
-        best = []
-        for fn in (plain, flipped):
-            fn()
-            times = []
-            for _ in range(3):
+        plain(), flipped()
+        best = [np.inf, np.inf]
+        for _ in range(5):
+            for index, fn in enumerate((plain, flipped)):
                 start = time.perf_counter()
                 fn()
-                times.append(time.perf_counter() - start)
-            best.append(min(times))
+                best[index] = min(best[index], time.perf_counter() - start)
         _ORIENTATION[key] = best[1] < best[0]
     return _ORIENTATION[key]
 
