@@ -1,7 +1,7 @@
 """Drive the dashboard through Streamlit's AppTest: open a page, pick a data set, press buttons, read what shows.
 
-Used by ``tests/test_app.py``. Every :meth:`Dashboard.run` fails the test when the app raised,
-so each test also proves that the steps it takes show no traceback.
+Used by ``tests/test_app.py`` and ``tests/test_app_extras.py``. Every :meth:`Dashboard.run` fails the test
+when the app raised, so each test also proves that the steps it takes show no traceback.
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import re
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -19,8 +17,10 @@ from streamlit.runtime.state.common import TESTING_KEY
 from streamlit.testing.v1 import AppTest
 
 from em_core.data import available_datasets
+from tests.helpers import REPO, STATUS_START, Status, parse_status
 
-REPO = Path(__file__).resolve().parent.parent
+__all__ = ["PAGES", "STEPPERS", "Dashboard", "Status", "decode_plotly"]
+
 APP = REPO / "app.py"
 #: Seconds one script run may take (loading netflix into a fresh process is the slowest).
 TIMEOUT = 60
@@ -51,31 +51,6 @@ STEPPERS = {
     "em2d": Stepper("em2d", "em2d", "naive-em", ("E-step", "M-step")),
     "matrix": Stepper("emx", "matrix", "em", ("E-step", "M-step")),
 }
-
-_STATUS = re.compile(r"\*\*Iteration (?P<iteration>\d+)\*\*")
-_SCORE = re.compile(r"(?P<label>log-likelihood|cost) (?P<value>-?[\d,]+\.\d{6})\b")
-
-
-class Status(NamedTuple):
-    """The page's status line, parsed."""
-
-    text: str
-    initial: bool  # before the first half-step: "Initial mixture (the course's init). Press ..."
-    iteration: int  # 0 before the first step
-    score_label: str | None  # "log-likelihood" or "cost"
-    score: float | None  # as shown: 6 decimals
-
-
-def parse_status(text: str) -> Status:
-    if text.startswith("Initial ") and "Step to begin" in text:  # "Initial mixture ..." or "Initial centres ..."
-        return Status(text, True, 0, None, None)
-    match = _STATUS.search(text)
-    if match is None:
-        raise AssertionError(f"not a status line: {text!r}")
-    score = _SCORE.search(text)
-    if score is None:
-        return Status(text, False, int(match["iteration"]), None, None)
-    return Status(text, False, int(match["iteration"]), score["label"], float(score["value"].replace(",", "")))
 
 
 def decode_plotly(value):
@@ -132,7 +107,9 @@ class Dashboard:
 
     ``Dashboard("demo-small", page="matrix", em_seed=1)`` opens the app, picks the data set,
     sets the sidebar's number inputs and switches to the page, in that order.
-    ``Dashboard(link={"dataset": "test", "k": "4"})`` opens it from a link with those query parameters.
+    ``Dashboard(link={"dataset": "test", "k": "4"})`` opens it from a link with those query parameters;
+    ``Dashboard(page="em2d", link={"dataset": "demo-2d", "it": "3"})`` opens that page's own link, as a
+    browser opens a shared URL (the page runs first, so the link's ``it`` is replayed there).
     """
 
     def __init__(
@@ -141,6 +118,9 @@ class Dashboard:
         self.at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
         for key, value in (link or {}).items():
             self.at.query_params[key] = value
+        if link is not None and page is not None:
+            self.at.switch_page(PAGES[page])
+            page = None
         self.run()
         if dataset is not None:
             self.choose(dataset)
@@ -170,6 +150,10 @@ class Dashboard:
 
     def set_number(self, key: str, value) -> Dashboard:
         self.at.number_input(key=key).set_value(value)
+        return self.run()
+
+    def set_toggle(self, key: str, value: bool) -> Dashboard:
+        self.at.toggle(key=key).set_value(value)
         return self.run()
 
     def click(self, key: str) -> Dashboard:
@@ -244,7 +228,7 @@ class Dashboard:
 
     def status(self) -> Status:
         """The status line of a stepping page."""
-        lines = [m.value for m in self.at.markdown if m.value.startswith(("Initial ", "**Iteration"))]
+        lines = [m.value for m in self.at.markdown if STATUS_START.match(m.value)]
         if len(lines) != 1:
             raise AssertionError(f"expected one status line, found {lines!r}")
         return parse_status(lines[0])

@@ -1,8 +1,21 @@
-"""Shared fixtures: the course files (skipped with a reason when absent) and seeded data."""
+"""Fixtures and hooks for every test: the course files, Debian's chromium, Hypothesis profiles, and CI's rules.
+
+Helpers that tests import live in ``tests/helpers.py``; nothing imports this file.
+
+Under CI (``CI`` set to a true value) a run cannot pass by skipping:
+
+- a folder named in ``EM_DATA_DIR`` that does not exist stops the run before any test;
+- a test marked ``course`` or ``browser`` that skips, or any test skipped because the course files or chromium
+  are missing, is reported as a failure with the skip's reason;
+- the run ends with one line of passed / skipped / failed per marker.
+
+Tests that ask for ``course_dir`` or ``course_matrix`` are marked ``course``, and tests that use a browser
+``browser``, whether or not their file says so.
+"""
 
 from __future__ import annotations
 
-import os
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -10,33 +23,53 @@ import pytest
 from hypothesis import settings
 
 from em_core.data import data_dir
+from tests.helpers import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    CHROMIUM_MISSING,
+    COURSE_FILES,
+    COURSE_MISSING,
+    ci_run,
+    course_missing_reason,
+)
 
 # CI runs more examples; a local run stays quick.
 settings.register_profile("ci", max_examples=200, deadline=None)
 settings.register_profile("dev", max_examples=40, deadline=None)
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
+settings.load_profile("ci" if ci_run() else "dev")
 
-COURSE_FILES = (
-    "toy_data.txt",
-    "test_incomplete.txt",
-    "test_complete.txt",
-    "test_solutions.txt",
-    "netflix_incomplete.txt",
-    "netflix_complete.txt",
-)
+#: Markers CI refuses to see skipped, and the fixtures that imply them.
+STRICT_MARKERS = {
+    "course": {"course_dir", "course_matrix"},
+    "browser": {"browser", "context", "page", "app_server"},
+}
+#: Skip reasons that mean "the course files or the browser are missing", whatever the test's markers.
+MISSING_REASONS = (COURSE_MISSING, CHROMIUM_MISSING)
+
+
+def data_folders() -> list[Path]:
+    """The folders ``EM_DATA_DIR`` names, as em_core reads it."""
+    try:
+        from em_core.data import data_dirs
+    except ImportError:  # em_core.data before EM_DATA_DIR could name several folders
+        return [data_dir()]
+    return list(data_dirs())
+
+
+# ---------------------------------------------------------------- fixtures
 
 
 @pytest.fixture(scope="session")
 def course_dir() -> Path:
-    """The folder of the course files; skips the test when they are not there."""
-    folder = data_dir()
-    missing = [name for name in COURSE_FILES if not (folder / name).is_file()]
-    if missing:
-        pytest.skip(
-            f"course data not found in {folder} (missing {', '.join(missing)}); "
-            "set EM_DATA_DIR=../shared/data/course to run this test"
-        )
-    return folder
+    """The folder of the course files; skips the test (saying where to get them) when they are not there."""
+    folders = data_folders()
+    missing = {}
+    for folder in folders:
+        missing[folder] = [name for name in COURSE_FILES if not (folder / name).is_file()]
+        if not missing[folder]:
+            return folder
+    folder = min(folders, key=lambda f: len(missing[f]))
+    pytest.skip(course_missing_reason(folder, missing[folder]))
 
 
 @pytest.fixture(scope="session")
@@ -49,32 +82,85 @@ def course_matrix(course_dir):
     return load
 
 
-def random_ratings(n: int, d: int, missing: float, seed: int) -> np.ndarray:
-    """Seeded ratings 1-5 with a share of entries set to 0 (missing)."""
-    rng = np.random.RandomState(seed)
-    X = rng.randint(1, 6, size=(n, d)).astype(float)
-    X[rng.random_sample((n, d)) < missing] = 0.0
-    return X
-
-
-# ---------------------------------------------------------------- browser tests
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """pytest-playwright launches Debian's chromium (never a downloaded browser)."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no chromium at {CHROMIUM}; install it with: apt-get install -y chromium")
+    if CHROMIUM is None:
+        pytest.skip(CHROMIUM_MISSING)
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_FLAGS}
+
+
+# ---------------------------------------------------------------- CI's rules
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(MarkerSummary(), "em-lab-marker-summary")
+    if ci_run():
+        absent = [str(folder) for folder in data_folders() if not folder.is_dir()]
+        if absent:
+            raise pytest.UsageError(
+                f"CI: EM_DATA_DIR names {', '.join(absent)}, which does not exist; point it at the folder of the "
+                "course files (e.g. EM_DATA_DIR=../shared/data/course), or unset CI for a local run"
+            )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for marker, fixtures in STRICT_MARKERS.items():
+            if fixtures & set(getattr(item, "fixturenames", ())) and item.get_closest_marker(marker) is None:
+                item.add_marker(marker)
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    if isinstance(report.longrepr, tuple):  # (path, line, "Skipped: reason")
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    return str(report.longrepr)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if not (ci_run() and report.skipped) or hasattr(report, "wasxfail"):
+        return report
+    reason = _skip_reason(report)
+    strict = [marker for marker in STRICT_MARKERS if item.get_closest_marker(marker)]
+    if strict or reason.startswith(MISSING_REASONS):
+        report.outcome = "failed"
+        report.longrepr = f"CI does not accept a skipped {'/'.join(strict) or 'data or browser'} test: {reason}"
+    return report
+
+
+class MarkerSummary:
+    """Counts each test once by its outcome (failed in any phase, else skipped, else passed), per strict marker,
+    and ends the run with one line of them."""
+
+    def __init__(self) -> None:
+        self.markers: dict[str, tuple[str, ...]] = {}  # nodeid -> its strict markers
+        self.outcomes: dict[str, str] = {}  # nodeid -> "passed", "skipped" or "failed"
+
+    @pytest.hookimpl(trylast=True)  # after the conftest's hook has added the implied markers
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            self.markers[item.nodeid] = tuple(m for m in STRICT_MARKERS if item.get_closest_marker(m))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed:
+            self.outcomes[report.nodeid] = "failed"
+        elif report.skipped:
+            self.outcomes.setdefault(report.nodeid, "skipped")
+        elif report.when == "call":
+            self.outcomes.setdefault(report.nodeid, "passed")
+
+    def line(self) -> str:
+        counts: dict[str, Counter] = {marker: Counter() for marker in (*STRICT_MARKERS, "unmarked")}
+        for nodeid, outcome in self.outcomes.items():
+            for marker in self.markers.get(nodeid) or ("unmarked",):
+                counts[marker][outcome] += 1
+        return "per marker: " + " | ".join(
+            f"{marker} {c['passed']} passed, {c['skipped']} skipped, {c['failed']} failed"
+            for marker, c in counts.items()
+        )
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.outcomes:  # not after --collect-only
+            terminalreporter.write_line(self.line())

@@ -18,7 +18,8 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import REPO
+
 START_TIMEOUT = 30.0  # seconds for the first answer on /_stcore/health
 STOP_TIMEOUT = 10.0  # seconds between terminate and kill
 
@@ -48,7 +49,7 @@ class StreamlitServer:
         self.host = host
         self.extra_args = list(extra_args)
         self.port = free_port(host)
-        self.log_path = log_path or REPO_ROOT / "test-artifacts" / "streamlit.log"
+        self.log_path = log_path or REPO / "test-artifacts" / "streamlit.log"
         self.process: subprocess.Popen | None = None
         self._log = None
 
@@ -75,7 +76,7 @@ class StreamlitServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "wb")  # closed in stop()
         self.process = subprocess.Popen(
-            self.command(), cwd=REPO_ROOT, env=os.environ.copy(), stdout=self._log, stderr=subprocess.STDOUT
+            self.command(), cwd=REPO, env=os.environ.copy(), stdout=self._log, stderr=subprocess.STDOUT
         )
         healthy = False
         try:

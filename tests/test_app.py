@@ -15,14 +15,14 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
-from apptest_helpers import PAGES, STEPPERS, Dashboard, Status
-from badfiles import bad_cases, valid_cases
-from solutions import load_solutions, parse_solutions
 
 from em_core import DataError, bic, builtin, em, init, kmeans, naive_em, rmse
 from em_core.data import BUILTIN, COURSE_FILES, data_dir
 from em_core.mixture import GaussianMixture
 from em_core.validation import check_k
+from tests.apptest_helpers import PAGES, STEPPERS, Dashboard, Status
+from tests.badfiles import bad_cases, valid_cases
+from tests.solutions import load_solutions, parse_solutions
 
 # The pages run the same em_core functions in the same order as the references below, so
 # the numbers agree to rounding; the tolerance only leaves room for BLAS summation order.

@@ -6,38 +6,22 @@ import csv
 import io
 import re
 import tomllib
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from dashboard import session
 from em_core import em, init, rmse, stepping
 from em_core.data import load_dataset, parse_matrix
 from em_core.experiment import algorithm_for
 from em_core.export import read_mixture_json
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def open_page(page: str, **params: str) -> AppTest:
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page(f"app_pages/{page}.py")
-    at.run()
-    assert not at.exception, at.exception[0].value if at.exception else ""
-    return at
-
-
-def status_ll(at: AppTest) -> float:
-    text = next(md.value for md in at.markdown if md.value.startswith("**Iteration"))
-    return float(re.search(r"log-likelihood (-?[\d,]+\.\d+)", text)[1].replace(",", ""))
+from tests.apptest_helpers import Dashboard
+from tests.helpers import REPO
 
 
 def test_em_2d_exports_parse_back_to_the_numbers_on_screen():
-    at = open_page("em_2d", dataset="demo-2d", k="4", seed="0", it="3")
+    app = Dashboard(page="em2d", link={"dataset": "demo-2d", "k": "4", "seed": "0", "it": "3"})
+    at = app.at
     table = at.dataframe[0].value  # the parameter table on screen
     files = {file.key: file for file in at.session_state["em2d_files"]}
     mixture, meta = read_mixture_json(files["mixture_json"].make())
@@ -47,13 +31,13 @@ def test_em_2d_exports_parse_back_to_the_numbers_on_screen():
     np.testing.assert_array_equal(mixture.mu, table[["mu[1]", "mu[2]"]])
     history = list(csv.reader(io.StringIO(files["history_csv"].make())))
     assert history[0] == ["iteration", "log_likelihood"] and [row[0] for row in history[1:]] == ["1", "2", "3"]
-    assert f"{float(history[-1][1]):,.6f}" == f"{status_ll(at):,.6f}"
+    assert f"{float(history[-1][1]):,.6f}" == app.status().score_text
 
 
 def test_completion_exports_parse_back_to_the_rmse_on_screen():
-    at = open_page("completion", dataset="demo-small", k="3", seed="1", it="4")
-    metrics = {metric.label: metric.value for metric in at.metric}
-    files = {file.key: file for file in at.session_state["cmp_files"]}
+    app = Dashboard(page="completion", link={"dataset": "demo-small", "k": "3", "seed": "1", "it": "4"})
+    metrics = app.metrics()
+    files = {file.key: file for file in app.at.session_state["cmp_files"]}
     dataset = load_dataset("demo-small")
     for key in ("completed_txt", "completed_csv"):
         X_pred, _ = parse_matrix(files[key].make(), files[key].file_name)
@@ -69,23 +53,23 @@ def test_completion_exports_parse_back_to_the_rmse_on_screen():
     np.testing.assert_array_equal(parse_matrix(files["completed_txt"].make())[0], em.fill_matrix(dataset.X, mixture))
 
 
+@pytest.mark.course
 def test_model_selection_on_the_toy_data_gives_the_courses_best_k(course_dir):
     # the course's answer for toy_data.txt: BIC is highest at K = 3 (K = 1..4, seeds 0..4)
-    at = open_page("model_selection", dataset="toy")
+    at = Dashboard(page="model_selection", link={"dataset": "toy"}).at
     assert at.slider(key="ms_kmax").value == 4 and at.slider(key="ms_seeds").value == 5
     assert at.success[0].value.startswith("Best K by BIC: **3**")
 
 
 def test_an_upload_past_the_size_cap_is_refused_and_the_session_keeps_its_data(monkeypatch):
     monkeypatch.setattr(session, "MAX_VALUES", 12)
-    at = open_page("data", dataset="demo-small")
-    at.file_uploader(key="upload_matrix").set_value(("big.txt", b"1 2 3 4\n" * 4, "text/plain")).run()
-    assert not at.exception
-    assert [error.value for error in at.error] == [
+    app = Dashboard(page="data", link={"dataset": "demo-small"})
+    app.upload("big.txt", b"1 2 3 4\n" * 4)  # fails the test if the app raised
+    assert app.errors == [
         "big.txt line 4: the matrix grows past 12 values (4 rows of 4), more than the dashboard holds; use a "
         "smaller matrix, or the command line (python -m em_core fit ...) which has no such limit"
     ]
-    assert at.session_state["dataset"] == "demo-small"
+    assert app.dataset == "demo-small"
 
 
 def test_the_server_config_is_production_minded():
@@ -105,12 +89,12 @@ def test_no_code_path_unpickles_or_evaluates_input(pattern):
     assert offenders == []
 
 
+@pytest.mark.course
 def test_the_formulas_show_the_numbers_em_core_computes_for_the_chosen_user(course_dir):
-    at = open_page("em_matrix", dataset="test", k="4", seed="0")
+    app = Dashboard(page="matrix", link={"dataset": "test", "k": "4", "seed": "0"})
+    at = app.at
     assert not at.get("latex")  # nothing is computed until the student asks
-    at.toggle(key="emx_formulas").set_value(True).run()
-    at.number_input(key="emx_fu").set_value(2).run()
-    assert not at.exception
+    app.set_toggle("emx_formulas", True).set_number("emx_fu", 2)  # each fails the test if the app raised
     estep_latex = at.get("latex")[0].value
     X = load_dataset("test").X
     post, _ = em.estep(X, init(X, 4, 0)[0])

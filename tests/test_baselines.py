@@ -26,7 +26,7 @@ from em_core.data import load_dataset
 from em_core.errors import DataError
 from em_core.holdout import hide, holdout_rmse
 from em_core.mixture import rmse
-from tests.conftest import random_ratings
+from tests.helpers import random_ratings
 
 #: users 0 and 2 rated some items, user 1 none; item 3 was rated by nobody
 TINY = np.array(

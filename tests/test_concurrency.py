@@ -18,46 +18,31 @@ import re
 import statistics
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Locator, Response, expect
+from playwright.sync_api import Browser, expect
 
-from dashboard.session import HISTORY_BYTES
 from em_core import init, stepping
 from em_core.data import Dataset, course_available, load_dataset
 from em_core.experiment import algorithm_for
-from tests.streamlit_server import REPO_ROOT, StreamlitServer
+from tests.browser_page import AppPage
+from tests.helpers import REPO
+from tests.streamlit_server import StreamlitServer
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = REPO_ROOT / "test-artifacts"
+ARTIFACTS = REPO / "test-artifacts"
 FIGURES = ARTIFACTS / "concurrency.json"
 
-OPEN_MS = 60_000  # first render of a page while nine other sessions render theirs
-RERUN_MS = 60_000  # one Step (or a Run to convergence on 1200 x 1200) while the others run theirs
+TIMEOUT_MS = 60_000  # a first render, one Step, or a Run to convergence on 1200 x 1200 while the others run theirs
 IDLE_SECONDS = 20.0  # for the server to notice closed browser contexts
 
 TITLES = {"em_matrix": "EM for matrix completion", "em_2d": "EM on complete 2-D data"}
 ALGORITHM = {"em_matrix": "em", "em_2d": "naive-em"}
 MIN_VARIANCE = 0.25  # the sidebar's default; the links do not set it
-
-STATUS = re.compile(r"Initial mixture|Iteration \d+ ·")
-STATUS_NUMBERS = re.compile(r"Iteration (\d+) · (?:.* · )?log-likelihood (-?[\d,]+\.\d{6})")
-
-# Console errors that are not the app's fault, each with the reason: (text it starts with, source URL).
-ALLOWED_CONSOLE = [
-    # Opening a page by its own address (/em_matrix?...) makes Streamlit's frontend try the page's path
-    # as the server's base path first: /em_matrix/_stcore/health and .../host-config answer 404, then
-    # it uses / (streamlit/streamlit#7074, confirmed upstream). The Data page at / does not do this.
-    (
-        "Failed to load resource: the server responded with a status of 404",
-        re.compile(r"http://127\.0\.0\.1:\d+/em_(matrix|2d)/_stcore/(health|host-config)$"),
-    ),
-]
-
 
 # ---------------------------------------------------------------- what each session does
 
@@ -104,10 +89,10 @@ class Visit:
 
     def held_mb(self, iteration: int) -> float:
         """What this session's fit keeps after ``iteration`` steps: the mixtures of its history
-        (as many as dashboard.session's HISTORY_BYTES allows) and the latest posterior."""
+        (as many as em_core.stepping's HISTORY_BYTES allows) and the latest posterior."""
         X = cached_dataset(self.dataset).X
         mixture, post = init(X, self.K, self.seed)
-        kept = min(iteration + 1, stepping.history_limit(mixture, HISTORY_BYTES))
+        kept = min(iteration + 1, stepping.history_limit(mixture, stepping.HISTORY_BYTES))
         return (kept * sum(array.nbytes for array in mixture) + post.nbytes) / 2**20
 
 
@@ -127,121 +112,27 @@ COURSE_VISITS = [Visit("em_matrix", "test", 4, 2, 3)]  # when EM_DATA_DIR holds 
 # ---------------------------------------------------------------- one browser session
 
 
-@dataclass
-class Tab:
-    """One browser context (its own cookies, so its own Streamlit session) on one page of the app."""
-
-    browser: Browser
-    base: str
-    console_errors: list[str] = field(default_factory=list)
-    server_errors: list[str] = field(default_factory=list)
-    step_seconds: list[float] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)  # console errors on ALLOWED_CONSOLE
-    closed: bool = False
-    _clicked: tuple[int, float] | None = None
-
-    def __post_init__(self) -> None:
-        self.context = self.browser.new_context(viewport={"width": 1400, "height": 900})
-        self.context.set_default_timeout(RERUN_MS)
-        self.page = self.context.new_page()
-        self.page.on("console", self._on_console)
-        self.page.on("pageerror", lambda error: self.console_errors.append(f"uncaught: {error}"))
-        self.page.on("response", self._on_response)
-
-    def _on_console(self, message: ConsoleMessage) -> None:
-        if message.type != "error":
-            return
-        source = message.location.get("url", "")
-        if any(message.text.startswith(text) and pattern.match(source) for text, pattern in ALLOWED_CONSOLE):
-            self.ignored.append(source)
-            return
-        self.console_errors.append(f"{message.text} ({source})")
-
-    def _on_response(self, response: Response) -> None:
-        if response.status >= 500 and response.url.startswith(self.base):
-            self.server_errors.append(f"{response.status} {response.url}")
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self.context.close()
-
-    # ------------------------------------------------------------ reading the page
-
-    @property
-    def main(self) -> Locator:
-        return self.page.get_by_test_id("stMain")
-
-    @property
-    def status(self) -> Locator:
-        """The status line under the stepping buttons."""
-        return self.main.get_by_test_id("stMarkdownContainer").filter(has_text=STATUS)
-
-    def iteration_and_ll(self) -> tuple[int, str | None]:
-        text = self.status.inner_text()
-        if text.startswith("Initial mixture"):
-            return 0, None
-        found = STATUS_NUMBERS.search(text)
-        assert found, f"status line not understood: {text!r}"
-        return int(found[1]), found[2]
-
-    def wait_idle(self) -> None:
-        """Until the script run is over and nothing is greyed out (see test_browser.App.wait_idle)."""
-        app = self.page.get_by_test_id("stApp")
-        expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=RERUN_MS)
-        expect(self.page.locator('[data-stale="true"]')).to_have_count(0, timeout=RERUN_MS)
-
-    def expect_no_exception(self) -> None:
-        expect(self.page.get_by_test_id("stException")).to_have_count(0)
-
-    # ------------------------------------------------------------ actions
-
-    def goto(self, path: str) -> None:
-        """Start loading ``path``; the script run it starts is waited for in :meth:`wait_opened`."""
-        self.page.goto(self.base + path)
-
-    def wait_opened(self, title: str, status: bool = True) -> None:
-        expect(self.main.locator("h1")).to_have_text(title, timeout=OPEN_MS)
-        if status:
-            expect(self.status).to_be_visible(timeout=OPEN_MS)
-        self.wait_idle()
-        self.expect_no_exception()
-
-    def click(self, name: str) -> None:
-        """Press a stepping button without waiting for the rerun it starts."""
-        iteration, _ = self.iteration_and_ll()
-        self.main.get_by_role("button", name=name, exact=True).click()
-        self._clicked = (iteration, time.monotonic())
-
-    def wait_stepped(self) -> None:
-        """Until the status line shows the iteration after the one :meth:`click` saw."""
-        iteration, clicked_at = self._clicked
-        expect(self.status).to_contain_text(f"Iteration {iteration + 1} ·", timeout=RERUN_MS)
-        self.wait_idle()
-        self.step_seconds.append(time.monotonic() - clicked_at)
-        self.expect_no_exception()
-
-    def wait_converged(self) -> None:
-        expect(self.status).to_contain_text("converged after", timeout=RERUN_MS)
-        self.wait_idle()
-        self.step_seconds.append(time.monotonic() - self._clicked[1])
-        self.expect_no_exception()
-
-    def expect_clean(self) -> None:
-        assert not self.console_errors, "browser console errors:\n" + "\n".join(self.console_errors)
-        assert not self.server_errors, "HTTP 5xx from the server:\n" + "\n".join(self.server_errors)
+def new_tab(browser: Browser, server: StreamlitServer) -> AppPage:
+    """One student: a browser context of its own (its own cookies, so its own Streamlit session)."""
+    return AppPage.new_context(browser, server.url, TIMEOUT_MS)
 
 
-def open_all(tabs: list[Tab], visits: list[Visit]) -> None:
+def shown(tab: AppPage) -> tuple[int, str | None]:
+    """The iteration and the score as the status line shows them."""
+    status = tab.status()
+    return status.iteration, status.score_text
+
+
+def open_all(tabs: list[AppPage], visits: list[Visit]) -> None:
     """Start every page loading, then wait for each: the server renders them side by side."""
     for tab, visit in zip(tabs, visits, strict=True):
         tab.goto(visit.link())
     for tab, visit in zip(tabs, visits, strict=True):
         tab.wait_opened(TITLES[visit.page])
-        assert tab.iteration_and_ll()[0] == visit.replay, f"{visit}: the link's it={visit.replay} was not replayed"
+        assert tab.status().iteration == visit.replay, f"{visit}: the link's it={visit.replay} was not replayed"
 
 
-def step_round_robin(tabs: list[Tab], clicks: list[int]) -> None:
+def step_round_robin(tabs: list[AppPage], clicks: list[int]) -> None:
     """Press Step in every session that has presses left, then wait for them all; repeat.
 
     Each round puts one rerun per session in flight at the same time, so the server's script
@@ -251,13 +142,13 @@ def step_round_robin(tabs: list[Tab], clicks: list[int]) -> None:
     while any(left):
         pressed = [i for i, n in enumerate(left) if n]
         for i in pressed:
-            tabs[i].click("Step")
+            tabs[i].press("Step")
             left[i] -= 1
         for i in pressed:
             tabs[i].wait_stepped()
 
 
-def close_all(tabs: list[Tab]) -> None:
+def close_all(tabs: list[AppPage]) -> None:
     for tab in tabs:
         tab.close()
 
@@ -324,13 +215,13 @@ def test_eight_sessions_no_cross_talk(browser: Browser):
     expected = [visit.expected() for visit in visits]
     started = time.monotonic()
     with StreamlitServer(log_path=ARTIFACTS / "streamlit-concurrency.log") as server:
-        tabs = [Tab(browser, server.url) for _ in visits]
+        tabs = [new_tab(browser, server) for _ in visits]
         try:
             open_all(tabs, visits)
             step_round_robin(tabs, [visit.steps for visit in visits])
             for tab, visit, (iteration, ll) in zip(tabs, visits, expected, strict=True):
-                assert tab.iteration_and_ll() == (iteration, ll), f"{visit} shows another session's fit?"
-                sidebar = tab.page.get_by_test_id("stSidebar")
+                assert shown(tab) == (iteration, ll), f"{visit} shows another session's fit?"
+                sidebar = tab.sidebar
                 expect(sidebar.get_by_role("spinbutton", name="K (components)")).to_have_value(str(visit.K))
                 expect(sidebar.get_by_role("spinbutton", name="Seed")).to_have_value(str(visit.seed))
                 # the URL follows this session's own fit (session.sync_url)
@@ -371,13 +262,13 @@ SERVER_ENV = {"MALLOC_MMAP_THRESHOLD_": str(2**20), "MALLOC_ARENA_MAX": "1"}
 # HISTORY_BYTES = 8 MiB (a K=12 mixture on 1200 items is 116 kB; 16-27 of them here), the latest
 # posterior (1200 x 12 floats, 115 kB), its widgets' state and Streamlit's own objects for a session
 # (about a megabyte). The data set is shared (st.cache_resource, loaded by the warm-up) and so are
-# the completed matrices the page draws (derived.completion: at most 12 entries of 11.5 MB, counted
+# the completed matrices the page draws (caches.completion: at most 12 entries of 11.5 MB, counted
 # by Streamlit's /_stcore/metrics and subtracted). 8 + 1 MiB plus allocator slack: under 20 MB.
 PRIVATE_MB = 20
 # With its share of the shared completion cache (4 sessions fill 8 of its 12 places): under 50 MB.
 PER_SESSION_MB = 50
-COMPLETION_CACHE = "dashboard.derived.completion"
-COMPLETION_ENTRIES = 12  # derived.completion's max_entries
+COMPLETION_CACHE = "dashboard.caches.completion"
+COMPLETION_ENTRIES = 12  # caches.completion's max_entries
 COMPLETION_ENTRY_MB = 1200 * 1200 * 8 * 1.01 / 2**20  # a completed 1200 x 1200 matrix, plus its projection
 
 
@@ -393,10 +284,10 @@ def test_memory_bounded(browser: Browser, monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setenv(variable, value)  # StreamlitServer passes the environment on
     started = time.monotonic()
     extra = ["--server.disconnectedSessionTTL", str(TTL_SECONDS)]
-    opened: list[Tab] = []  # closed at the end whatever happens
+    opened: list[AppPage] = []  # closed at the end whatever happens
 
-    def new_tab(server: StreamlitServer) -> Tab:
-        opened.append(Tab(browser, server.url))
+    def open_tab(server: StreamlitServer) -> AppPage:
+        opened.append(new_tab(browser, server))
         return opened[-1]
 
     with StreamlitServer(log_path=ARTIFACTS / "streamlit-memory.log", extra_args=extra) as server:
@@ -405,22 +296,22 @@ def test_memory_bounded(browser: Browser, monkeypatch: pytest.MonkeyPatch):
         def completion_mb() -> float:
             return metrics(server).get(COMPLETION_CACHE, 0.0) / 2**20
 
-        def batch() -> list[Tab]:
+        def batch() -> list[AppPage]:
             """N students open the big matrix and press Run to convergence, all at once."""
-            tabs = [new_tab(server) for _ in visits]
+            tabs = [open_tab(server) for _ in visits]
             open_all(tabs, visits)
             for tab in tabs:
-                tab.click("Run to convergence")
+                tab.press("Run to convergence")
             for tab in tabs:
                 tab.wait_converged()
-            for tab, visit, shown in zip(tabs, visits, expected, strict=True):
-                assert tab.iteration_and_ll() == shown, visit
+            for tab, visit, expected_shown in zip(tabs, visits, expected, strict=True):
+                assert shown(tab) == expected_shown, visit
                 tab.expect_clean()
             return tabs
 
         try:
             # warm: the data set loaded, the page's modules imported, one completed matrix cached
-            warm = new_tab(server)
+            warm = open_tab(server)
             warm.goto(Visit("em_matrix", name, 12, warm_seed, 0).link())
             warm.wait_opened(TITLES["em_matrix"])
             rss_warm, cache_warm = settled_rss_mb(pid), completion_mb()
@@ -436,7 +327,7 @@ def test_memory_bounded(browser: Browser, monkeypatch: pytest.MonkeyPatch):
             close_all(first)
             wait_active_sessions(server, 1)
             time.sleep(TTL_SECONDS + 1)  # past the TTL of every closed session
-            leaver = new_tab(server)
+            leaver = open_tab(server)
             leaver.goto("/")
             leaver.wait_opened("Data", status=False)
             leaver.close()

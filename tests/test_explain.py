@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-from conftest import random_ratings
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,6 +17,7 @@ from em_core.explain import (
     stopping_terms,
 )
 from em_core.mixture import VAR_FLOOR, GaussianMixture, init
+from tests.helpers import random_ratings
 
 # explain writes the E-step per user over the observed items; em uses the expanded form
 # ||x||^2 - 2 x.mu + ||mu||^2 over all users at once. They agree to rounding.

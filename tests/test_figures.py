@@ -15,7 +15,7 @@ from plotly.colors import hex_to_rgb
 
 from dashboard import figures
 from em_core.mixture import GaussianMixture
-from tests.conftest import random_ratings
+from tests.helpers import random_ratings
 
 MB = 1_000_000
 

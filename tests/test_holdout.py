@@ -11,7 +11,7 @@ from em_core.data import load_dataset
 from em_core.errors import DataError
 from em_core.holdout import Holdout, hide, holdout_rmse
 from em_core.mixture import rmse
-from tests.conftest import random_ratings
+from tests.helpers import random_ratings
 
 
 @pytest.fixture(scope="module")

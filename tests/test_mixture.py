@@ -7,14 +7,14 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import random_ratings
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture as SklearnMixture
-from solutions import load_solutions
 
 from em_core import builtin, em, naive_em
 from em_core.errors import DataError
 from em_core.mixture import VAR_FLOOR, GaussianMixture, bic, init, n_parameters, rmse
+from tests.helpers import random_ratings
+from tests.solutions import load_solutions
 
 
 def course_init(X, K, seed):

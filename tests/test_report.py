@@ -6,13 +6,13 @@ import re
 
 import numpy as np
 import pytest
-from conftest import random_ratings
-from solutions import SECTIONS, parse_solutions
 
 from em_core import em
 from em_core.errors import DataError
 from em_core.mixture import init, rmse
 from em_core.report import course_report
+from tests.helpers import random_ratings
+from tests.solutions import SECTIONS, parse_solutions
 
 # numpy prints arrays with 8 digits, so a printed value is within 5e-9 of the exact one;
 # 1e-6 is the tolerance the course's grader uses.
