@@ -1,13 +1,13 @@
-"""The README stays true: its two commands, the CI script that runs one of them, its pictures."""
+"""The README stays true: its two commands, the CI script that runs one of them, its pictures; the packaging."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
+import tomllib
 
 from em_core.data import BUILTIN, COURSE_FILES
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")
 LAUNCH = "pip install -r requirements.txt && streamlit run app.py"
 TEST = "pip install -r requirements-dev.txt && python -m pytest"
@@ -41,3 +41,19 @@ def test_every_data_set_the_readme_names_exists():
         assert f"`{name}`" in README
     for name in COURSE_FILES:
         assert f"`{name}`" in README
+
+
+def test_every_requirement_has_a_floor_ci_installs():
+    # .ci/run turns each ">=" into "==" to install the lowest allowed versions: a bare name would escape the test
+    lines = [line.strip() for line in (REPO / "requirements.txt").read_text(encoding="utf-8").splitlines()]
+    requirements = [line for line in lines if line and not line.startswith("#")]
+    assert requirements and all(re.fullmatch(r"[a-z][a-z0-9-]*>=[\d.]+", line) for line in requirements), requirements
+    script = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "sed -E 's/>=/==/'" in script and "requirements.txt" in script
+
+
+def test_the_installed_packages_are_the_projects_packages():
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = {path.parent.name for path in REPO.glob("*/__init__.py")} - {"tests"}
+    assert sorted(pyproject["tool"]["setuptools"]["packages"]) == sorted(packages)
+    assert "-e ." in (REPO / "requirements-dev.txt").read_text(encoding="utf-8").splitlines()
