@@ -4,17 +4,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import comparison, derived, exports, session
+from dashboard import caches, comparison, downloads, fits, session
 
 s = session.settings()
 st.title("Completion vs gold")
 session.require(s, kind="ratings")
-slot = session.get_fit("matrix", s, "em")
-session.sync_url(s, slot)
+slot = fits.get_fit("matrix", s, fits.EM)
+session.sync_url(s, slot.state.iteration)
 dataset = s.dataset
 X = dataset.X
 state = slot.state
-done = derived.get_completion(session.content_key(s), X, dataset.gold, state.mixture)
+done = caches.get_completion(session.content_key(s), X, dataset.gold, state.mixture)
 missing = X == 0
 
 st.caption(
@@ -42,15 +42,15 @@ else:
     )
 
 key = session.content_key(s)
-digest = derived.mixture_digest(state.mixture)
+digest = caches.mixture_digest(state.mixture)
 charts = [
-    ("observed", derived.matrix_figure(f"{key}:observed", X, missing, title="Observed")),
-    ("completed", derived.matrix_figure(f"{key}:{digest}:completed", done.X_pred, title="Completed")),
+    ("observed", caches.matrix_figure(f"{key}:observed", X, missing, title="Observed")),
+    ("completed", caches.matrix_figure(f"{key}:{digest}:completed", done.X_pred, title="Completed")),
 ]
 histogram = None
 if dataset.gold is not None:
-    error_image, histogram = derived.error_figures(key, digest, X, dataset.gold, done.X_pred)
-    charts += [("gold", derived.matrix_figure(f"{key}:gold", dataset.gold, title="Gold")), ("error", error_image)]
+    error_image, histogram = caches.error_figures(key, digest, X, dataset.gold, done.X_pred)
+    charts += [("gold", caches.matrix_figure(f"{key}:gold", dataset.gold, title="Gold")), ("error", error_image)]
 cells = [cell for _ in range(2) for cell in st.columns(2)]
 for cell, (name, chart) in zip(cells, charts, strict=False):
     with cell:
@@ -69,11 +69,11 @@ comparison.baselines_on_gold(key, dataset, done.rmse_missing, state.iteration)
 comparison.held_out(key, dataset, s.K, s.seed, s.min_variance)
 
 st.subheader("Download this iteration")
-files = exports.export_files(
+files = downloads.fit_files(
     s.dataset_id,
     state.mixture,
     list(state.scores),
-    "log_likelihood",
+    slot.score_name,
     {
         "dataset": s.dataset_id,
         "seed": s.seed,
@@ -83,7 +83,7 @@ files = exports.export_files(
     },
     X_pred=done.X_pred,
 )
-exports.downloads("cmp", files)
+downloads.buttons("cmp", files)
 
 st.subheader("One user")
 user = st.number_input("User", min_value=1, max_value=X.shape[0], value=1, step=1, key="cmp_user")

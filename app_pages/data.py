@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import derived, figures, session
+from dashboard import caches, matrix_figures, mixture_figures, session
 
 s = session.settings()
 dataset = s.dataset
@@ -22,7 +22,7 @@ cols[2].metric("Observed", f"{observed.mean():.1%}", help="Share of entries that
 cols[3].metric("Gold matrix", "yes" if dataset.gold is not None else "no")
 
 if dataset.kind == "points" and d == 2:
-    st.plotly_chart(figures.plain_points(X, title="The points"), key="data_points")
+    st.plotly_chart(mixture_figures.plain_points(X, title="The points"), key="data_points")
     st.caption("A complete 2-D point set: K-means and EM on complete data run on sets like this one.")
 else:
     values = X[observed]
@@ -35,15 +35,15 @@ else:
     with left:
         missing = ~observed if dataset.kind == "ratings" else None
         st.plotly_chart(
-            derived.matrix_figure(f"{key}:observed", X, missing, zmin=lo, zmax=hi, title="The matrix"),
+            caches.matrix_figure(f"{key}:observed", X, missing, zmin=lo, zmax=hi, title="The matrix"),
             key="data_matrix",
         )
         st.caption("Each row is a user, each column an item; grey cells are missing ratings that EM will fill in.")
     with right:
-        st.plotly_chart(figures.rating_histogram(values, title="Observed values"), key="data_hist")
+        st.plotly_chart(matrix_figures.rating_histogram(values, title="Observed values"), key="data_hist")
         st.caption("How often each observed value occurs (missing entries are not counted).")
     if dataset.gold is not None:
         with left:
-            gold = derived.matrix_figure(f"{key}:gold", dataset.gold, zmin=lo, zmax=hi, title="Gold matrix")
+            gold = caches.matrix_figure(f"{key}:gold", dataset.gold, zmin=lo, zmax=hi, title="Gold matrix")
             st.plotly_chart(gold, key="data_gold")
             st.caption("The complete matrix the completion is scored against.")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import controls, figures, session
+from dashboard import fit_page, fits, session
 
 s = session.settings()
 st.title("K-means (2-D)")
@@ -10,26 +10,18 @@ st.caption(
     "Assign every point to its nearest centre, move each centre to the mean of its points, repeat until "
     "the cost (total squared distance) stops falling by more than 1e-4."
 )
-session.require(s, kind="points", two_d=True)
-slot = session.get_fit("kmeans", s, "kmeans")
-controls.reset_notice(slot)
-X = s.dataset.X
 
 
-@st.fragment(run_every=controls.PLAY_INTERVAL if slot.playing else None)
-def panel():
-    shown = controls.stepper(slot, s, "km", "cost", ("Assign", "Update"))
-    mixture, post = session.view(slot, X, shown)
-    left, right = st.columns([3, 2])
-    with left:
-        st.plotly_chart(
-            figures.points_figure(X, post, mixture, title=f"Iteration {shown}", circles=False, show_weights=False),
-            key="km_points",
-        )
-        st.caption("Colour = the cluster a point is assigned to; x = the cluster centres.")
-    with right:
-        st.plotly_chart(figures.score_curve(list(slot.state.scores), "cost", current=shown), key="km_cost")
-        st.caption("K-means never increases its cost; it stops when an iteration lowers it by 1e-4 or less.")
+def body(shown: fit_page.Shown) -> None:
+    fit_page.points_and_curve(
+        shown,
+        "km",
+        (
+            "Colour = the cluster a point is assigned to; x = the cluster centres.",
+            "K-means never increases its cost; it stops when an iteration lowers it by 1e-4 or less.",
+        ),
+        curve_key="km_cost",
+    )
 
 
-panel()
+fit_page.run(s, fits.KMEANS, "kmeans", "km", body, kind="points", two_d=True)

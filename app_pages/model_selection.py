@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import derived, figures, session
+from dashboard import caches, curve_figures, session
 from em_core import experiment
 
 s = session.settings()
@@ -54,7 +54,7 @@ sweeps = {}
 for number, algorithm in enumerate(algorithms):
 
     def cached_fit(X, algorithm, K, seed, min_variance, max_iter):
-        return derived.fitted(content, algorithm, K, seed, min_variance, X)
+        return caches.fitted(content, algorithm, K, seed, min_variance, X)
 
     def show_progress(run, done, total, number=number, algorithm=algorithm):
         share = (number + done / total) / len(algorithms)
@@ -90,7 +90,7 @@ if best_k == k_max < min(n, 16):
         "The best K is the largest one tried: raise 'Largest K' to see whether BIC keeps rising.",
         icon=":material/info:",
     )
-st.plotly_chart(figures.model_selection_figure(ks, series, best_k=best_k), key="ms_figure")
+st.plotly_chart(curve_figures.model_selection_figure(ks, series, best_k=best_k), key="ms_figure")
 st.caption(
     "Each point is the best of the seeds for that K (highest LL, lowest cost); the star marks the best K by BIC."
 )

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import derived, figures
+from dashboard import caches, curve_figures
 from em_core import DataError, experiment
 from em_core.data import Dataset
+from em_core.validation import MAX_SEED
 
 
 def _table(scores: list[experiment.MethodScore]) -> pd.DataFrame:
@@ -31,7 +32,7 @@ def _show(scores: list[experiment.MethodScore], key: str, title: str) -> None:
     scored = table.dropna(subset=["RMSE"]).reset_index(drop=True)
     best = int(scored["RMSE"].idxmin()) if len(scored) else None
     st.plotly_chart(
-        figures.bar_chart(
+        curve_figures.bar_chart(
             list(scored["method"]), list(scored["RMSE"]), title=title, value_title="RMSE", highlight=best
         ),
         key=key,
@@ -60,7 +61,7 @@ def baselines_on_gold(content_key: str, dataset: Dataset, mixture_rmse: float | 
     ):
         return
     mixture = experiment.MethodScore("em", f"Mixture after iteration {iteration}", mixture_rmse, float("nan"))
-    scores = [mixture, *derived.baselines_on_gold(content_key, dataset.X, dataset.gold)]
+    scores = [mixture, *caches.baselines_on_gold(content_key, dataset.X, dataset.gold)]
     _show(scores, "cmp_baselines_chart", "RMSE on the missing entries (lower is better)")
     st.caption(
         f"All methods are scored on the same {int(missing.sum()):,} missing entries against the gold matrix; "
@@ -83,10 +84,10 @@ def held_out(content_key: str, dataset: Dataset, K: int, seed: int, min_variance
         "Share of observed ratings to hide", 0.01, 0.5, 0.10, 0.01, format="%.2f", key="cmp_holdout_fraction"
     )
     holdout_seed = right.number_input(
-        "Hold-out seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="cmp_holdout_seed"
+        "Hold-out seed", min_value=0, max_value=MAX_SEED, value=0, step=1, key="cmp_holdout_seed"
     )
     try:
-        result = derived.holdout_scores(content_key, fraction, int(holdout_seed), K, seed, min_variance, dataset.X)
+        result = caches.holdout_scores(content_key, fraction, int(holdout_seed), K, seed, min_variance, dataset.X)
     except DataError as err:
         st.error(str(err), icon=":material/error:")
         return

@@ -4,36 +4,30 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import session
-
-PLAY_INTERVAL = 0.6  # seconds between two automatic steps
+from dashboard import fits, session
 
 
-def _act(slot: session.FitSlot, X, action: str, min_variance: float, view_key: str) -> None:
-    session.advance(slot, X, action, min_variance)
+def _act(slot: fits.FitSlot, X, action: str, view_key: str) -> None:
+    fits.advance(slot, X, action)
     st.session_state[view_key] = slot.state.iteration
 
 
-def _toggle_play(slot: session.FitSlot) -> None:
+def _toggle_play(slot: fits.FitSlot) -> None:
     slot.playing = not slot.playing
     # the fragment's timer is set when the whole page runs, so the page must run again
-    slot.extra["rerun_page"] = True
+    slot.rerun_page = True
 
 
-def buttons(
-    slot: session.FitSlot,
-    X,
-    prefix: str,
-    min_variance: float,
-    half_steps: bool,
-    half_labels: tuple[str, str] = ("E-step", "M-step"),
-) -> None:
+def buttons(slot: fits.FitSlot, X, prefix: str, half_steps: bool) -> None:
     """E-step / M-step / Step / Run / Reset / Play buttons acting on ``slot``.
+
+    The half-steps are named as the fit's method names them (K-means: Assign, Update).
 
     Widget keys: ``{prefix}_estep``, ``{prefix}_mstep``, ``{prefix}_step``, ``{prefix}_run``,
     ``{prefix}_reset``, ``{prefix}_play``.
     """
     state = slot.state
+    half_labels = slot.method.half_labels
     view_key = f"{prefix}_view"
     done = state.converged
     labels = [("step", "Step", "Step: one E-step and one M-step")]
@@ -52,7 +46,7 @@ def buttons(
             help=help_text,
             disabled=disabled,
             on_click=_act,
-            args=(slot, X, action, min_variance, view_key),
+            args=(slot, X, action, view_key),
             width="stretch",
             type="primary" if key == "step" else "secondary",
         )
@@ -62,7 +56,7 @@ def buttons(
         key=f"{prefix}_run",
         disabled=done,
         on_click=_act,
-        args=(slot, X, "run", min_variance, view_key),
+        args=(slot, X, "run", view_key),
         width="stretch",
     )
     rest[1].button(
@@ -78,41 +72,43 @@ def buttons(
         "Reset",
         key=f"{prefix}_reset",
         on_click=_act,
-        args=(slot, X, "reset", min_variance, view_key),
+        args=(slot, X, "reset", view_key),
         width="stretch",
         icon=":material/restart_alt:",
     )
 
 
-def play_tick(slot: session.FitSlot, X, prefix: str, min_variance: float) -> None:
+def play_tick(slot: fits.FitSlot, X, prefix: str) -> None:
     """Called on each timed rerun of a playing fragment: one more step, and stop at convergence."""
-    if slot.extra.pop("rerun_page", False):
+    if slot.rerun_page:
+        slot.rerun_page = False
         st.rerun(scope="app")  # Play or Pause was pressed: start or stop the fragment's timer
     if slot.playing and not slot.state.converged:
-        _act(slot, X, "step", min_variance, f"{prefix}_view")
+        _act(slot, X, "step", f"{prefix}_view")
     if slot.playing and slot.state.converged:
         slot.playing = False
         st.rerun()  # the whole page, so the fragment stops its timer
 
 
-def status_line(slot: session.FitSlot, score_name: str, half_labels: tuple[str, str] = ("E-step", "M-step")) -> str:
+def status_line(slot: fits.FitSlot) -> str:
     """One sentence on where the fit stands."""
     state = slot.state
+    half_labels = slot.method.half_labels
     if state.iteration == 0 and state.next_step == "E":
-        start = "centres" if score_name == "cost" else "mixture"
+        start = "mixture" if slot.method.has_spread else "centres"
         return f"Initial {start} (the course's init). Press {half_labels[0]} or Step to begin."
     parts = [f"**Iteration {state.iteration}**"]
     if state.next_step == "M":
         parts.append(f"{half_labels[0]} done, {half_labels[1]} next")
     if state.score is not None:
-        label = "log-likelihood" if score_name == "log_likelihood" else "cost"
+        label = "log-likelihood" if slot.score_name == "log_likelihood" else "cost"
         parts.append(f"{label} {state.score:,.6f}")
     if state.converged:
         parts.append(f"converged after {state.iteration} iterations")
     return " · ".join(parts)
 
 
-def view_slider(slot: session.FitSlot, prefix: str) -> int:
+def view_slider(slot: fits.FitSlot, prefix: str) -> int:
     """A slider to scrub back through the kept history; returns the iteration to show."""
     first, last = slot.state.history_range
     key = f"{prefix}_view"
@@ -129,24 +125,18 @@ def view_slider(slot: session.FitSlot, prefix: str) -> int:
     )
 
 
-def stepper(
-    slot: session.FitSlot,
-    s: session.Settings,
-    prefix: str,
-    score_name: str = "log_likelihood",
-    half_labels: tuple[str, str] = ("E-step", "M-step"),
-) -> int:
+def stepper(slot: fits.FitSlot, s: session.Settings, prefix: str) -> int:
     """The stepping block of a fit page, run inside its fragment: a Play tick, the buttons, the URL,
     the status line and the scrub slider. Returns the iteration to show."""
     X = s.dataset.X
-    play_tick(slot, X, prefix, s.min_variance)
-    buttons(slot, X, prefix, s.min_variance, half_steps=True, half_labels=half_labels)
-    session.sync_url(s, slot)
-    st.markdown(status_line(slot, score_name, half_labels))
+    play_tick(slot, X, prefix)
+    buttons(slot, X, prefix, half_steps=True)
+    session.sync_url(s, slot.state.iteration)
+    st.markdown(status_line(slot))
     return view_slider(slot, prefix)
 
 
-def reset_notice(slot: session.FitSlot) -> None:
+def reset_notice(slot: fits.FitSlot) -> None:
     """Say so when a change of settings has just reset the run."""
     if slot.notice:
         st.info(slot.notice, icon=":material/restart_alt:")

@@ -1,18 +1,20 @@
-"""Session state for the dashboard: the chosen data set and settings, and the fits.
+"""Session state for the dashboard: the chosen data set and settings, and the page guards.
 
 Every key is initialised once, here. Data sets are cached once per process (read-only
-arrays shared by all sessions); a session holds only its settings and its fits.
+arrays shared by all sessions); a session holds only its settings and its fits (the fits
+themselves are :mod:`dashboard.fits`).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import streamlit as st
 
 from dashboard import url
-from em_core import DataError, init, stepping
+from dashboard.limits import MAX_VALUES, SUGGESTED_K, UPLOAD
+from em_core import DataError
 from em_core.data import (
     BUILTIN,
     COURSE_FILES,
@@ -23,16 +25,7 @@ from em_core.data import (
     load_dataset,
     read_only,
 )
-from em_core.experiment import algorithm_for
 from em_core.validation import check_k
-
-UPLOAD = "upload"
-#: Suggested K per named data set (the course's choices for its own files).
-SUGGESTED_K = {"demo-2d": 4, "demo-small": 3, "demo-large": 12, "toy": 3, "test": 4, "netflix": 12}
-#: The largest matrix (rows x columns) the dashboard holds: four times the Netflix matrix.
-MAX_VALUES = 6_000_000
-#: Bytes of mixture history one fit may keep (the scrub slider reaches back this far).
-HISTORY_BYTES = 8 * 2**20
 
 
 @dataclass(frozen=True)
@@ -45,18 +38,6 @@ class Settings:
     seed: int
     min_variance: float
     k_error: str | None = None  # set when K does not fit the data set
-
-
-@dataclass
-class FitSlot:
-    """One fit of a page: the settings it was started with and its current state."""
-
-    key: tuple
-    algorithm: str
-    state: stepping.FitState
-    playing: bool = False
-    notice: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def init_state() -> None:
@@ -169,9 +150,6 @@ def settings() -> Settings:
     return Settings(key, dataset, K, int(st.session_state.em_seed), float(st.session_state.em_min_variance), k_error)
 
 
-# ------------------------------------------------------------------ fits
-
-
 def content_key(s: Settings) -> str:
     """A key that names the data set's content (cache keys and fit keys use it)."""
     if s.dataset_id == UPLOAD:
@@ -179,75 +157,9 @@ def content_key(s: Settings) -> str:
     return f"{s.dataset_id}:{data_dir()}" if s.dataset_id in COURSE_FILES else s.dataset_id
 
 
-def fit_key(s: Settings, algorithm: str) -> tuple:
-    digest = content_key(s)
-    min_variance = s.min_variance if algorithm == "em" else None
-    return (digest, algorithm, s.K, s.seed, min_variance)
-
-
-def _describe_change(old: tuple, new: tuple, s: Settings) -> str:
-    what = []
-    if old[0] != new[0]:
-        what.append(f"data set is now {dataset_label(s.dataset_id)}")
-    if old[2] != new[2]:
-        what.append(f"K is now {s.K}")
-    if old[3] != new[3]:
-        what.append(f"seed is now {s.seed}")
-    if old[4] != new[4]:
-        what.append(f"min variance is now {s.min_variance:g}")
-    return "Run reset: " + ", ".join(what) + "." if what else "Run reset."
-
-
-def get_fit(slot_name: str, s: Settings, algorithm: str) -> FitSlot:
-    """The fit of ``slot_name`` for the current settings; a change of settings resets it visibly."""
-    fits = st.session_state.fits
-    key = fit_key(s, algorithm)
-    slot = fits.get(slot_name)
-    if slot is None or slot.key != key:
-        notice = _describe_change(slot.key, key, s) if slot is not None else None
-        slot = new_fit(s, algorithm, key)
-        slot.notice = notice
-        fits[slot_name] = slot
-        pending = st.session_state.pop("pending_iteration", None)
-        if pending:
-            for _ in range(pending):
-                if slot.state.converged:
-                    break
-                advance(slot, s.dataset.X, "step", s.min_variance)
-    return slot
-
-
-def sync_url(s: Settings, slot: FitSlot | None = None) -> None:
-    """Put the current settings (and the fit's iteration) in the URL."""
-    url.write(s.dataset_id, s.K, s.seed, s.min_variance, slot.state.iteration if slot is not None else None)
-
-
-def new_fit(s: Settings, algorithm: str, key: tuple) -> FitSlot:
-    mixture, post = init(s.dataset.X, s.K, s.seed)
-    limit = stepping.history_limit(mixture, HISTORY_BYTES)
-    return FitSlot(key=key, algorithm=algorithm, state=stepping.start(mixture, post, max_history=limit))
-
-
-def advance(slot: FitSlot, X, action: str, min_variance: float = 0.25, max_iter: int = 10_000) -> None:
-    """Apply a control to a fit: "E", "M", "step", "run" or "reset"."""
-    algo = algorithm_for(slot.algorithm, min_variance)
-    state = slot.state
-    if action == "E" and state.next_step == "E":
-        state = stepping.half_step(algo, X, state)
-    elif action == "M" and state.next_step == "M":
-        state = stepping.half_step(algo, X, state)
-    elif action == "step":
-        state = stepping.step(algo, X, state)
-    elif action == "run":
-        state = stepping.run(algo, X, state, max_iter=state.iteration + max_iter)
-    elif action == "reset":
-        mixture, post = init(X, slot.state.mixture.n_components, slot.key[3])
-        state = stepping.start(mixture, post, max_history=state.max_history)
-        slot.playing = False
-    slot.state = state
-    slot.notice = None
-    if state.converged:
-        slot.playing = False
+def sync_url(s: Settings, iteration: int | None = None) -> None:
+    """Put the current settings (and the iteration of the fit shown) in the URL."""
+    url.write(s.dataset_id, s.K, s.seed, s.min_variance, iteration)
 
 
 # ------------------------------------------------------------------ page guards
@@ -280,24 +192,3 @@ def require(s: Settings, kind: str | None = None, two_d: bool = False, need_k: b
     if need_k and s.k_error:
         st.error(s.k_error, icon=":material/error:")
         st.stop()
-
-
-def view(slot: FitSlot, X, iteration: int, min_variance: float = 0.25):
-    """The mixture after ``iteration`` and the responsibilities of the E-step that led to it.
-
-    For the latest iteration that is the fit's own state (so an E-step recolours the points
-    and an M-step moves the components); for an earlier one the E-step is recomputed by
-    em_core from the mixture before it.
-    """
-    import numpy as np
-
-    state = slot.state
-    if iteration >= state.iteration:
-        return state.mixture, state.post
-    mixture = state.mixture_at(iteration)
-    if iteration == 0:
-        return mixture, np.full_like(state.post, 1.0 / state.post.shape[1])
-    first, _ = state.history_range
-    before = state.mixture_at(iteration - 1) if iteration - 1 >= first else mixture
-    post, _ = algorithm_for(slot.algorithm, min_variance).estep(X, before)
-    return mixture, post

@@ -5,11 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import session
+from dashboard.limits import MAX_K, MAX_MIN_VARIANCE, MAX_SEED, UPLOAD
 from em_core.data import BUILTIN, data_dir
 
 
 def _upload_box() -> None:
-    with st.expander("Upload a matrix", expanded=st.session_state.dataset == session.UPLOAD):
+    with st.expander("Upload a matrix", expanded=st.session_state.dataset == UPLOAD):
         kind = st.radio(
             "It holds",
             ["ratings", "points"],
@@ -59,11 +60,11 @@ def render() -> session.Settings:
         name = st.session_state.dataset
         if name in BUILTIN:
             st.caption(BUILTIN[name][0])
-        st.number_input("K (components)", min_value=1, max_value=200, step=1, key="em_k")
+        st.number_input("K (components)", min_value=1, max_value=MAX_K, step=1, key="em_k")
         st.number_input(
             "Seed",
             min_value=0,
-            max_value=2**31 - 1,
+            max_value=MAX_SEED,
             step=1,
             key="em_seed",
             help="Which rows become the initial means (the course's init).",
@@ -71,7 +72,7 @@ def render() -> session.Settings:
         st.number_input(
             "Min variance (EM on ratings)",
             min_value=0.0,
-            max_value=100.0,
+            max_value=MAX_MIN_VARIANCE,
             step=0.05,
             format="%.2f",
             key="em_min_variance",

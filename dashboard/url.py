@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.limits import MAX_K, MAX_LINK_ITERATION, MAX_MIN_VARIANCE, MAX_SEED, SUGGESTED_K, UPLOAD
 from em_core.data import available_datasets
-
-#: The longest run a link may ask to replay.
-MAX_LINK_ITERATION = 2000
 
 
 def _int(value: str, name: str, low: int, high: int, problems: list[str]) -> int | None:
@@ -32,28 +30,26 @@ def read_once() -> None:
     dataset = params.get("dataset")
     if dataset is not None:
         if dataset in available_datasets():
-            from dashboard.session import SUGGESTED_K
-
             st.session_state.dataset = dataset
             st.session_state.em_k = SUGGESTED_K.get(dataset, st.session_state.em_k)
         else:
             problems.append(f"data set {dataset!r} is not available here")
     if "k" in params:
-        k = _int(params["k"], "k", 1, 200, problems)
+        k = _int(params["k"], "k", 1, MAX_K, problems)
         if k is not None:
             st.session_state.em_k = k
     if "seed" in params:
-        seed = _int(params["seed"], "seed", 0, 2**31 - 1, problems)
+        seed = _int(params["seed"], "seed", 0, MAX_SEED, problems)
         if seed is not None:
             st.session_state.em_seed = seed
     if "minvar" in params:
         try:
             minvar = float(params["minvar"])
-            if not 0 <= minvar <= 100:
+            if not 0 <= minvar <= MAX_MIN_VARIANCE:
                 raise ValueError
             st.session_state.em_min_variance = minvar
         except ValueError:
-            problems.append(f"minvar={params['minvar']!r} is not a number in 0..100")
+            problems.append(f"minvar={params['minvar']!r} is not a number in 0..{MAX_MIN_VARIANCE:g}")
     if "it" in params:
         iteration = _int(params["it"], "it", 0, MAX_LINK_ITERATION, problems)
         if iteration is not None:
@@ -65,7 +61,7 @@ def read_once() -> None:
 def write(dataset: str, K: int, seed: int, min_variance: float, iteration: int | None = None) -> None:
     """Mirror the current view in the URL (uploads cannot be linked, so they are left out)."""
     wanted = {"dataset": dataset, "k": str(K), "seed": str(seed), "minvar": f"{min_variance:g}"}
-    if dataset == "upload":
+    if dataset == UPLOAD:
         wanted = {}
     if iteration is not None and wanted:
         wanted["it"] = str(iteration)

@@ -1,4 +1,4 @@
-"""Download buttons for the current fit; files are built only when a button is clicked."""
+"""Download buttons for the current fit; files are built (by em_core.export) only when a button is clicked."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import streamlit as st
 from em_core import GaussianMixture, export
 
 
-class ExportFile(NamedTuple):
+class DownloadFile(NamedTuple):
     label: str
     make: Callable[[], str]  # builds the file's text (called on click)
     file_name: str
@@ -20,26 +20,26 @@ class ExportFile(NamedTuple):
     key: str
 
 
-def export_files(
+def fit_files(
     name: str,
     mixture: GaussianMixture,
     scores: list[float],
     score_name: str,
     meta: dict,
     X_pred: np.ndarray | None = None,
-) -> list[ExportFile]:
+) -> list[DownloadFile]:
     """The files of a fit: completed matrix (text, CSV) when given, mixture (JSON), score history (CSV)."""
     files = []
     if X_pred is not None:
         files += [
-            ExportFile(
+            DownloadFile(
                 "Completed matrix (.txt)",
                 partial(export.matrix_text, X_pred),
                 f"{name}_completed.txt",
                 "text/plain",
                 "completed_txt",
             ),
-            ExportFile(
+            DownloadFile(
                 "Completed matrix (.csv)",
                 partial(export.matrix_csv, X_pred),
                 f"{name}_completed.csv",
@@ -48,14 +48,14 @@ def export_files(
             ),
         ]
     return files + [
-        ExportFile(
+        DownloadFile(
             "Mixture (.json)",
             partial(export.mixture_json, mixture, **meta),
             f"{name}_mixture.json",
             "application/json",
             "mixture_json",
         ),
-        ExportFile(
+        DownloadFile(
             "History (.csv)",
             partial(export.history_csv, scores, score_name),
             f"{name}_history.csv",
@@ -65,7 +65,7 @@ def export_files(
     ]
 
 
-def downloads(prefix: str, files: list[ExportFile]) -> None:
+def buttons(prefix: str, files: list[DownloadFile]) -> None:
     """A row of download buttons, keys ``{prefix}_{file.key}``.
 
     The files offered are also kept in ``st.session_state[f"{prefix}_files"]`` (the same

@@ -1,4 +1,8 @@
-"""Cached results derived from a fit (every number comes from em_core)."""
+"""The dashboard's Streamlit caches: results derived from a fit and the figures built from them.
+
+Every number comes from em_core; a cache is keyed by the data set's content (and the
+mixture's digest), never by the arrays themselves.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import figures
+from dashboard import matrix_figures
 from em_core import GaussianMixture, em, experiment, rmse
 from em_core.projection import principal_axes, project_mixture
 
@@ -83,12 +87,12 @@ def parameter_table(mixture: GaussianMixture, max_columns: int = 8) -> pd.DataFr
 def error_figures(dataset_key: str, digest: str, _X: np.ndarray, _gold: np.ndarray, _X_pred: np.ndarray):
     """The |error| image and the histogram of predicted − gold on the missing entries, once per mixture."""
     error = _X_pred - _gold
-    image = figures.matrix_image(
+    image = matrix_figures.matrix_image(
         np.abs(error), zmin=0.0, zmax=4.0, colorscale="Reds", title="|error|", colorbar_title="|error|"
     )
     missing = _X == 0
     histogram = (
-        figures.error_histogram(error[missing], title="Predicted − gold on the missing entries")
+        matrix_figures.error_histogram(error[missing], title="Predicted − gold on the missing entries")
         if missing.any()
         else None
     )
@@ -97,8 +101,8 @@ def error_figures(dataset_key: str, digest: str, _X: np.ndarray, _gold: np.ndarr
 
 @st.cache_data(max_entries=24, show_spinner=False)
 def matrix_figure(key: str, _M: np.ndarray, _missing: np.ndarray | None = None, **style):
-    """``figures.matrix_image``, built once per ``key`` (which must name the matrix's content)."""
-    return figures.matrix_image(_M, missing=_missing, **style)
+    """``matrix_figures.matrix_image``, built once per ``key`` (which must name the matrix's content)."""
+    return matrix_figures.matrix_image(_M, missing=_missing, **style)
 
 
 @st.cache_data(max_entries=2000, show_spinner=False)

@@ -1,0 +1,303 @@
+"""Curves and comparisons: the score per iteration with the stopping rule, the scores against K
+for model selection, and labelled bars (e.g. RMSE per method).
+
+Pure builders: numbers -> ``go.Figure``. Iterations are numbered from 1, as the status line
+and the course number them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.figure_style import ACCENT_COLOR, BAR_COLOR, PALETTE, empty_figure, gaps, legend_below, style
+
+_SCORE_LABELS = {"log_likelihood": "log-likelihood", "cost": "K-means cost"}
+
+
+# ----------------------------------------------------------------------------- scores
+
+
+def _stopping_rule_traces(fig: go.Figure, values: np.ndarray, tol: float, is_cost: bool) -> None:
+    """Row 2 of :func:`score_curve`: each iteration's gain (log y) against the stopping threshold.
+
+    For the log-likelihood the gain ``LL_t - LL_{t-1}`` against ``tol * |LL_t|``; for the cost
+    the drop ``cost_{t-1} - cost_t`` against ``tol``. Gains <= 0 cannot sit on a log axis:
+    they are drawn at a floor below every positive value, as red down-triangles.
+    """
+    T = values.size
+    if T < 2:
+        fig.add_annotation(
+            text="the gain appears from iteration 2",
+            x=0.5,
+            y=0.5,
+            xref="x2 domain",
+            yref="y2 domain",
+            showarrow=False,
+            font=dict(color="#666"),
+        )
+        return
+    x = np.arange(2, T + 1)
+    previous, latest = values[:-1], values[1:]
+    gain = previous - latest if is_cost else latest - previous
+    threshold = np.full(T - 1, float(tol)) if is_cost else float(tol) * np.abs(latest)
+    positive = np.isfinite(gain) & (gain > 0)
+    shown = np.concatenate([gain[positive], threshold[np.isfinite(threshold) & (threshold > 0)]])
+    floor = float(shown.min()) / 10 if shown.size else 1e-12
+    gain_label = "drop cost<sub>t-1</sub> − cost<sub>t</sub>" if is_cost else "gain LL<sub>t</sub> − LL<sub>t-1</sub>"
+    gain_trace = go.Scatter(
+        x=x,
+        y=gaps(np.where(positive, gain, np.nan)),
+        mode="lines+markers",
+        name=gain_label,
+        line=dict(color=PALETTE[2], width=2),
+        marker=dict(size=6),
+        hovertemplate="iteration %{x}<br>gain %{y:.3g}<extra></extra>",
+    )
+    threshold_trace = go.Scatter(
+        x=x,
+        y=gaps(np.where(threshold > 0, threshold, np.nan)),
+        mode="lines",
+        name="threshold tol" if is_cost else "threshold tol·|LL<sub>t</sub>|",
+        line=dict(color="#555", width=1.5, dash="dash"),
+        hovertemplate="iteration %{x}<br>threshold %{y:.3g}<extra></extra>",
+    )
+    traces = [gain_trace, threshold_trace]
+    not_positive = np.isfinite(gain) & ~positive
+    if not_positive.any():
+        traces.append(
+            go.Scatter(
+                x=x[not_positive],
+                y=np.full(int(not_positive.sum()), floor),
+                customdata=gain[not_positive],
+                mode="markers",
+                name="gain ≤ 0 (drawn at the floor)",
+                marker=dict(symbol="triangle-down", size=10, color=PALETTE[1]),
+                hovertemplate="iteration %{x}<br>gain %{customdata:.3g} (≤ 0)<extra></extra>",
+            )
+        )
+    for trace in traces:
+        fig.add_trace(trace, row=2, col=1)
+
+
+def _two_rows(score_trace: go.Scatter, label: str, values: np.ndarray, tol: float, is_cost: bool) -> go.Figure:
+    """The score on top and the stopping rule below, sharing the iteration axis."""
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        row_heights=[0.55, 0.45],
+        vertical_spacing=0.1,
+        subplot_titles=(label, "stopping rule: stop when the " + ("drop" if is_cost else "gain") + " ≤ threshold"),
+    )
+    fig.add_trace(score_trace, row=1, col=1)
+    _stopping_rule_traces(fig, values, tol, is_cost)
+    fig.update_yaxes(title_text=label, row=1, col=1)
+    fig.update_yaxes(
+        title_text="drop (log)" if is_cost else "gain (log)", type="log", exponentformat="power", row=2, col=1
+    )
+    fig.update_xaxes(title_text="iteration", row=2, col=1)
+    return fig
+
+
+def _mark_current(fig: go.Figure, values: np.ndarray, current: int, label: str, two_rows: bool) -> None:
+    """A dotted line at iteration ``current`` (through both rows) and a ring on its score."""
+    fig.add_vline(
+        x=current, line=dict(color="#333", width=1.5, dash="dot"), **(dict(row="all", col=1) if two_rows else {})
+    )
+    if 1 <= current <= values.size and np.isfinite(values[current - 1]):
+        marker = go.Scatter(
+            x=[current],
+            y=[float(values[current - 1])],
+            mode="markers",
+            name=f"iteration {current}",
+            marker=dict(size=13, color="rgba(0,0,0,0)", line=dict(color="#333", width=2)),
+            hovertemplate=f"shown: iteration {current}<br>{label} %{{y:.6g}}<extra></extra>",
+            showlegend=False,
+        )
+        fig.add_trace(marker, **({"row": 1, "col": 1} if two_rows else {}))
+
+
+def score_curve(
+    scores: Sequence[float],
+    score_name: str = "log_likelihood",
+    tol: float | None = None,
+    current: int | None = None,
+) -> go.Figure:
+    """The score per iteration and, given ``tol``, the gain against the stopping threshold.
+
+    Parameters
+    ----------
+    scores : sequence of float, length T
+        ``scores[t - 1]`` is the score of iteration t (EM: the log-likelihood; K-means:
+        the cost), drawn at x = 1..T.
+    score_name : {"log_likelihood", "cost"} or str
+        What the scores are.
+    tol : float, optional
+        Draw a second row (shared x, log y) with the stopping rule. For the
+        log-likelihood the gain ``LL_t - LL_{t-1}`` against ``tol * |LL_t|`` (EM stops when
+        gain <= threshold); for the cost the drop ``cost_{t-1} - cost_t`` against ``tol``.
+        Gains <= 0 cannot sit on a log axis: they are drawn at a floor below every
+        positive value, as red down-triangles, with the true gain in the hover.
+    current : int, optional
+        Iteration to mark with a vertical line (the one the scrub slider shows).
+
+    Returns
+    -------
+    go.Figure
+        With no scores, an empty figure that says "Press Step to start".
+    """
+    label = _SCORE_LABELS.get(score_name, score_name.replace("_", " "))
+    values = np.asarray(scores, dtype=float).ravel()
+    T = values.size
+    if T == 0:
+        return empty_figure("Press Step to start", title=label, height=300 if tol is None else 460)
+    score_trace = go.Scatter(
+        x=np.arange(1, T + 1),
+        y=gaps(values),
+        mode="lines+markers",
+        name=label,
+        line=dict(color=PALETTE[0], width=2),
+        marker=dict(size=6),
+        hovertemplate=f"iteration %{{x}}<br>{label} %{{y:.6g}}<extra></extra>",
+    )
+    if tol is None:
+        fig = go.Figure(score_trace)
+        fig.update_xaxes(title_text="iteration")
+        fig.update_yaxes(title_text=label)
+    else:
+        fig = _two_rows(score_trace, label, values, tol, is_cost=score_name == "cost")
+    if current is not None:
+        _mark_current(fig, values, current, label, two_rows=tol is not None)
+    first, last = (1, T) if current is None else (min(1, current), max(T, current))
+    fig.update_xaxes(range=[first - 0.5, last + 0.5], dtick=1 if T <= 20 else None)
+    # one series needs no legend (the y axis names it); the two-row version keeps one below
+    fig.update_layout(hovermode="closest", showlegend=tol is not None)
+    style(fig, "", height=300 if tol is None else 500)
+    return fig if tol is None else legend_below(fig)
+
+
+# ----------------------------------------------------------------------------- model selection
+
+
+def _best_k_star(best_k: int, y: float | None, name: str, row: int) -> go.Scatter:
+    """The star on one panel's curve at the best K (the legend names it once, from the first panel)."""
+    return go.Scatter(
+        x=[best_k],
+        y=[y],
+        mode="markers",
+        name=f"best K = {best_k}",
+        marker=dict(symbol="star", size=16, color="#FECB52", line=dict(color="#333", width=1)),
+        hovertemplate=f"best K = {best_k}<br>{name} %{{y:.6g}}<extra></extra>",
+        legendgroup="best",
+        showlegend=row == 1,
+    )
+
+
+def model_selection_figure(
+    ks: Sequence[int],
+    series: Mapping[str, Sequence[float]],
+    best_k: int | None = None,
+    title: str = "",
+) -> go.Figure:
+    """One stacked panel per score (each with its own y scale) against K, best K marked.
+
+    Parameters
+    ----------
+    ks : sequence of int, length m
+        The K values tried.
+    series : mapping of str to sequence of float, each of length m
+        E.g. ``{"K-means cost": [...], "EM log-likelihood": [...], "BIC": [...]}``.
+    best_k : int, optional
+        The chosen K: a dotted vertical line through every panel and a star on each curve.
+    title : str
+
+    Returns
+    -------
+    go.Figure
+    """
+    ks = [int(k) for k in ks]
+    if not ks or not series:
+        return empty_figure("No scores yet: run the comparison over K", title)
+    for name, values in series.items():
+        if len(values) != len(ks):
+            raise ValueError(f"model_selection_figure: series {name!r} has {len(values)} values for {len(ks)} Ks")
+    rows = len(series)
+    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.25 / rows, subplot_titles=list(series))
+    for row, (name, values) in enumerate(series.items(), start=1):
+        ys = gaps(values)
+        fig.add_trace(
+            go.Scatter(
+                x=ks,
+                y=ys,
+                mode="lines+markers",
+                name=name,
+                line=dict(color=PALETTE[(row - 1) % len(PALETTE)], width=2),
+                marker=dict(size=7),
+                hovertemplate=f"K=%{{x}}<br>{name} %{{y:.6g}}<extra></extra>",
+                showlegend=False,
+            ),
+            row=row,
+            col=1,
+        )
+        if best_k is not None and best_k in ks and ys[ks.index(best_k)] is not None:
+            fig.add_trace(_best_k_star(best_k, ys[ks.index(best_k)], name, row), row=row, col=1)
+    if best_k is not None:
+        fig.add_vline(x=best_k, line=dict(color="#333", width=1, dash="dot"), row="all", col=1)
+    fig.update_xaxes(tickvals=sorted(set(ks)))
+    fig.update_xaxes(title_text="K", row=rows, col=1)
+    return legend_below(style(fig, title, height=120 + 180 * rows))
+
+
+# ----------------------------------------------------------------------------- comparisons
+
+
+def bar_chart(
+    labels: Sequence[str],
+    values: Sequence[float],
+    title: str = "",
+    value_title: str = "",
+    highlight: int | None = None,
+) -> go.Figure:
+    """Labelled bars (e.g. RMSE per method), bar ``highlight`` in a stronger colour.
+
+    Parameters
+    ----------
+    labels : sequence of str, length m
+    values : sequence of float, length m
+        Values that are not finite become empty bars marked "n/a".
+    title : str
+    value_title : str
+        Name of the value (y axis and hover).
+    highlight : int, optional
+        Index of the bar to emphasise (e.g. the best method).
+
+    Returns
+    -------
+    go.Figure
+    """
+    labels = [str(label) for label in labels]
+    shown = gaps(values)
+    if len(shown) != len(labels):
+        raise ValueError(f"bar_chart: {len(labels)} labels for {len(shown)} values")
+    if not labels:
+        return empty_figure("Nothing to compare yet", title)
+    colors = [ACCENT_COLOR if i == highlight else BAR_COLOR for i in range(len(labels))]
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=shown,
+            marker_color=colors,
+            text=[f"{v:.4g}" if v is not None else "n/a" for v in shown],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate=f"%{{x}}<br>{value_title or 'value'} %{{y:.4g}}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(title_text=value_title, rangemode="tozero")
+    return style(fig, title, height=320)

@@ -1,0 +1,175 @@
+"""The fits of a session: one per fit page, keyed by the settings it was started with.
+
+A :class:`FitSlot` keeps one em_core algorithm object for the life of its fit, so what the
+algorithm prepares once per matrix (EM's shifted data and mask) survives between Step
+clicks; every step is em_core's :mod:`em_core.stepping`. The algorithm objects are shared
+by every session's fits on the same data set (as the data set itself is), so a room full
+of sessions holds that prepared matrix once, not once per session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import streamlit as st
+
+from dashboard.session import Settings, content_key, dataset_label
+from em_core import init, stepping
+from em_core.experiment import algorithm_for
+from em_core.mixture import GaussianMixture
+
+
+class Method(NamedTuple):
+    """An algorithm as a fit page runs it.
+
+    Attributes
+    ----------
+    algorithm : str
+        em_core's name for it (:func:`em_core.experiment.algorithm_for`).
+    uses_min_variance : bool
+        Whether the sidebar's variance floor applies (so a change of it resets the fit).
+    has_spread : bool
+        Whether its components have a variance and a weight to draw (K-means' centres do not).
+    half_labels : (str, str)
+        The names of its two half-steps on the buttons and in the status line.
+    """
+
+    algorithm: str
+    uses_min_variance: bool
+    has_spread: bool
+    half_labels: tuple[str, str] = ("E-step", "M-step")
+
+
+KMEANS = Method("kmeans", uses_min_variance=False, has_spread=False, half_labels=("Assign", "Update"))
+NAIVE_EM = Method("naive-em", uses_min_variance=False, has_spread=True)
+EM = Method("em", uses_min_variance=True, has_spread=True)
+
+
+class FitKey(NamedTuple):
+    """The settings a fit was started with: a change of any of them starts a new fit."""
+
+    content: str  # session.content_key: names the data set's content
+    algorithm: str
+    K: int
+    seed: int
+    min_variance: float | None  # None for a method the floor does not apply to
+
+
+@dataclass
+class FitSlot:
+    """One fit of a page: its key, its algorithm (one object for the fit's life) and its current state."""
+
+    key: FitKey
+    method: Method
+    algorithm: stepping.Algorithm
+    state: stepping.FitState
+    playing: bool = False
+    notice: str | None = None
+    rerun_page: bool = False  # Play or Pause was pressed: the whole page must run to (re)set the timer
+
+    @property
+    def score_name(self) -> str:
+        """``"log_likelihood"`` or ``"cost"``: what the fit's scores are."""
+        return self.algorithm.score_name
+
+
+def fit_key(s: Settings, method: Method) -> FitKey:
+    min_variance = s.min_variance if method.uses_min_variance else None
+    return FitKey(content_key(s), method.algorithm, s.K, s.seed, min_variance)
+
+
+def _describe_change(old: FitKey, new: FitKey, s: Settings) -> str:
+    what = []
+    if old.content != new.content:
+        what.append(f"data set is now {dataset_label(s.dataset_id)}")
+    if old.K != new.K:
+        what.append(f"K is now {s.K}")
+    if old.seed != new.seed:
+        what.append(f"seed is now {s.seed}")
+    if old.min_variance != new.min_variance:
+        what.append(f"min variance is now {s.min_variance:g}")
+    return "Run reset: " + ", ".join(what) + "." if what else "Run reset."
+
+
+def get_fit(slot_name: str, s: Settings, method: Method) -> FitSlot:
+    """The fit of ``slot_name`` for the current settings; a change of settings resets it visibly."""
+    fits = st.session_state.fits
+    key = fit_key(s, method)
+    slot = fits.get(slot_name)
+    if slot is None or slot.key != key:
+        notice = _describe_change(slot.key, key, s) if slot is not None else None
+        slot = new_fit(s, method, key)
+        slot.notice = notice
+        fits[slot_name] = slot
+        pending = st.session_state.pop("pending_iteration", None)
+        if pending:
+            for _ in range(pending):
+                if slot.state.converged:
+                    break
+                advance(slot, s.dataset.X, "step")
+    return slot
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def shared_algorithm(content: str, algorithm: str, min_variance: float) -> stepping.Algorithm:
+    """em_core's ``algorithm`` for the data set whose content key is ``content``, one per server.
+
+    Its cache of the prepared matrix checks every matrix it is given against the one it
+    prepared, so sharing it between sessions (and threads) never mixes up two matrices.
+    """
+    return algorithm_for(algorithm, min_variance)
+
+
+def new_fit(s: Settings, method: Method, key: FitKey) -> FitSlot:
+    """A fit at iteration 0 (the course's init), with the history em_core's budget allows."""
+    mixture, post = init(s.dataset.X, s.K, s.seed)
+    algorithm = shared_algorithm(key.content, method.algorithm, s.min_variance)
+    return FitSlot(key=key, method=method, algorithm=algorithm, state=stepping.start(mixture, post))
+
+
+def advance(slot: FitSlot, X: np.ndarray, action: str, max_iter: int = 10_000) -> None:
+    """Apply a control to a fit: "E", "M", "step", "run" or "reset"."""
+    algo = slot.algorithm
+    state = slot.state
+    if action == "E" and state.next_step == "E":
+        state = stepping.half_step(algo, X, state)
+    elif action == "M" and state.next_step == "M":
+        state = stepping.half_step(algo, X, state)
+    elif action == "step":
+        state = stepping.step(algo, X, state)
+    elif action == "run":
+        state = stepping.run(algo, X, state, max_iter=state.iteration + max_iter)
+    elif action == "reset":
+        mixture, post = init(X, slot.state.mixture.n_components, slot.key.seed)
+        state = stepping.start(mixture, post, max_history=state.max_history)
+        slot.playing = False
+    slot.state = state
+    slot.notice = None
+    if state.converged:
+        slot.playing = False
+
+
+def view(slot: FitSlot, X: np.ndarray, iteration: int) -> tuple[GaussianMixture, np.ndarray]:
+    """The mixture after ``iteration`` and the responsibilities of the E-step that led to it.
+
+    For the latest iteration that is the fit's own state (so an E-step recolours the points
+    and an M-step moves the components); for an earlier one the E-step is recomputed by
+    em_core from the mixture before it.
+
+    Returns
+    -------
+    mixture : GaussianMixture
+    post : ndarray of shape (n, K)
+    """
+    state = slot.state
+    if iteration >= state.iteration:
+        return state.mixture, state.post
+    mixture = state.mixture_at(iteration)
+    if iteration == 0:
+        return mixture, np.full_like(state.post, 1.0 / state.post.shape[1])
+    first, _ = state.history_range
+    before = state.mixture_at(iteration - 1) if iteration - 1 >= first else mixture
+    post, _ = slot.algorithm.estep(X, before)
+    return mixture, post

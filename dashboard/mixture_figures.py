@@ -1,0 +1,463 @@
+"""Mixtures in two dimensions: points coloured by their responsibilities with each component's
+mean, sigma circles and weight; plain points before a fit; the PCA map of users; one point's
+posterior against the prior.
+
+Pure builders: arrays -> ``go.Figure``. Points, users and components are numbered from 1
+(``user 1``, ``j=1``): row ``i`` of an array is shown as ``i + 1``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+import plotly.graph_objects as go
+
+from dashboard.figure_style import (
+    blend_colors,
+    component_colors,
+    equal_axes,
+    finite_or_gaps,
+    gaps,
+    legend_below,
+    padded_range,
+    style,
+)
+
+if TYPE_CHECKING:
+    from em_core.mixture import GaussianMixture
+
+#: Components whose mixing weight is below this hold almost no points: drawn faded.
+FADED_WEIGHT = 0.01
+#: With more components than this the means carry no text label (the legend and the hover name them).
+MAX_LABELLED_COMPONENTS = 6
+#: Posterior bars below this get no value label (a row of "0.00" says nothing).
+MIN_LABELLED_PROBABILITY = 0.01
+_FADED_OPACITY = 0.35
+_FADED_OUTLINE = "#aaaaaa"
+_CIRCLE_POINTS = 91
+
+
+def _marker_size(n: int) -> int:
+    """Marker size for a scatter of ``n`` points: smaller as the points get many."""
+    return 8 if n <= 300 else 6 if n <= 3000 else 4
+
+
+def _scatter_type(n: int) -> type:
+    """WebGL for many points (an SVG scatter of thousands is slow to draw)."""
+    return go.Scattergl if n > 1000 else go.Scatter
+
+
+# ----------------------------------------------------------------------------- labels
+
+
+def _point_hover(post: np.ndarray, point_name: str, top: int = 3, names: Sequence[str] | None = None) -> list[str]:
+    """Hover text per point: its number (from 1) and its largest responsibilities.
+
+    ``names`` (one per component) replaces ``j=1, j=2, ...``; with names, components with
+    zero responsibility are left out (a K-means point shows only its centre).
+    """
+    order = np.argsort(-post, axis=1, kind="stable")[:, :top]
+    label = names if names is not None else [f"j={j + 1}" for j in range(post.shape[1])]
+    texts = []
+    for i, (row, best) in enumerate(zip(post, order, strict=True)):
+        kept = best if names is None else [j for k, j in enumerate(best) if k == 0 or row[j] > 0]
+        parts = "<br>".join(f"{label[j]}: {row[j]:.2f}" for j in kept)
+        texts.append(f"{point_name} {i + 1}<br>{parts}")
+    return texts
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Area shared by two boxes ``(x0, x1, y0, y1)``."""
+    return max(0.0, min(a[1], b[1]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[2], b[2]))
+
+
+def _label_positions(
+    means: np.ndarray,
+    labels: Sequence[str],
+    x_range: list[float] | None,
+    y_range: list[float] | None,
+    plot_pixels: float = 420.0,
+) -> list[str]:
+    """A ``textposition`` per mean, so labels stay inside the axes and off each other.
+
+    Greedy, in component order: each label takes the first of its four corners (towards
+    the middle of the plot first) whose box, estimated in data units for a plot area of
+    about ``plot_pixels`` on its longer side, leaves the axes least and covers the labels
+    placed so far and the other means least.
+    """
+    K = means.shape[0]
+    if x_range is None or y_range is None:
+        return ["top right"] * K
+    x_mid, y_mid = sum(x_range) / 2, sum(y_range) / 2
+    unit = max(x_range[1] - x_range[0], y_range[1] - y_range[0]) / plot_pixels  # data units per pixel
+    axes_box = (x_range[0], x_range[1], y_range[0], y_range[1])
+    gap, height, marker = 6 * unit, 16 * unit, 8 * unit
+    finite = np.isfinite(means).all(axis=1)
+    marks = [(x - marker, x + marker, y - marker, y + marker) for x, y in means[finite]]
+    placed: list[tuple[float, float, float, float]] = []
+    positions = []
+    for j, ((x, y), label) in enumerate(zip(means, labels, strict=True)):
+        if not finite[j]:
+            positions.append("top right")
+            continue
+        width = (7 * len(label.replace("<b>", "").replace("</b>", "")) + 4) * unit
+        sides = ["left", "right"] if x > x_mid else ["right", "left"]
+        levels = ["bottom", "top"] if y > y_mid + 0.35 * (y_range[1] - y_range[0]) else ["top", "bottom"]
+        best, best_cost = "top right", np.inf
+        for vertical in levels:
+            for horizontal in sides:
+                x0 = x + gap if horizontal == "right" else x - gap - width
+                y0 = y + gap if vertical == "top" else y - gap - height
+                box = (x0, x0 + width, y0, y0 + height)
+                outside = width * height - _overlap(box, axes_box)
+                covered = sum(_overlap(box, other) for other in placed + marks)
+                cost = 2 * outside + covered
+                if cost < best_cost - 1e-12 * unit * unit:
+                    best, best_cost, best_box = f"{vertical} {horizontal}", cost, box
+        placed.append(best_box)
+        positions.append(best)
+    return positions
+
+
+def _inside(value: float, bounds: list[float] | None) -> bool:
+    return bounds is not None and bool(np.isfinite(value)) and bounds[0] <= value <= bounds[1]
+
+
+# ----------------------------------------------------------------------------- mixture scatter
+
+
+class _Component(NamedTuple):
+    """How one component is drawn: its name, colour, label and whether it is faded."""
+
+    name: str  # "j=1", or "centre 1" for K-means
+    color: str
+    label: str  # "<b>j=1</b>  p=0.31"
+    legend_name: str  # "j=1  p=0.31"
+    faded: bool
+    almost_empty: str  # the hover's note for a faded component, else ""
+
+
+def _components(weights: np.ndarray, point_name: str, show_weights: bool) -> list[_Component]:
+    """Name, colour and label of each component (K-means centres have no weight to show)."""
+    K = weights.size
+    faded = show_weights & (weights < FADED_WEIGHT)  # NaN weights compare False: not faded
+    components = []
+    for j, (color, weight, fade) in enumerate(zip(component_colors(K), weights, faded, strict=True)):
+        name = f"j={j + 1}" if show_weights else f"centre {j + 1}"
+        text = "" if not show_weights else f"  p<{FADED_WEIGHT:g}" if fade else f"  p={weight:.2f}"
+        note = f"holds almost no {point_name}s (p={weight:.2g})" if fade else ""
+        components.append(_Component(name, color, f"<b>{name}</b>{text}", name + text, bool(fade), note))
+    return components
+
+
+def _check_scatter(Z, post, means, sigmas, weights) -> tuple[np.ndarray, ...]:
+    """The arrays of :func:`mixture_scatter` as floats, their shapes checked against each other."""
+    Z = np.asarray(Z, dtype=float)
+    post = np.asarray(post, dtype=float)
+    means = np.asarray(means, dtype=float)
+    sigmas = np.asarray(sigmas, dtype=float).ravel()
+    weights = np.asarray(weights, dtype=float).ravel()
+    if Z.ndim != 2 or Z.shape[1] != 2:
+        raise ValueError(f"mixture_scatter expects points of shape (n, 2), got shape {Z.shape}")
+    K = means.shape[0] if means.ndim == 2 else -1
+    if means.ndim != 2 or means.shape[1] != 2:
+        raise ValueError(f"mixture_scatter expects means of shape (K, 2), got shape {means.shape}")
+    if post.shape != (Z.shape[0], K):
+        raise ValueError(f"mixture_scatter: post has shape {post.shape}, expected (n, K) = {(Z.shape[0], K)}")
+    if sigmas.shape != (K,) or weights.shape != (K,):
+        raise ValueError(f"mixture_scatter: sigmas {sigmas.shape} and weights {weights.shape} must both be ({K},)")
+    return Z, post, means, sigmas, weights
+
+
+def _points_trace(Z: np.ndarray, post: np.ndarray, point_name: str, names: list[str] | None):
+    """The points, each in the blend of its responsibilities' colours."""
+    n = Z.shape[0]
+    return _scatter_type(n)(
+        x=finite_or_gaps(Z[:, 0]),
+        y=finite_or_gaps(Z[:, 1]),
+        mode="markers",
+        name="points",
+        marker=dict(
+            color=blend_colors(post),
+            size=_marker_size(n),
+            opacity=0.85,
+            line=dict(color="white", width=0.5 if n <= 300 else 0),
+        ),
+        hovertext=_point_hover(post, point_name, names=names),
+        hovertemplate="%{hovertext}<br>(%{x:.3g}, %{y:.3g})<extra></extra>",
+        showlegend=False,
+    )
+
+
+def _circle_traces(mean: np.ndarray, sigma: float, levels: Sequence[float], c: _Component) -> list[go.Scatter]:
+    """Circles of radius ``level * sigma`` around ``mean``: the first solid, the others dashed."""
+    theta = np.linspace(0.0, 2.0 * np.pi, _CIRCLE_POINTS)
+    traces = []
+    for index, level in enumerate(levels):
+        radius = float(level) * sigma
+        traces.append(
+            go.Scatter(
+                x=mean[0] + radius * np.cos(theta),
+                y=mean[1] + radius * np.sin(theta),
+                mode="lines",
+                name=f"{c.name} {level:g}σ",
+                line=dict(
+                    color=c.color, width=1 if c.faded else 1.5 if index else 2, dash="dash" if index else "solid"
+                ),
+                opacity=_FADED_OPACITY if c.faded else 1.0,
+                hovertemplate=(
+                    f"{c.name}: {level:g}σ = {radius:.3g}"
+                    + (f"<br>{c.almost_empty}" if c.faded else "")
+                    + "<extra></extra>"
+                ),
+                legendgroup=c.name,
+                showlegend=False,
+            )
+        )
+    return traces
+
+
+def _mean_trace(mean: np.ndarray, hover: list[str], c: _Component, position: str | None, in_view: bool):
+    """The mean as an x in the component's colour; ``position`` places its text label (None: no label)."""
+    labelled = position is not None
+    return go.Scatter(
+        x=gaps(mean[0]),
+        y=gaps(mean[1]),
+        mode="markers+text" if labelled else "markers",
+        name=c.legend_name,
+        text=[c.label] if labelled else None,
+        textposition=position if labelled else "top right",
+        textfont=dict(size=12, color="#888" if c.faded else "#1a1a1a", shadow="0 0 3px white"),
+        # Text may spill past the axes (never cut off at the edge); a mean outside them stays clipped.
+        cliponaxis=not in_view,
+        opacity=_FADED_OPACITY if c.faded else 1.0,
+        marker=dict(
+            symbol="x", size=14, color=c.color, line=dict(color=_FADED_OUTLINE if c.faded else "#1a1a1a", width=1.5)
+        ),
+        hovertemplate="<br>".join(hover) + "<extra></extra>",
+        legendgroup=c.name,
+        showlegend=True,
+    )
+
+
+def mixture_scatter(
+    Z: np.ndarray,
+    post: np.ndarray,
+    means: np.ndarray,
+    sigmas: np.ndarray,
+    weights: np.ndarray,
+    title: str = "",
+    axis_titles: tuple[str, str] = ("x1", "x2"),
+    circles: bool = True,
+    sigma_levels: Sequence[float] = (1, 2),
+    point_name: str = "point",
+    show_weights: bool = True,
+) -> go.Figure:
+    """Points coloured by their responsibilities, with each component's mean, spread and weight.
+
+    Each component j gets a mean marker (an x in its colour, dark outline), circles of
+    radius ``level * sigmas[j]`` for each level (the first solid, the others dashed) and,
+    for at most :data:`MAX_LABELLED_COMPONENTS` components, the label ``"j=1  p=0.31"``
+    beside the mean (with more, the label is in the mean's hover; the legend always
+    carries it). The axes keep a 1:1 aspect so circles look round, and are fitted to the
+    points and the means of the components that hold points, so a component with weight
+    below :data:`FADED_WEIGHT` cannot stretch them; such components are drawn faded.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n, 2)
+        The points (2-D data, or rows projected to 2-D).
+    post : ndarray of shape (n, K)
+        Responsibilities; a point's colour is the blend of component colours they weight.
+    means : ndarray of shape (K, 2)
+        Component means in the same plane.
+    sigmas : ndarray of shape (K,)
+        Standard deviation of each (spherical) component.
+    weights : ndarray of shape (K,)
+        Mixing weights p_j.
+    title : str
+    axis_titles : (str, str)
+    circles : bool
+        Draw the sigma circles (``False`` for K-means: centroids only).
+    sigma_levels : sequence of float
+        Radii of the circles in units of sigma.
+    point_name : str
+        What a point is, for the hover (``"user"`` shows ``user 12``).
+    show_weights : bool
+        ``False`` for K-means centroids, which have no mixing weight: the means are called
+        ``centre 1, centre 2, ...`` and nothing mentions p or fades.
+
+    Returns
+    -------
+    go.Figure
+    """
+    Z, post, means, sigmas, weights = _check_scatter(Z, post, means, sigmas, weights)
+    components = _components(weights, point_name, show_weights)
+    faded = np.array([c.faded for c in components], dtype=bool)
+    # Fit the axes to the points and to the means that hold points, never to an empty component.
+    held = means[~faded]
+    x_range = padded_range(np.concatenate([Z[:, 0], held[:, 0]]))
+    y_range = padded_range(np.concatenate([Z[:, 1], held[:, 1]]))
+    labelled = len(components) <= MAX_LABELLED_COMPONENTS
+    positions = _label_positions(means, [c.label for c in components], x_range, y_range) if labelled else None
+
+    names = None if show_weights else [c.name for c in components]
+    fig = go.Figure(_points_trace(Z, post, point_name, names))
+    for j, c in enumerate(components):
+        if circles and np.isfinite(sigmas[j]) and np.isfinite(means[j]).all():
+            fig.add_traces(_circle_traces(means[j], sigmas[j], sigma_levels, c))
+        hover = [f"<b>{c.name}</b> {c.almost_empty}" if c.faded else c.label, "mean (%{x:.3g}, %{y:.3g})"]
+        if circles or show_weights:
+            hover.append(f"σ = {sigmas[j]:.3g}")
+        in_view = _inside(means[j, 0], x_range) and _inside(means[j, 1], y_range)
+        fig.add_trace(_mean_trace(means[j], hover, c, positions[j] if labelled else None, in_view))
+    fig.update_xaxes(title_text=axis_titles[0], zeroline=False)
+    fig.update_yaxes(title_text=axis_titles[1], zeroline=False)
+    equal_axes(fig, x_range, y_range)
+    fig.update_layout(hovermode="closest", legend=dict(title=dict(text="component" if show_weights else "centres")))
+    return style(fig, title, height=520)
+
+
+def points_figure(
+    X: np.ndarray,
+    post: np.ndarray,
+    mixture: GaussianMixture,
+    title: str = "",
+    circles: bool = True,
+    show_weights: bool = True,
+) -> go.Figure:
+    """:func:`mixture_scatter` for 2-D data and a ``GaussianMixture``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, 2)
+    post : ndarray of shape (n, K)
+        Responsibilities (one-hot for K-means).
+    mixture : GaussianMixture
+        ``mu`` of shape (K, 2), ``var`` of shape (K,), ``p`` of shape (K,).
+    title : str
+    circles : bool
+        ``False`` for K-means: only the centroids are drawn.
+    show_weights : bool
+        ``False`` for K-means: centroids have no mixing weight, so the legend and labels
+        say ``centre 1, centre 2, ...`` and never mention p.
+
+    Returns
+    -------
+    go.Figure
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(
+            f"points_figure draws 2-D data, got shape {np.shape(X)}; project wider data first "
+            "(em_core.projection.principal_axes) and call mixture_scatter"
+        )
+    return mixture_scatter(
+        X,
+        post,
+        mixture.mu,
+        np.sqrt(mixture.var),
+        mixture.p,
+        title=title,
+        circles=circles,
+        sigma_levels=(1, 2),
+        show_weights=show_weights,
+    )
+
+
+def plain_points(X: np.ndarray, title: str = "", axis_titles: tuple[str, str] = ("x1", "x2")) -> go.Figure:
+    """2-D points before any fit: one neutral colour, equal axes, hover gives the point number.
+
+    The axes are fitted to the points with a small margin; the 1:1 aspect shrinks the plot
+    area rather than padding the shorter side's range.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, 2)
+    title : str
+    axis_titles : (str, str)
+
+    Returns
+    -------
+    go.Figure
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"plain_points draws 2-D data, got shape {np.shape(X)}")
+    n = X.shape[0]
+    fig = go.Figure(
+        _scatter_type(n)(
+            x=finite_or_gaps(X[:, 0]),
+            y=finite_or_gaps(X[:, 1]),
+            mode="markers",
+            marker=dict(color="#555", size=_marker_size(n), opacity=0.7),
+            customdata=np.arange(1, n + 1),
+            hovertemplate="point %{customdata}<br>(%{x:.3g}, %{y:.3g})<extra></extra>",
+            showlegend=False,
+        )
+    )
+    fig.update_xaxes(title_text=axis_titles[0], zeroline=False)
+    fig.update_yaxes(title_text=axis_titles[1], zeroline=False)
+    equal_axes(fig, padded_range(X[:, 0]), padded_range(X[:, 1]))
+    return style(fig, title, height=480)
+
+
+# ----------------------------------------------------------------------------- one point's posterior
+
+
+def posterior_bars(post_row: np.ndarray, prior: np.ndarray | None = None, title: str = "") -> go.Figure:
+    """One point's posterior over the components, optionally against the prior weights.
+
+    Bars of at least :data:`MIN_LABELLED_PROBABILITY` carry their value; smaller ones are
+    left unlabelled (their value is in the hover).
+
+    Parameters
+    ----------
+    post_row : ndarray of shape (K,)
+        The responsibilities p(j | x) of one point; bars in the component colours.
+    prior : ndarray of shape (K,), optional
+        The mixing weights p_j, drawn as a black tick over each bar.
+    title : str
+
+    Returns
+    -------
+    go.Figure
+    """
+    post_row = np.asarray(post_row, dtype=float).ravel()
+    K = post_row.size
+    labels = [f"j={j + 1}" for j in range(K)]
+    shown = gaps(post_row)
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=shown,
+            name="posterior p(j | x)",
+            marker=dict(color=component_colors(K), line=dict(color="#333", width=0.5)),
+            text=[f"{v:.2f}" if v is not None and v >= MIN_LABELLED_PROBABILITY else "" for v in shown],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{x}<br>posterior %{y:.3f}<extra></extra>",
+            showlegend=prior is not None,
+        )
+    )
+    if prior is not None:
+        prior = np.asarray(prior, dtype=float).ravel()
+        if prior.size != K:
+            raise ValueError(f"posterior_bars: prior has {prior.size} weights, the posterior {K}")
+        fig.add_trace(
+            go.Scatter(
+                x=labels,
+                y=gaps(prior),
+                mode="markers",
+                name="prior p<sub>j</sub>",
+                marker=dict(symbol="line-ew-open", size=34, color="#111", line=dict(color="#111", width=3)),
+                hovertemplate="%{x}<br>prior %{y:.3f}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(type="category", title_text="component")
+    fig.update_yaxes(range=[0, 1.1], tickvals=[0, 0.25, 0.5, 0.75, 1], title_text="probability")
+    fig.update_layout(bargap=0.3)
+    style(fig, title, height=300)
+    return fig if prior is None else legend_below(fig)
