@@ -4,9 +4,10 @@ Helpers that tests import live in ``tests/helpers.py``; nothing imports this fil
 
 Under CI (``CI`` set to a true value) a run cannot pass by skipping:
 
-- a folder named in ``EM_DATA_DIR`` that does not exist stops the run before any test;
-- a test marked ``course`` or ``browser`` that skips, or any test skipped because the course files or chromium
-  are missing, is reported as a failure with the skip's reason;
+- a folder named in ``EM_DATA_DIR`` (one, or several separated by ``:``) that does not exist stops the run
+  before any test;
+- a test marked ``course`` or ``browser`` that skips, or any test skipped because data in ``EM_DATA_DIR`` or
+  chromium is missing, is reported as a failure with the skip's reason;
 - the run ends with one line of passed / skipped / failed per marker.
 
 Tests that ask for ``course_dir`` or ``course_matrix`` are marked ``course``, and tests that use a browser
@@ -22,7 +23,7 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
-from em_core.data import data_dir
+from em_core.data import data_dirs, missing_data_dirs
 from tests.helpers import (
     CHROMIUM,
     CHROMIUM_FLAGS,
@@ -43,17 +44,12 @@ STRICT_MARKERS = {
     "course": {"course_dir", "course_matrix"},
     "browser": {"browser", "context", "page", "app_server"},
 }
-#: Skip reasons that mean "the course files or the browser are missing", whatever the test's markers.
-MISSING_REASONS = (COURSE_MISSING, CHROMIUM_MISSING)
 
 
-def data_folders() -> list[Path]:
-    """The folders ``EM_DATA_DIR`` names, as em_core reads it."""
-    try:
-        from em_core.data import data_dirs
-    except ImportError:  # em_core.data before EM_DATA_DIR could name several folders
-        return [data_dir()]
-    return list(data_dirs())
+def for_want_of_data_or_browser(reason: str) -> bool:
+    """Whether a skip's reason says that data (course files, MovieLens, ... in EM_DATA_DIR) or chromium is missing,
+    whatever the test's markers."""
+    return reason.startswith((COURSE_MISSING, CHROMIUM_MISSING)) or "EM_DATA_DIR" in reason
 
 
 # ---------------------------------------------------------------- fixtures
@@ -62,7 +58,7 @@ def data_folders() -> list[Path]:
 @pytest.fixture(scope="session")
 def course_dir() -> Path:
     """The folder of the course files; skips the test (saying where to get them) when they are not there."""
-    folders = data_folders()
+    folders = data_dirs()
     missing = {}
     for folder in folders:
         missing[folder] = [name for name in COURSE_FILES if not (folder / name).is_file()]
@@ -96,11 +92,12 @@ def browser_type_launch_args(browser_type_launch_args):
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(MarkerSummary(), "em-lab-marker-summary")
     if ci_run():
-        absent = [str(folder) for folder in data_folders() if not folder.is_dir()]
+        absent = [str(folder) for folder in missing_data_dirs()]
         if absent:
             raise pytest.UsageError(
-                f"CI: EM_DATA_DIR names {', '.join(absent)}, which does not exist; point it at the folder of the "
-                "course files (e.g. EM_DATA_DIR=../shared/data/course), or unset CI for a local run"
+                f"CI: EM_DATA_DIR names a folder that does not exist: {', '.join(absent)}; point it at the folders "
+                "of the data (e.g. EM_DATA_DIR=../shared/data/course:../shared/data/movielens-small), or unset CI "
+                "for a local run"
             )
 
 
@@ -124,7 +121,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return report
     reason = _skip_reason(report)
     strict = [marker for marker in STRICT_MARKERS if item.get_closest_marker(marker)]
-    if strict or reason.startswith(MISSING_REASONS):
+    if strict or for_want_of_data_or_browser(reason):
         report.outcome = "failed"
         report.longrepr = f"CI does not accept a skipped {'/'.join(strict) or 'data or browser'} test: {reason}"
     return report

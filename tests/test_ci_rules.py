@@ -29,6 +29,10 @@ def test_a_browser_test_that_skips():
     pytest.skip("the page did not open")
 
 
+def test_needs_other_data():
+    pytest.skip("MovieLens not found in EM_DATA_DIR")
+
+
 def test_an_ordinary_skip():
     pytest.skip("nothing to do on this platform")
 
@@ -55,13 +59,14 @@ def test_under_ci_a_skip_for_want_of_data_or_a_browser_fails_and_says_why(tmp_pa
     assert "CI does not accept a skipped course test: course data not found in" in out
     assert "get the course's netflix.tar.gz and put its " + ", ".join(COURSE_FILES) in out
     assert "CI does not accept a skipped browser test: the page did not open" in out
-    # the course test skipped in its setup (an error), the browser test in its body (a failure); a skip CI has
+    assert "CI does not accept a skipped data or browser test: MovieLens not found in EM_DATA_DIR" in out
+    # the course test skipped in its setup (an error), the others in their body (failures); a skip CI has
     # no reason to refuse stays a skip
-    assert re.search(r"^1 failed, 1 passed, 1 skipped, .*1 error in ", out, flags=re.M), out
+    assert re.search(r"^2 failed, 1 passed, 1 skipped, .*1 error in ", out, flags=re.M), out
     lines = [line for line in out.splitlines() if line.startswith("per marker: ")]
     assert lines == [
         "per marker: course 0 passed, 0 skipped, 1 failed | browser 0 passed, 0 skipped, 1 failed"
-        " | unmarked 1 passed, 1 skipped, 0 failed"
+        " | unmarked 1 passed, 1 skipped, 1 failed"
     ], out
 
 
@@ -70,7 +75,7 @@ def test_outside_ci_the_same_tests_skip_and_say_where_to_get_the_files(tmp_path)
     empty.mkdir()
     result = run_pytest(tmp_path, "0", str(empty))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 passed, 3 skipped" in result.stdout
+    assert "1 passed, 4 skipped" in result.stdout
     assert "(none of its files): get the course's netflix.tar.gz and put its toy_data.txt, test_incomplete.txt" in (
         result.stdout
     )
@@ -79,7 +84,7 @@ def test_outside_ci_the_same_tests_skip_and_say_where_to_get_the_files(tmp_path)
 
 def test_under_ci_a_missing_data_folder_stops_the_run_before_any_test(tmp_path):
     missing = tmp_path / "no-such-folder"
-    result = run_pytest(tmp_path, "true", str(missing))
+    result = run_pytest(tmp_path, "true", f"{tmp_path}:{missing}")  # the first folder exists, the second not
     assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
-    assert f"CI: EM_DATA_DIR names {missing}, which does not exist" in result.stderr
+    assert f"CI: EM_DATA_DIR names a folder that does not exist: {missing}; point it at" in result.stderr
     assert "passed" not in result.stdout
