@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import tomllib
 
 from em_core.data import BUILTIN, COURSE_FILES
@@ -57,3 +58,15 @@ def test_the_installed_packages_are_the_projects_packages():
     packages = {path.parent.name for path in REPO.glob("*/__init__.py")} - {"tests"}
     assert sorted(pyproject["tool"]["setuptools"]["packages"]) == sorted(packages)
     assert "-e ." in (REPO / "requirements-dev.txt").read_text(encoding="utf-8").splitlines()
+
+
+def test_test_helpers_load_one_way():
+    # tests/ is a package: helpers come from tests.helpers, and pytest loads the conftest once, as tests.conftest
+    assert "tests.conftest" in sys.modules and "conftest" not in sys.modules
+    top_level = re.compile(r"^from (?:tests\.)?conftest import|^from (?:helpers|solutions|badfiles|apptest_helpers) ")
+    offenders = [
+        path.name
+        for path in sorted((REPO / "tests").glob("*.py"))
+        if any(top_level.match(line) for line in path.read_text(encoding="utf-8").splitlines())
+    ]
+    assert offenders == [], "import test helpers as `from tests.<module> import ...`"
