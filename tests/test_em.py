@@ -6,15 +6,15 @@ import math
 
 import numpy as np
 import pytest
+from conftest import random_ratings
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from solutions import SECTIONS, load_solutions, parse_solutions
 
 from em_core import builtin, em, naive_em, stepping
 from em_core.errors import DataError
 from em_core.mixture import GaussianMixture, init, rmse
-from tests.helpers import random_ratings
-from tests.solutions import SECTIONS, load_solutions, parse_solutions
 
 # test_solutions.txt prints arrays with numpy's default 8 digits after the point (or 8
 # significant digits in e-notation), so a printed value is within 5e-9 of the exact one;
