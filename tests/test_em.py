@@ -6,15 +6,15 @@ import math
 
 import numpy as np
 import pytest
-from conftest import random_ratings
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from solutions import SECTIONS, load_solutions, parse_solutions
 
 from em_core import builtin, em, naive_em, stepping
 from em_core.errors import DataError
 from em_core.mixture import GaussianMixture, init, rmse
+from tests.helpers import random_ratings
+from tests.solutions import SECTIONS, load_solutions, parse_solutions
 
 # test_solutions.txt prints arrays with numpy's default 8 digits after the point (or 8
 # significant digits in e-notation), so a printed value is within 5e-9 of the exact one;
@@ -470,3 +470,16 @@ def test_an_algorithm_prepares_its_matrix_once_per_fit():
     Y = X.copy()
     Y[0, 0] = 0.0 if Y[0, 0] else 3.0
     assert cache(Y) is not first
+
+
+def test_a_prepared_matrix_gives_the_raw_arrays_numbers_and_keeps_them():
+    X = masked_ratings(25, 5, 0.3, seed=4)
+    mixture, post = init(X, 3, seed=1)
+    prepared = em.prepare(X)
+    expected = (em.estep(X, mixture), em.mstep(X, post, mixture), em.fill_matrix(X, mixture))
+    X[:] = 0.0  # the prepared form holds its own copy
+    got = (em.estep(prepared, mixture), em.mstep(prepared, post, mixture), em.fill_matrix(prepared, mixture))
+    for a, b in zip(got[0] + tuple(got[1]) + (got[2],), expected[0] + tuple(expected[1]) + (expected[2],), strict=True):
+        np.testing.assert_array_equal(a, b)
+    algorithm = em.algorithm()
+    np.testing.assert_array_equal(algorithm.estep(prepared, mixture)[0], expected[0][0])
