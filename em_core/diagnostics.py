@@ -19,17 +19,35 @@ from typing import NamedTuple
 
 import numpy as np
 
-from em_core import baselines, wording
-from em_core.em import estep, fill_matrix, support
+from em_core import _kernels, baselines, wording
+from em_core.em import estep, fill_matrix, observed_mask
 from em_core.errors import DataError
 from em_core.mixture import GaussianMixture, rmse
 from em_core.validation import check_has_observed, check_matrix, check_min_variance
 
 #: A component whose weight is below this holds (almost) no users.
 EMPTY_WEIGHT = 1e-6
+#: Rounding slack of "outside the rating range", as a share of the range's width: a completion that is a
+#: weighted mean of ratings 1..5 can come out as 5 + 8.9e-16, which is not a prediction outside 1..5.
+RANGE_SLACK = 1e-9
 #: Rounding slack of "at most one point's worth of weight": a component that sits on one user has
 #: ``sum_u p(j|u) = 1`` up to rounding (on the course's Netflix matrix exactly 1.0).
 ONE_POINT_SLACK = 1e-9
+
+
+def coordinate_support(X: np.ndarray, post: np.ndarray) -> np.ndarray:
+    """``sum_u p(j|u) [i observed for u]``, shape (K, d): the support EM's M-step compares with 1.
+
+    The product of :func:`em_core.em.support`, taken from X's mask directly instead of through
+    em's one-matrix cache (which a dashboard serving several matrices would prepare again and again).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Ratings; 0 means missing.
+    post : ndarray of shape (n, K)
+    """
+    return _kernels.support(observed_mask(X), post)
 
 
 class ComponentReport(NamedTuple):
@@ -55,7 +73,7 @@ def component_report(
     mixture: GaussianMixture, min_variance: float, X: np.ndarray | None = None, post: np.ndarray | None = None
 ) -> ComponentReport:
     """Flag collapsed components, floored variances and (given X and post) frozen mean coordinates."""
-    frozen = support(X, post) < 1.0 if X is not None and post is not None else None
+    frozen = coordinate_support(X, post) < 1.0 if X is not None and post is not None else None
     return ComponentReport(mixture.p < EMPTY_WEIGHT, mixture.var <= min_variance, frozen)
 
 
@@ -106,7 +124,7 @@ def kept_from_init(
     """
     kept = np.asarray(mixture.mu) == np.asarray(initial.mu)
     if X is not None and post is not None:
-        kept &= support(X, post) < 1.0
+        kept &= coordinate_support(X, post) < 1.0
     return kept
 
 
@@ -160,7 +178,8 @@ class CollapseReport(NamedTuple):
     X_pred : ndarray of shape (n, d)
         The completion (observed entries kept).
     out_of_range : ndarray of bool, shape (n, d)
-        Missing entries whose prediction lies outside ``rating_range``.
+        Missing entries whose prediction lies outside ``rating_range`` (by more than rounding,
+        :data:`RANGE_SLACK`).
     """
 
     n_users: int
@@ -316,7 +335,8 @@ def collapse_report(
     if X_pred is None:
         X_pred = fill_matrix(X, mixture)
     low, high = float(X[observed].min()), float(X[observed].max())
-    out_of_range = ~observed & ((X_pred < low) | (X_pred > high))
+    slack = RANGE_SLACK * max(high - low, 1.0)
+    out_of_range = ~observed & ((X_pred < low - slack) | (X_pred > high + slack))
     collapsed = []
     held = points_held(mixture, n)
     for j in np.flatnonzero(holds_at_most_one_point(mixture, n)):

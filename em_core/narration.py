@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from em_core import diagnostics, em, wording
+from em_core import diagnostics, wording
 from em_core.errors import DataError
 from em_core.mixture import GaussianMixture
 from em_core.stepping import Algorithm, FitState
@@ -363,7 +363,7 @@ def mstep_change(
         reached = at_floor[before.var[at_floor] > min_variance]
     collapsed = np.flatnonzero(diagnostics.holds_at_most_one_point(after, n_points))
     was = diagnostics.holds_at_most_one_point(before, n_points)
-    not_updated = em.support(X, post) < 1.0 if X is not None and post is not None else None
+    not_updated = diagnostics.coordinate_support(X, post) < 1.0 if X is not None and post is not None else None
     return MStepChange(
         iteration=int(iteration),
         algorithm=algorithm,
