@@ -99,6 +99,11 @@ def prepare(X: np.ndarray, missing_as_zero: bool) -> Prepared:
     return Prepared(X, stacked, shifted, center, observed, n_observed, np.einsum("ij,ij->i", shifted, shifted))
 
 
+def prepare_copy(X: np.ndarray, missing_as_zero: bool) -> Prepared:
+    """:func:`prepare` on a private copy of ``X``: later changes to ``X`` cannot reach the result."""
+    return prepare(np.array(X, dtype=float, order="C", copy=True), missing_as_zero)
+
+
 class Cache:
     """The :class:`Prepared` form of the last matrix seen, reused while that matrix is unchanged.
 
@@ -122,8 +127,8 @@ class Cache:
         entry = self._entry
         if entry is None or not _same_contents(X, entry[0]):
             # our own copy: the caller may modify theirs in place later
-            copy = np.array(X, dtype=float, order="C", copy=True)
-            entry = (copy, prepare(copy, self.missing_as_zero))
+            prepared = prepare_copy(X, self.missing_as_zero)
+            entry = (prepared.X, prepared)
             self._entry = entry
         return entry[1]
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from em_core import _kernels, stepping
 from em_core.mixture import VAR_FLOOR, GaussianMixture
-from em_core.validation import check_min_variance
+from em_core.validation import check_matrix, check_min_variance
 
 #: The course's stopping rule: stop when the LL gain is <= TOL * |LL|.
 TOL = 1e-6
@@ -43,6 +43,18 @@ def observed_mask(X: np.ndarray) -> np.ndarray:
 #: The prepared form behind the public :func:`estep`, :func:`mstep` and :func:`fill_matrix`
 #: on raw arrays (reused while the same matrix, unchanged, comes back).
 _PUBLIC_CACHE = _kernels.Cache(missing_as_zero=True)
+
+
+def prepare(X: np.ndarray) -> _kernels.Prepared:
+    """The matrix prepared once for every step of a fit (column shift, mask of the observed entries, row norms).
+
+    It holds its own copy of ``X``, so changing ``X`` later cannot reach it. Pass it in
+    place of ``X`` to :func:`estep`, :func:`mstep`, :func:`fill_matrix` and to the steps of :func:`algorithm` (e.g.
+    ``stepping.run(algorithm(), prepare(X), state)``): they then skip the check that a raw
+    array gets on every call (a comparison with the copy of the matrix last prepared, about
+    one read of the matrix).
+    """
+    return _kernels.prepare_copy(check_matrix(X), missing_as_zero=True)
 
 
 def _prepared(X) -> _kernels.Prepared:
@@ -157,7 +169,7 @@ def run(
     log_likelihood : float
         Of the last E-step.
     """
-    state = stepping.run(algorithm(min_variance), X, stepping.start(mixture, post, max_history=1))
+    state = stepping.run(algorithm(min_variance), prepare(X), stepping.start(mixture, post, max_history=1))
     return state.mixture, state.post, state.score
 
 
