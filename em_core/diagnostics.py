@@ -253,7 +253,8 @@ def _kept_text(report: CollapseReport) -> str:
     kept = sum(c.n_kept for c in report.collapsed)
     if not kept:
         return ""
-    return f"; their means keep their initial values on {wording.count(kept, 'item')} with no data (support < 1)"
+    coordinates = wording.count(kept, "mean coordinate")
+    return f"; their means keep their initial values on {coordinates} with no data (support < 1)"
 
 
 def _collapse_sentence(report: CollapseReport) -> str:

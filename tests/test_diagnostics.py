@@ -83,6 +83,8 @@ def check_report(report, X, initial, state, producing):
     text = " ".join(report.sentences())
     if expected["collapsed"]:
         assert f"{len(expected['collapsed'])} of {state.mixture.n_components} components hold" in text
+        kept = sum(int(expected["kept"][j].sum()) for j in expected["collapsed"])
+        assert (f"initial values on {kept:,} mean coordinate" in text) == (kept > 0)
     if expected["n_out"]:
         assert f"for {expected['n_out']:,} missing entr" in text
         assert f"of {expected['users_out']:,} user" in text
