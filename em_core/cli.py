@@ -15,9 +15,11 @@ import os
 import sys
 
 from em_core import experiment
+from em_core.covariance_em import COVARIANCE_TYPES, REG_COVAR
 from em_core.data import BUILTIN, COURSE_FILES, MAX_FILE_BYTES, load_dataset
 from em_core.errors import DataError
 from em_core.holdout import check_fraction, hide
+from em_core.initialisation import STRATEGIES, load_means
 from em_core.stepping import MAX_ITER
 from em_core.validation import check_max_iter, check_min_variance, check_seed
 
@@ -44,6 +46,20 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--k", type=int, nargs="+", required=True, metavar="K")
     fit.add_argument("--seeds", type=int, nargs="+", default=[0], metavar="S")
     fit.add_argument("--min-variance", type=float, default=0.25, help="variance floor of EM (default 0.25)")
+    fit.add_argument(
+        "--init",
+        default="course",
+        metavar="course|kmeans++|FILE",
+        help="where each run starts: the course's initialisation (default), k-means++ (seeded), or the means "
+        "in FILE, one per line (then --k must be their number)",
+    )
+    fit.add_argument(
+        "--covariance-type",
+        choices=COVARIANCE_TYPES,
+        default="spherical",
+        help="covariance of each component for --algorithm naive-em: spherical (the course's, default), diag "
+        f"or full (these two add reg_covar = {REG_COVAR:g} to the diagonal, as scikit-learn does)",
+    )
     fit.add_argument(
         "--max-iter",
         type=int,
@@ -209,12 +225,31 @@ def strict_json(summary: dict) -> str:
     return json.dumps(summary, allow_nan=False)
 
 
+def _init_with(value: str, ks: list[int]):
+    """The --init value: a strategy name, or the means in a file (whose count must be every K)."""
+    if value in STRATEGIES:
+        return value
+    if not os.path.lexists(value):
+        raise DataError(
+            f"--init {value}: no such file; give course, kmeans++ or the path of a file of means (one per line)"
+        )
+    means_file = load_means(value)
+    other = [K for K in ks if K != means_file.n_means]
+    if other:
+        raise DataError(
+            f"--init {means_file.name} holds {means_file.n_means} means but --k asks for {other[0]}; "
+            f"give --k {means_file.n_means}"
+        )
+    return means_file
+
+
 def _fit(args: argparse.Namespace) -> int:
     # the cheap checks first, so a typo does not wait for a large file to load
     for seed in args.seeds:
         check_seed(seed)
     check_max_iter(args.max_iter)
     check_min_variance(args.min_variance)
+    experiment.algorithm_for(args.algorithm, args.min_variance, args.covariance_type)  # a type naive-em alone has
     fraction = _fraction(args.holdout)
     if fraction is None and args.holdout_seed is not None:
         raise DataError("--holdout-seed needs --holdout FRACTION; add e.g. --holdout 0.1")
@@ -227,6 +262,7 @@ def _fit(args: argparse.Namespace) -> int:
             f"--holdout scores a completion, which only --algorithm em makes ({args.algorithm} fits complete "
             "points); drop --holdout or use --algorithm em"
         )
+    init_with = _init_with(args.init, args.k)
     kind = "ratings" if experiment.completes_matrices(args.algorithm) else "points"
     dataset = load_dataset(args.data, args.gold, kind=kind)
     experiment.check_ks(args.k, dataset.X.shape[0], dataset.name)
@@ -243,7 +279,7 @@ def _fit(args: argparse.Namespace) -> int:
 
     def fit_one(X, algorithm, K, seed, min_variance, max_iter):
         callback = None if show is None else (lambda state: show(state, K, seed))
-        run = experiment.fit(X, algorithm, K, seed, min_variance, max_iter, callback)
+        run = experiment.fit(X, algorithm, K, seed, min_variance, max_iter, callback, init_with, args.covariance_type)
         finished.append(run)
         if not args.quiet and not terminal:
             print(_finished_line(run, algorithm, len(finished), total), file=sys.stderr, flush=True)

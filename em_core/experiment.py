@@ -24,9 +24,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from em_core import baselines, em, kmeans, naive_em, stepping
+from em_core import baselines, covariance_em, em, kmeans, stepping
+from em_core.covariance_em import CovarianceMixture, bic, with_covariance_type
+from em_core.errors import DataError
 from em_core.holdout import Holdout, hide, holdout_rmse
-from em_core.mixture import GaussianMixture, bic, init, rmse
+from em_core.initialisation import initial_mixture
+from em_core.mixture import GaussianMixture, rmse
 from em_core.validation import check_k, check_max_iter, check_seed
 
 ALGORITHMS = ("kmeans", "naive-em", "em")
@@ -34,12 +37,22 @@ ALGORITHMS = ("kmeans", "naive-em", "em")
 HOLDOUT_BASELINES = baselines.NUMPY_METHODS
 
 
-def algorithm_for(name: str, min_variance: float = 0.25) -> stepping.Algorithm:
-    """The steppable algorithm called ``name`` (one of :data:`ALGORITHMS`)."""
+def algorithm_for(name: str, min_variance: float = 0.25, covariance_type: str = "spherical") -> stepping.Algorithm:
+    """The steppable algorithm called ``name`` (one of :data:`ALGORITHMS`).
+
+    ``covariance_type`` (see :mod:`em_core.covariance_em`) applies to ``"naive-em"``; the others
+    are spherical.
+    """
+    covariance_type = covariance_em.check_covariance_type(covariance_type)
+    if covariance_type != "spherical" and name != "naive-em":
+        raise DataError(
+            f"covariance type {covariance_type} applies to naive-em (EM on complete points) only; {name} is "
+            "spherical; use --algorithm naive-em or drop the covariance type"
+        )
     if name == "kmeans":
         return kmeans.algorithm()
     if name == "naive-em":
-        return naive_em.algorithm()
+        return covariance_em.algorithm(covariance_type)
     if name == "em":
         return em.algorithm(min_variance)
     raise ValueError(f"unknown algorithm {name!r}; choose one of {', '.join(ALGORITHMS)}")
@@ -65,7 +78,7 @@ class RunResult:
 
     k: int
     seed: int
-    mixture: GaussianMixture
+    mixture: GaussianMixture | CovarianceMixture
     score: float
     iterations: int
     seconds: float
@@ -80,16 +93,25 @@ def fit(
     min_variance: float = 0.25,
     max_iter: int | None = None,
     callback: Callable[[stepping.FitState], None] | None = None,
+    init_with="course",
+    covariance_type: str = "spherical",
 ) -> RunResult:
-    """One run from the course's initialisation to convergence (or ``max_iter`` iterations)."""
+    """One run from its start to convergence (or ``max_iter`` iterations).
+
+    ``init_with`` is the start: ``"course"`` (the course's initialisation, the default),
+    ``"kmeans++"``, or means given by hand (an array or a :class:`~em_core.initialisation.MeansFile`);
+    see :func:`~em_core.initialisation.initial_mixture`. ``covariance_type`` ("spherical", "diag" or
+    "full") applies to ``"naive-em"``.
+    """
     seed = check_seed(seed)
     max_iter = check_max_iter(max_iter)
+    steps = algorithm_for(algorithm, min_variance, covariance_type)
     start = time.perf_counter()
-    mixture, post = init(X, K, seed)
+    mixture, post = initial_mixture(X, K, seed, init_with)
     state = stepping.run(
-        algorithm_for(algorithm, min_variance),
+        steps,
         X,
-        stepping.start(mixture, post, max_history=1),
+        stepping.start(with_covariance_type(mixture, covariance_type), post, max_history=1),
         max_iter=max_iter,
         callback=callback,
     )

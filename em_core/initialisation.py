@@ -191,6 +191,10 @@ class MeansFile(NamedTuple):
     means: np.ndarray
     line_numbers: Sequence[int]
 
+    @property
+    def n_means(self) -> int:
+        return self.means.shape[0]
+
 
 def load_means(path: str | os.PathLike) -> MeansFile:
     """Read a means file: one mean per line, values separated by spaces, tabs or commas.

@@ -3,7 +3,12 @@ scikit-learn from the same start, iteration by iteration and over a whole run; h
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -359,3 +364,46 @@ def test_ellipses_need_2d():
     mixture = GaussianMixture(np.zeros((1, 3)), np.ones(1), np.ones(1))
     with pytest.raises(DataError, match="ellipses are drawn for 2-D data; this mixture has 3 dimensions"):
         sigma_ellipses(mixture)
+
+
+# ---------------------------------------------------------------- through the command line
+
+
+def naive_em_cli(*args: str) -> subprocess.CompletedProcess:
+    """``python -m em_core fit --data demo-2d ... --quiet``, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "em_core", "fit", "--data", "demo-2d", *args, "--quiet"],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full"])
+def test_cli_covariance_type_fits_that_model_and_counts_its_parameters(covariance_type):
+    done = naive_em_cli("--algorithm", "naive-em", "--k", "2", "--covariance-type", covariance_type, "--json")
+    assert done.returncode == 0, done.stderr
+    X = builtin.blobs_2d()
+    mixture, log_likelihood = covariance_em.run(X, *init(X, 2, 0), covariance_type)[::2]
+    best = json.loads(done.stdout)["best_per_k"][0]
+    assert best["log_likelihood"] == pytest.approx(log_likelihood, rel=1e-12)
+    assert best["bic"] == pytest.approx(covariance_em.bic(X, mixture, log_likelihood), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--algorithm", "kmeans", "--covariance-type", "full"],
+            "error: covariance type full applies to naive-em \\(EM on complete points\\) only; kmeans is spherical",
+        ),
+        (["--algorithm", "em", "--covariance-type", "diag"], "error: covariance type diag applies to naive-em"),
+        (["--algorithm", "naive-em", "--covariance-type", "tied"], ".*invalid choice: 'tied' \\(choose from"),
+    ],
+)
+def test_cli_bad_covariance_type_is_refused_with_status_2(args, message):
+    done = naive_em_cli("--k", "2", *args)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert re.match(message, done.stderr.splitlines()[-1]), done.stderr

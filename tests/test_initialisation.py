@@ -3,14 +3,22 @@ and reproducible by seed, means given by hand or in a file, each bad input refus
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.cluster import kmeans_plusplus as sklearn_kmeans_plusplus
 
-from em_core import builtin, initialisation
+from em_core import builtin, initialisation, naive_em
 from em_core.errors import DataError
 from em_core.initialisation import given_means, initial_mixture, kmeans_plusplus, kmeans_plusplus_rows, load_means
 from em_core.mixture import init
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def course_variances(X: np.ndarray, mu: np.ndarray) -> np.ndarray:
@@ -191,3 +199,59 @@ def test_a_missing_means_file_is_one_line(tmp_path):
 
 def test_strategies_are_named_once():
     assert initialisation.STRATEGIES == ("course", "kmeans++")
+
+
+# ---------------------------------------------------------------- through the command line
+
+
+def naive_em_cli(*args: str) -> subprocess.CompletedProcess:
+    """``python -m em_core fit --data demo-2d --algorithm naive-em ... --quiet``, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "em_core", "fit", "--data", "demo-2d", "--algorithm", "naive-em", *args, "--quiet"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cli_init_kmeans_plusplus_runs_from_the_kmeans_plusplus_start():
+    done = naive_em_cli("--k", "3", "--seeds", "4", "--init", "kmeans++", "--json")
+    assert done.returncode == 0, done.stderr
+    X = builtin.blobs_2d()
+    expected = naive_em.run(X, *kmeans_plusplus(X, 3, seed=4))[2]
+    assert json.loads(done.stdout)["runs"][0]["log_likelihood"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_cli_init_file_runs_from_those_means_whatever_the_seed(tmp_path):
+    means = tmp_path / "means.txt"
+    means.write_text("-3 2\n2 3\n1 -2\n")
+    done = naive_em_cli("--k", "3", "--seeds", "0", "1", "--init", str(means), "--json")
+    assert done.returncode == 0, done.stderr
+    X = builtin.blobs_2d()
+    expected = naive_em.run(X, *given_means(X, np.loadtxt(means)))[2]
+    scores = [r["log_likelihood"] for r in json.loads(done.stdout)["runs"]]
+    assert scores == pytest.approx([expected, expected], rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "text, k, message",
+    [
+        (None, "3", "--init {path}: no such file; give course, kmeans\\+\\+ or the path of a file of means"),
+        ("0 0\n1 1\n", "3", "--init means.txt holds 2 means but --k asks for 3; give --k 2"),
+        ("0 0\n1 1\n0 0\n", "3", r"means.txt line 3 repeats the mean of line 1 \(0, 0\); give 3 different means"),
+        ("0 0 0\n", "1", "means.txt: each mean has 3 values but the data have 2 columns; give 2 numbers per mean"),
+        ("0 0\n1 nan\n", "2", "means.txt line 2 column 2: 'nan' is not a number \\(NaN\\)"),
+    ],
+)
+def test_cli_bad_init_is_one_line_and_status_2(tmp_path, text, k, message):
+    path = tmp_path / "means.txt"
+    if text is not None:
+        path.write_text(text)
+    done = naive_em_cli("--k", k, "--init", str(path))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and re.fullmatch("error: " + message.format(path=re.escape(str(path))) + ".*", lines[0]), (
+        lines
+    )
