@@ -12,6 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture as SklearnMixture
@@ -255,6 +258,37 @@ def test_log_likelihood_never_falls(covariance_type, seed):
     state = stepping.run(covariance_em.algorithm(covariance_type), X, stepping.start(*init(X, 3, seed)))
     scores = np.array(state.scores)
     assert np.all(np.diff(scores) >= -1e-9 * np.abs(scores[1:])), scores
+
+
+@st.composite
+def complete_problems(draw):
+    """Small complete data sets (ratings, values far from 0, repeated rows), a K and a seed."""
+    n = draw(st.integers(2, 25))
+    d = draw(st.integers(1, 4))
+    kind = draw(st.sampled_from(["ratings", "far", "repeated"]))
+    if kind == "ratings":
+        X = draw(hnp.arrays(np.float64, (n, d), elements=st.sampled_from([1.0, 2.0, 3.0, 4.0, 5.0])))
+    elif kind == "far":
+        X = draw(hnp.arrays(np.float64, (n, d), elements=st.floats(1e4, 1e4 + 10, allow_subnormal=False)))
+    else:
+        X = np.repeat(draw(hnp.arrays(np.float64, (1, d), elements=st.floats(-50, 50))), n, axis=0)
+        X[0] += 1.0
+    return X, draw(st.integers(1, n)), draw(st.integers(0, 2**32 - 1)), draw(st.sampled_from(["diag", "full"]))
+
+
+@given(complete_problems())
+def test_iterations_keep_posteriors_normalised_and_covariances_positive_definite(problem):
+    X, K, seed, covariance_type = problem
+    mixture = starting_mixture(X, K, seed, covariance_type)
+    for _ in range(5):
+        post, log_likelihood = covariance_em.estep(X, mixture)
+        assert np.isfinite(log_likelihood) and np.all(np.isfinite(post))
+        np.testing.assert_allclose(post.sum(axis=1), 1.0, rtol=1e-12)
+        mixture = covariance_em.mstep(X, post, mixture)
+        eigenvalues = mixture.cov if covariance_type == "diag" else np.linalg.eigvalsh(mixture.cov)
+        # reg_covar is a floor on every eigenvalue, up to the rounding of the covariance's own size
+        scale = np.abs(mixture.cov).max()
+        assert np.all(eigenvalues >= REG_COVAR - 1e-12 * scale), eigenvalues
 
 
 def test_widening_keeps_the_gaussians_and_refuses_narrowing():
