@@ -133,6 +133,11 @@ def covariance_matrices(mixture: GaussianMixture | CovarianceMixture) -> np.ndar
     return _widen(mixture, "full") if covariance_type_of(mixture) != "full" else mixture.cov.copy()
 
 
+def _matrix(X) -> np.ndarray:
+    """The data as a float array; a matrix prepared for the spherical steps (``naive_em.prepare``) gives its own."""
+    return X.X if isinstance(X, _kernels.Prepared) else np.asarray(X, dtype=float)
+
+
 # ---------------------------------------------------------------- E-step
 
 
@@ -187,7 +192,7 @@ def log_joint(X: np.ndarray, mixture: CovarianceMixture | GaussianMixture) -> np
     X : ndarray of shape (n, d)
         Complete data (0 is an ordinary value).
     """
-    X = np.asarray(X, dtype=float)
+    X = _matrix(X)
     n, d = X.shape
     if covariance_type_of(mixture) == "spherical":
         mixture = with_covariance_type(mixture, "diag")
@@ -248,7 +253,7 @@ def mstep(
         ``Sigma_j = sum_u post[u, j] (x_u - mu_j)(x_u - mu_j)^T / n_j + reg_covar I`` (its diagonal
         only for "diag"), ``p_j = n_j / n``.
     """
-    X = np.asarray(X, dtype=float)
+    X = _matrix(X)
     n, d = X.shape
     if covariance_type is None:
         if mixture is None:

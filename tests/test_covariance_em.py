@@ -162,6 +162,14 @@ def test_a_fit_can_start_from_the_course_init_directly():
     np.testing.assert_array_equal(direct.mixture.cov, widened.mixture.cov)
 
 
+def test_a_matrix_prepared_for_the_spherical_steps_gives_the_same_fit():
+    X = long_thin(80)
+    start = stepping.start(*init(X, 2, 0))
+    raw = stepping.run(covariance_em.algorithm("full"), X, start)
+    prepared = stepping.run(covariance_em.algorithm("full"), naive_em.prepare(X), start)
+    assert raw.scores == prepared.scores
+
+
 def test_spherical_is_the_course_model_unchanged():
     X = builtin.blobs_2d()
     mixture, post = init(X, 3, 0)
