@@ -65,13 +65,17 @@ def sigma_ellipses(mixture: GaussianMixture | CovarianceMixture, n_sigma: float 
         raise DataError(
             f"ellipses are drawn for 2-D data; this mixture has {d} dimensions; project the data to 2-D first"
         )
-    if not np.isfinite(n_sigma) or n_sigma <= 0:
+    try:
+        radius = float(n_sigma)
+    except (TypeError, ValueError):
+        radius = float("nan")
+    if not np.isfinite(radius) or radius <= 0:
         raise DataError(f"n_sigma must be a positive number, got {n_sigma!r}; use 1 or 2")
     eigenvalues, eigenvectors = np.linalg.eigh(covariance_matrices(mixture))  # ascending
-    half_axes = n_sigma * np.sqrt(np.maximum(eigenvalues[:, ::-1], 0.0))
+    half_axes = radius * np.sqrt(np.maximum(eigenvalues[:, ::-1], 0.0))
     major = eigenvectors[:, :, 1]
     angle = np.arctan2(major[:, 1], major[:, 0])
     # an axis has no direction: fold the angle into (-pi/2, pi/2]
     angle = np.where(angle > np.pi / 2, angle - np.pi, np.where(angle <= -np.pi / 2, angle + np.pi, angle))
     circle = np.isclose(eigenvalues[:, 0], eigenvalues[:, 1], rtol=1e-12, atol=0.0)
-    return Ellipses(mixture.mu.copy(), half_axes, np.where(circle, 0.0, angle), float(n_sigma))
+    return Ellipses(mixture.mu.copy(), half_axes, np.where(circle, 0.0, angle), radius)

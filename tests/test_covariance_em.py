@@ -402,10 +402,14 @@ def test_spherical_and_diag_ellipses():
     np.testing.assert_allclose(axes.angle, [np.pi / 2, 0.0], atol=1e-15)
 
 
-def test_ellipses_need_2d():
+def test_ellipses_need_2d_and_a_positive_radius():
     mixture = GaussianMixture(np.zeros((1, 3)), np.ones(1), np.ones(1))
     with pytest.raises(DataError, match="ellipses are drawn for 2-D data; this mixture has 3 dimensions"):
         sigma_ellipses(mixture)
+    flat = GaussianMixture(np.zeros((1, 2)), np.ones(1), np.ones(1))
+    for bad in (0, -1.0, float("nan"), "two"):
+        with pytest.raises(DataError, match="n_sigma must be a positive number, got .*; use 1 or 2"):
+            sigma_ellipses(flat, bad)
 
 
 # ---------------------------------------------------------------- through the command line
