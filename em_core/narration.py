@@ -9,7 +9,8 @@
   (EM on incomplete data) the mean coordinates the M-step could not update (:class:`MStepChange`),
   e.g. "M-step 3: means moved by up to 0.31 (j=2); variance of j=3 fell to the floor 0.25".
 - :func:`log_entries`: the entries of a step log for what a fit just did (one half-step, or a whole
-  iteration), for K-means, EM on complete data and EM on incomplete data alike.
+  iteration), for K-means, EM on complete data and EM on incomplete data alike;
+  :func:`run_with_log` runs a fit to convergence and keeps every entry.
 
 Arrays hold 0-based indices; sentences number components from 1 (``j=1`` is ``mu[0]``), as the
 dashboard does. The numbers come from the same functions the fit uses (:mod:`em_core.em`,
@@ -23,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from em_core import diagnostics, wording
+from em_core import diagnostics, stepping, wording
 from em_core.errors import DataError
 from em_core.mixture import GaussianMixture
 from em_core.stepping import Algorithm, FitState
@@ -499,3 +500,25 @@ def log_entries(
         _half_entry(algorithm, X, previous, middle, min_variance),
         _half_entry(algorithm, X, middle, state, min_variance),
     ]
+
+
+def run_with_log(
+    algorithm: Algorithm,
+    X: np.ndarray,
+    state: FitState,
+    max_iter: int | None = None,
+    min_variance: float | None = None,
+) -> tuple[FitState, list[LogEntry]]:
+    """:func:`em_core.stepping.run` (Run to convergence), keeping the log entry of every half-step it did.
+
+    A state whose next half-step is the M-step is first completed by that M-step, as
+    :func:`~em_core.stepping.run` does. Returns the final state and the entries, oldest first.
+    """
+    entries: list[LogEntry] = []
+    previous = [state]
+
+    def keep(new: FitState) -> None:
+        entries.extend(log_entries(algorithm, X, new, previous[0], min_variance))
+        previous[0] = new
+
+    return stepping.run(algorithm, X, state, max_iter=max_iter, callback=keep), entries

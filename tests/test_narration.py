@@ -197,6 +197,20 @@ def test_a_whole_step_logs_the_same_two_entries_as_two_half_steps(name, dataset,
     assert [(e.iteration, e.half) for e in whole] == [(e.iteration, e.half) for e in halves]
 
 
+@pytest.mark.parametrize("name, dataset, K", CASES[:3])
+def test_run_with_log_keeps_every_half_step(name, dataset, K):
+    X = load_dataset(dataset).X
+    start = stepping.start(*init(X, K, seed=2))
+    algorithm, _ = steppable(name)
+    state, entries = narration.run_with_log(algorithm, X, start, min_variance=0.25)
+    plain = stepping.run(steppable(name)[0], X, start)
+    assert (state.iteration, state.scores) == (plain.iteration, plain.scores)
+    assert [(e.iteration, e.half) for e in entries] == [(t, h) for t in range(1, state.iteration + 1) for h in "EM"]
+    scores = [e.change.score.after for e in entries if e.change.score.after is not None]
+    assert scores == list(state.scores)  # EM's LL from each E-step, K-means' cost from each M-step
+    np.testing.assert_array_equal(entries[-1].change.after.mu, state.mixture.mu)
+
+
 def test_a_converged_fit_logs_nothing():
     X = load_dataset("demo-2d").X
     algorithm = kmeans.algorithm()
