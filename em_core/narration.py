@@ -435,7 +435,7 @@ def _half_entry(
 
 
 def _half_steps_between(previous: FitState, state: FitState) -> int:
-    """How many half-steps lead from ``previous`` to ``state`` (-1 when ``state`` does not follow it)."""
+    """How many half-steps lead from ``previous`` to ``state`` (negative when ``state`` came first)."""
     count = 2 * (state.iteration - previous.iteration)
     count += (state.next_step == "M") - (previous.next_step == "M")
     return count
