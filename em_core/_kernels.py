@@ -112,11 +112,16 @@ class Cache:
     the matrix of each call with it, bit for bit, before reusing anything: a matrix that
     was modified in place since (even one entry by one unit in the last place) is prepared
     again, so a result is never computed from stale data. The comparison reads the matrix
-    once, a fraction of a step's cost.
+    once, a fraction of a step's cost; a :class:`Prepared` passed in skips it.
+
+    ``shared``, another cache (a module's), is consulted before preparing and told of what
+    this one prepares, so that many fits on one matrix (a sweep over K and seeds) prepare
+    it once.
     """
 
-    def __init__(self, missing_as_zero: bool) -> None:
+    def __init__(self, missing_as_zero: bool, shared: Cache | None = None) -> None:
         self.missing_as_zero = missing_as_zero
+        self.shared = shared
         # (private copy of the matrix, its prepared form), replaced whole so that threads
         # sharing a cache never pair one matrix's copy with another's prepared form
         self._entry: tuple[np.ndarray, Prepared] | None = None
@@ -125,11 +130,16 @@ class Cache:
         if isinstance(X, Prepared):
             return X
         entry = self._entry
+        if entry is not None and _same_contents(X, entry[0]):
+            return entry[1]
+        entry = self.shared._entry if self.shared is not None else None
         if entry is None or not _same_contents(X, entry[0]):
             # our own copy: the caller may modify theirs in place later
             prepared = prepare_copy(X, self.missing_as_zero)
             entry = (prepared.X, prepared)
-            self._entry = entry
+            if self.shared is not None:
+                self.shared._entry = entry
+        self._entry = entry
         return entry[1]
 
 

@@ -145,7 +145,7 @@ def algorithm(min_variance: float = 0.25) -> stepping.Algorithm:
     place, or another matrix, is prepared again).
     """
     min_variance = check_min_variance(min_variance)
-    cache = _kernels.Cache(missing_as_zero=True)  # the mask and shifted data, once per matrix
+    cache = _kernels.Cache(missing_as_zero=True, shared=_PUBLIC_CACHE)  # the mask and shifted data, once per matrix
     return stepping.Algorithm(
         name="em",
         score_name="log_likelihood",

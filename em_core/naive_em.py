@@ -97,7 +97,7 @@ def algorithm() -> stepping.Algorithm:
     Keep one per fit: it caches the prepared matrix, checked against a copy on every call
     (see :func:`em_core.em.algorithm`).
     """
-    cache = _kernels.Cache(missing_as_zero=False)  # the shifted data, once per matrix
+    cache = _kernels.Cache(missing_as_zero=False, shared=_PUBLIC_CACHE)  # the shifted data, once per matrix
     return stepping.Algorithm(
         name="naive-em",
         score_name="log_likelihood",
