@@ -299,17 +299,18 @@ def log_joint(sq: np.ndarray, n_dims, var: np.ndarray, log_p: np.ndarray) -> np.
 def normalise(f: np.ndarray) -> tuple[np.ndarray, float]:
     """Posterior ``exp(f - logsumexp f)`` row by row, and the log-likelihood ``sum(logsumexp f)``.
 
-    The log-sum-exp is numpy's own (``top + log(sum(exp(f - top)))``), and the exponentials
-    it takes are the posterior's numerators, so each entry is exponentiated once. ``f`` is
-    overwritten. A row whose every entry is ``-inf`` gives NaN, as the course's formula does.
+    The log-sum-exp is numpy's own (``top + log(sum(exp(f - top)))``, faster than scipy's);
+    the posterior is then ``exp(f - lse)`` as the course writes it, not ``exp(f - top) / sum``,
+    so that a posterior within rounding of 1 rounds as the course's does (the M-step's rule
+    ``support >= 1`` can hang on it). ``f`` is overwritten. A row whose every entry is
+    ``-inf`` gives NaN, as the course's formula does.
     """
-    top = f.max(axis=1)
-    f -= top[:, None]
+    top = f.max(axis=1, keepdims=True)
     with np.errstate(under="ignore"):
+        log_norm = np.log(np.exp(f - top).sum(axis=1, keepdims=True)) + top
+        f -= log_norm
         np.exp(f, out=f)
-    total = f.sum(axis=1)
-    f /= total[:, None]
-    return f, float((top + np.log(total)).sum())
+    return f, float(log_norm.sum())
 
 
 class Statistics(NamedTuple):

@@ -194,12 +194,10 @@ def em_mstep(
     mixture: Mixture,
     min_variance: float = 0.25,
     nudge: np.random.RandomState | None = None,
-    supports: list | None = None,
 ) -> Mixture:
     """The course's M-step: a mean coordinate moves where its support is >= 1; variances floored.
 
-    ``nudge`` as in :func:`naive_mstep` (on the coordinates that move). ``supports``, if
-    given, receives every support, to tell where the rule ``>= 1`` is decided by rounding.
+    ``nudge`` as in :func:`naive_mstep` (on the coordinates that move).
     """
     n, d = X.shape
     K = post.shape[1]
@@ -211,8 +209,6 @@ def em_mstep(
             for item in range(d):
                 seen = X[:, item] != 0
                 support = post[seen, j].sum()
-                if supports is not None:
-                    supports.append(support)
                 if support >= 1:
                     mu[j, item] = (X[seen, item] @ post[seen, j]) / support
                     if nudge is not None:
@@ -231,7 +227,6 @@ def em_run(
     min_variance: float = 0.25,
     max_iter: int = 2000,
     nudge: np.random.RandomState | None = None,
-    supports: list | None = None,
 ) -> tuple[Mixture, np.ndarray, float, int]:
     """The course's loop: stop when the LL gain is <= 1e-6 |LL|; ``nudge`` as in :func:`naive_run`."""
     prev_ll = ll = None
@@ -240,7 +235,7 @@ def em_run(
     while prev_ll is None or ll - prev_ll > 1e-6 * abs(ll):
         prev_ll = ll
         post, ll = em_estep(X, mixture)
-        mixture = em_mstep(X, post, mixture, min_variance, nudge, supports)
+        mixture = em_mstep(X, post, mixture, min_variance, nudge)
         iterations += 1
         if not math.isfinite(ll) or iterations >= max_iter:
             break
