@@ -13,8 +13,8 @@ import sys
 import numpy as np
 import pytest
 
-from em_core.baselines import METHODS, NUMPY_METHODS, score_on
 from em_core import em
+from em_core.baselines import METHODS, NUMPY_METHODS, score_on
 from em_core.data import load_dataset
 from em_core.holdout import hide, holdout_rmse
 from em_core.mixture import bic, init, rmse
