@@ -100,8 +100,13 @@ def prepare(X: np.ndarray, missing_as_zero: bool) -> Prepared:
 
 
 def prepare_copy(X: np.ndarray, missing_as_zero: bool) -> Prepared:
-    """:func:`prepare` on a private copy of ``X``: later changes to ``X`` cannot reach the result."""
-    return prepare(np.array(X, dtype=float, order="C", copy=True), missing_as_zero)
+    """:func:`prepare` on a private copy of ``X``: later changes to ``X`` cannot reach the result,
+    and its arrays are read-only, so nothing can change it in place."""
+    prepared = prepare(np.array(X, dtype=float, order="C", copy=True), missing_as_zero)
+    for array in prepared:
+        if isinstance(array, np.ndarray):
+            array.flags.writeable = False
+    return prepared
 
 
 class Cache:
