@@ -33,12 +33,12 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from em_core._kernels import CANCELLATION, CHUNK_ENTRIES, Statistics
+from em_core._kernels import _MEMCMP, CANCELLATION, CHUNK_ENTRIES, Statistics
 from em_core.sparse_ratings import check_ratings, row_of_entries
 
 #: At most this many ratings per block of rows (a row with more is a block of its own): a
 #: block's temporaries stay below ~100 MB at K = 12.
-BLOCK_RATINGS = 2**20
+BLOCK_RATINGS = 2**21
 #: Threads that run the blocks (at most one per CPU this process may use).
 THREADS = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
@@ -132,19 +132,27 @@ class Cache:
 
     Like :class:`em_core._kernels.Cache`: the prepared form holds em_core's own copy of the
     ratings, and each call compares the matrix given with it (shape, pattern and values, bit for
-    bit) before reusing anything, so a matrix modified in place is prepared again.
+    bit) before reusing anything, so a matrix modified in place is prepared again. ``shared``,
+    another cache (a module's), is consulted before preparing and told of what this one
+    prepares, so that a sweep over K and seeds prepares its matrix once.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, shared: Cache | None = None) -> None:
+        self.shared = shared
         self._prepared: Prepared | None = None
 
     def __call__(self, X) -> Prepared:
         if isinstance(X, Prepared):
             return X
-        prepared = self._prepared
-        if prepared is None or not _same_contents(X, prepared.X):
+        for cache in (self, self.shared):
+            prepared = cache._prepared if cache is not None else None
+            if prepared is not None and _same_contents(X, prepared.X):
+                break
+        else:
             prepared = prepare(X)
-            self._prepared = prepared
+            if self.shared is not None:
+                self.shared._prepared = prepared
+        self._prepared = prepared
         return prepared
 
 
@@ -153,11 +161,16 @@ def _same_contents(X, copy: sp.csr_matrix) -> bool:
         return False
     if X.dtype != np.float64 or not X.has_sorted_indices:
         return False
-    return (
-        np.array_equal(X.indptr, copy.indptr)
-        and np.array_equal(X.indices, copy.indices)
-        and np.array_equal(X.data.view(np.uint64), copy.data.view(np.uint64))
-    )
+    return all(_same_bytes(a, b) for a, b in ((X.indptr, copy.indptr), (X.indices, copy.indices), (X.data, copy.data)))
+
+
+def _same_bytes(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two arrays hold the same bytes (same dtype and size), by ``memcmp`` where the C library has it."""
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if _MEMCMP is not None and a.flags.c_contiguous and b.flags.c_contiguous:
+        return _MEMCMP(a.ctypes.data, b.ctypes.data, a.nbytes) == 0
+    return bool(np.array_equal(a, b))
 
 
 def run_blocks(work: Callable[[Block], object], blocks: Sequence[Block]) -> list:
@@ -192,26 +205,33 @@ def direct_sq_distances(X: sp.csr_matrix, rows: np.ndarray, mu: np.ndarray, comp
     return out
 
 
-def block_sq_distances(block: Block, right_shifted: np.ndarray, right_observed: np.ndarray) -> np.ndarray:
-    """``shifted @ right_shifted + observed @ right_observed`` for one block, shape (rows, K)."""
-    sq = block.shifted @ right_shifted
-    sq += block.observed @ right_observed
-    return sq
+def block_sq_distances(
+    block: Block, right_shifted: np.ndarray, right_observed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``shifted @ right_shifted`` and ``observed @ right_observed`` for one block, each of shape (rows, K)."""
+    return block.shifted @ right_shifted, block.observed @ right_observed
 
 
 def sq_distances(data: Prepared, mu: np.ndarray) -> np.ndarray:
-    """Squared distances, shape (n, K), over the ratings of each row (see :func:`em_core._kernels.sq_distances`)."""
+    """Squared distances, shape (n, K), over the ratings of each row (see :func:`em_core._kernels.sq_distances`).
+
+    The size of the expanded form's terms is known exactly here, ``sum(x~**2) + sum(m**2)`` over
+    the row's ratings (the second product), so only distances that really cancel are recomputed;
+    the dense kernel bounds it by all of ``m**2``, which on a sparse row flags nearly every one.
+    """
     m = mu - data.center
-    m_sq = m * m
-    right_shifted, right_observed = np.ascontiguousarray(-2.0 * m.T), np.ascontiguousarray(m_sq.T)
+    right_shifted, right_observed = np.ascontiguousarray(-2.0 * m.T), np.ascontiguousarray((m * m).T)
     sq = np.empty((data.n_users, mu.shape[0]))
+    scale = np.empty_like(sq)
 
     def work(block: Block) -> None:
-        sq[block.start : block.stop] = block_sq_distances(block, right_shifted, right_observed)
+        sq[block.start : block.stop], scale[block.start : block.stop] = block_sq_distances(
+            block, right_shifted, right_observed
+        )
 
     run_blocks(work, data.blocks)
-    sq += data.sq_norms[:, None]
-    scale = data.sq_norms[:, None] + (data.n_observed > 0)[:, None] * m_sq.sum(axis=1)
+    scale += data.sq_norms[:, None]
+    sq += scale
     rows, cols = np.nonzero(sq < CANCELLATION * scale)
     if rows.size:
         sq[rows, cols] = direct_sq_distances(data.X, rows, mu, cols)
@@ -222,20 +242,21 @@ def sq_distances(data: Prepared, mu: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- M-step
 
 
-def block_statistics(block: Block, post: np.ndarray) -> np.ndarray:
-    """``post[rows].T @ [shifted | observed]`` for one block, shape (K, 2d): its users' share of the sums."""
+def block_statistics(block: Block, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """This block's users' share of the sums: ``shifted.T @ post[rows]`` and ``observed.T @ post[rows]``,
+    each of shape (d, K)."""
     part = post[block.start : block.stop]
-    return np.hstack([(block.shifted.T @ part).T, (block.observed.T @ part).T])
+    return block.shifted.T @ part, block.observed.T @ part
 
 
 def statistics(data: Prepared, post: np.ndarray) -> Statistics:
-    """Sufficient statistics of ``post`` (shape (n, K)), summed over the blocks in order."""
-    d = data.center.size
+    """Sufficient statistics of ``post`` (shape (n, K)), summed over the blocks in block order."""
     parts = run_blocks(lambda block: block_statistics(block, post), data.blocks)
-    both = np.zeros((post.shape[1], 2 * d))
-    for part in parts:  # in block order, whatever the threads did
-        both += part
-    return Statistics(post.sum(axis=0), both[:, :d], both[:, d:], post.T @ data.sq_norms, None)
+    sums, weight = parts[0]
+    for more_sums, more_weight in parts[1:]:  # in block order, whatever the threads did
+        sums += more_sums
+        weight += more_weight
+    return Statistics(post.sum(axis=0), sums.T, weight.T, post.T @ data.sq_norms, None)
 
 
 def weighted_sse(

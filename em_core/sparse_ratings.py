@@ -27,9 +27,10 @@ from em_core.validation import max_magnitude
 
 #: The forms a rating matrix can take.
 Form = Literal["dense", "sparse"]
-#: Below this share of observed entries the sparse form is the faster one (K = 12); measured
-#: with ``python benchmarks/bench_scale.py --crossover`` (see benchmarks/README.md).
-CROSSOVER_DENSITY = 0.05
+#: Below this share of observed entries the sparse form is the faster one. Measured with
+#: ``python benchmarks/bench_scale.py --crossover`` (K = 12, one thread each, CPU time): sparse
+#: faster up to 20 % observed on 1200 x 1200 and 2000 x 2000, dense from 40 % (30 %: split).
+CROSSOVER_DENSITY = 0.25
 #: A dense matrix above this many cells is never chosen: a fit holds about three n x d float
 #: arrays (the data, its shifted copy and the mask), 24 bytes a cell; 2**26 cells is ~1.5 GB.
 MAX_DENSE_CELLS = 2**26
@@ -64,8 +65,7 @@ def check_ratings(X, name: str = "X") -> sp.csr_matrix:
     if not (np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating)) or X.dtype == bool:
         raise DataError(f"{name}: expected numbers, got values of type {X.dtype}; store the ratings as floats")
     data = np.asarray(X.data, dtype=float)
-    indptr = np.asarray(X.indptr, dtype=np.int64)
-    indices = np.asarray(X.indices)
+    indptr, indices = np.asarray(X.indptr), np.asarray(X.indices)
     order_ok = bool(X.has_sorted_indices)
     if not order_ok:  # sort within rows without touching the caller's matrix
         X = X.sorted_indices()
