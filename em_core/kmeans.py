@@ -13,28 +13,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from em_core import _kernels, stepping
+from em_core import _kernels, naive_em, stepping
 from em_core.mixture import GaussianMixture
-from em_core.validation import check_matrix
 
 #: Stop when the cost falls by no more than this.
 TOL = 1e-4
 
 
-#: The prepared form behind the public :func:`estep` and :func:`mstep` on raw arrays.
-_PUBLIC_CACHE = _kernels.Cache(missing_as_zero=False)
-
-
-def prepare(X: np.ndarray) -> _kernels.Prepared:
-    """The matrix prepared once for every step of a fit (column shift, row norms).
-
-    It holds its own copy of ``X``, so changing ``X`` later cannot reach it. Pass it in
-    place of ``X`` to :func:`estep`, :func:`mstep` and to the steps of :func:`algorithm` (e.g.
-    ``stepping.run(algorithm(), prepare(X), state)``): they then skip the check that a raw
-    array gets on every call (a comparison with the copy of the matrix last prepared, about
-    one read of the matrix).
-    """
-    return _kernels.prepare_copy(check_matrix(X), missing_as_zero=False)
+#: K-means and EM on complete data prepare a matrix the same way (column shift, row norms),
+#: so they share one cache and one :func:`prepare`: pass ``prepare(X)`` in place of ``X`` to
+#: :func:`estep`, :func:`mstep` and the steps of :func:`algorithm` to skip the per-call check.
+_PUBLIC_CACHE = naive_em._PUBLIC_CACHE
+prepare = naive_em.prepare
 
 
 def _prepared(X) -> _kernels.Prepared:
