@@ -124,7 +124,10 @@ def prepare(X, block_ratings: int = BLOCK_RATINGS) -> Prepared:
             )
         )
     n_observed = np.diff(X.indptr).astype(float)
-    return Prepared(X, tuple(blocks), center, n_observed, row_sums(shifted * shifted, X.indptr))
+    sq_norms = row_sums(shifted * shifted, X.indptr)
+    for array in (X.data, X.indices, X.indptr, shifted, ones, center, n_observed, sq_norms):
+        array.flags.writeable = False  # em_core's own copy: nothing may change it behind a cache
+    return Prepared(X, tuple(blocks), center, n_observed, sq_norms)
 
 
 class Cache:
