@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import caches, curve_figures, fit_page, fits, formulas, matrix_figures, mixture_figures, session
-from em_core import diagnostics, em
+from em_core import diagnostics
 
 s = session.settings()
 st.title("EM for matrix completion")
@@ -20,7 +20,9 @@ def curve_and_map(shown: fit_page.Shown) -> None:
     done = caches.get_user_map(session.content_key(s), X, shown.mixture)
     left, right = st.columns(2)
     with left:
-        curve = curve_figures.score_curve(shown.scores, shown.slot.score_name, tol=em.TOL, current=shown.iteration)
+        curve = curve_figures.score_curve(
+            shown.scores, shown.slot.score_name, rule=shown.slot.algorithm.converged, current=shown.iteration
+        )
         st.plotly_chart(curve, key="emx_ll")
         st.caption(
             "Top: the log-likelihood of each E-step. Bottom: each iteration's gain against the stopping "
@@ -79,8 +81,7 @@ def body(shown: fit_page.Shown) -> None:
         "iteration's numbers substituted.",
     ):
         it = shown.iteration
-        post_used = shown.post if it > 0 and (it < state.iteration or state.next_step == "E") else None
-        formulas.render(X, mixture, post_used, list(state.scores[:it]), it, s.min_variance)
+        formulas.render(X, mixture, shown.producing_post, list(state.scores[:it]), it, s.min_variance)
 
 
 fit_page.run(s, fits.EM, "matrix", "emx", body, kind="ratings")

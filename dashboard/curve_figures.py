@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.figure_style import ACCENT_COLOR, BAR_COLOR, PALETTE, empty_figure, gaps, legend_below, style
+from em_core.stepping import StoppingRule
 
 _SCORE_LABELS = {"log_likelihood": "log-likelihood", "cost": "K-means cost"}
 
@@ -21,13 +22,14 @@ _SCORE_LABELS = {"log_likelihood": "log-likelihood", "cost": "K-means cost"}
 # ----------------------------------------------------------------------------- scores
 
 
-def _stopping_rule_traces(fig: go.Figure, values: np.ndarray, tol: float, is_cost: bool) -> None:
+def _stopping_rule_traces(fig: go.Figure, values: np.ndarray, rule: StoppingRule) -> None:
     """Row 2 of :func:`score_curve`: each iteration's gain (log y) against the stopping threshold.
 
-    For the log-likelihood the gain ``LL_t - LL_{t-1}`` against ``tol * |LL_t|``; for the cost
-    the drop ``cost_{t-1} - cost_t`` against ``tol``. Gains <= 0 cannot sit on a log axis:
-    they are drawn at a floor below every positive value, as red down-triangles.
+    The gain and the threshold are em_core's (:meth:`~em_core.stepping.StoppingRule.series`). Gains
+    <= 0 cannot sit on a log axis: they are drawn at a floor below every positive value, as red
+    down-triangles.
     """
+    is_cost = not rule.relative
     T = values.size
     if T < 2:
         fig.add_annotation(
@@ -40,10 +42,7 @@ def _stopping_rule_traces(fig: go.Figure, values: np.ndarray, tol: float, is_cos
             font=dict(color="#666"),
         )
         return
-    x = np.arange(2, T + 1)
-    previous, latest = values[:-1], values[1:]
-    gain = previous - latest if is_cost else latest - previous
-    threshold = np.full(T - 1, float(tol)) if is_cost else float(tol) * np.abs(latest)
+    x, gain, threshold, _ = rule.series(values)
     positive = np.isfinite(gain) & (gain > 0)
     shown = np.concatenate([gain[positive], threshold[np.isfinite(threshold) & (threshold > 0)]])
     floor = float(shown.min()) / 10 if shown.size else 1e-12
@@ -83,7 +82,8 @@ def _stopping_rule_traces(fig: go.Figure, values: np.ndarray, tol: float, is_cos
         fig.add_trace(trace, row=2, col=1)
 
 
-def _two_rows(score_trace: go.Scatter, label: str, values: np.ndarray, tol: float, is_cost: bool) -> go.Figure:
+def _two_rows(score_trace: go.Scatter, label: str, values: np.ndarray, rule: StoppingRule) -> go.Figure:
+    is_cost = not rule.relative
     """The score on top and the stopping rule below, sharing the iteration axis."""
     fig = make_subplots(
         rows=2,
@@ -94,7 +94,7 @@ def _two_rows(score_trace: go.Scatter, label: str, values: np.ndarray, tol: floa
         subplot_titles=(label, "stopping rule: stop when the " + ("drop" if is_cost else "gain") + " ≤ threshold"),
     )
     fig.add_trace(score_trace, row=1, col=1)
-    _stopping_rule_traces(fig, values, tol, is_cost)
+    _stopping_rule_traces(fig, values, rule)
     fig.update_yaxes(title_text=label, row=1, col=1)
     fig.update_yaxes(
         title_text="drop (log)" if is_cost else "gain (log)", type="log", exponentformat="power", row=2, col=1
@@ -124,10 +124,10 @@ def _mark_current(fig: go.Figure, values: np.ndarray, current: int, label: str, 
 def score_curve(
     scores: Sequence[float],
     score_name: str = "log_likelihood",
-    tol: float | None = None,
+    rule: StoppingRule | None = None,
     current: int | None = None,
 ) -> go.Figure:
-    """The score per iteration and, given ``tol``, the gain against the stopping threshold.
+    """The score per iteration and, given the stopping ``rule``, the gain against its threshold.
 
     Parameters
     ----------
@@ -136,10 +136,11 @@ def score_curve(
         the cost), drawn at x = 1..T.
     score_name : {"log_likelihood", "cost"} or str
         What the scores are.
-    tol : float, optional
-        Draw a second row (shared x, log y) with the stopping rule. For the
-        log-likelihood the gain ``LL_t - LL_{t-1}`` against ``tol * |LL_t|`` (EM stops when
-        gain <= threshold); for the cost the drop ``cost_{t-1} - cost_t`` against ``tol``.
+    rule : em_core.stepping.StoppingRule, optional
+        Draw a second row (shared x, log y) with the stopping rule (the fit algorithm's
+        ``converged``). For the log-likelihood the gain ``LL_t - LL_{t-1}`` against
+        ``tol * |LL_t|`` (EM stops when gain <= threshold); for the cost the drop
+        ``cost_{t-1} - cost_t`` against ``tol``.
         Gains <= 0 cannot sit on a log axis: they are drawn at a floor below every
         positive value, as red down-triangles, with the true gain in the hover.
     current : int, optional
@@ -154,7 +155,7 @@ def score_curve(
     values = np.asarray(scores, dtype=float).ravel()
     T = values.size
     if T == 0:
-        return empty_figure("Press Step to start", title=label, height=300 if tol is None else 460)
+        return empty_figure("Press Step to start", title=label, height=300 if rule is None else 460)
     score_trace = go.Scatter(
         x=np.arange(1, T + 1),
         y=gaps(values),
@@ -164,20 +165,20 @@ def score_curve(
         marker=dict(size=6),
         hovertemplate=f"iteration %{{x}}<br>{label} %{{y:.6g}}<extra></extra>",
     )
-    if tol is None:
+    if rule is None:
         fig = go.Figure(score_trace)
         fig.update_xaxes(title_text="iteration")
         fig.update_yaxes(title_text=label)
     else:
-        fig = _two_rows(score_trace, label, values, tol, is_cost=score_name == "cost")
+        fig = _two_rows(score_trace, label, values, rule)
     if current is not None:
-        _mark_current(fig, values, current, label, two_rows=tol is not None)
+        _mark_current(fig, values, current, label, two_rows=rule is not None)
     first, last = (1, T) if current is None else (min(1, current), max(T, current))
     fig.update_xaxes(range=[first - 0.5, last + 0.5], dtick=1 if T <= 20 else None)
     # one series needs no legend (the y axis names it); the two-row version keeps one below
-    fig.update_layout(hovermode="closest", showlegend=tol is not None)
-    style(fig, "", height=300 if tol is None else 500)
-    return fig if tol is None else legend_below(fig)
+    fig.update_layout(hovermode="closest", showlegend=rule is not None)
+    style(fig, "", height=300 if rule is None else 500)
+    return fig if rule is None else legend_below(fig)
 
 
 # ----------------------------------------------------------------------------- model selection

@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard import controls, curve_figures, fits, mixture_figures, session
 from dashboard.limits import PLAY_INTERVAL
+from em_core import stepping
 from em_core.mixture import GaussianMixture
 
 
@@ -26,6 +27,7 @@ class Shown(NamedTuple):
     iteration: int
     mixture: GaussianMixture
     post: np.ndarray  # (n, K) responsibilities that go with ``mixture``
+    producing_post: np.ndarray | None  # (n, K) the posterior the M-step that made ``mixture`` used, if known
 
     @property
     def scores(self) -> list[float]:
@@ -53,8 +55,8 @@ def run(
     @st.fragment(run_every=PLAY_INTERVAL if slot.playing else None)
     def panel() -> None:
         shown = controls.stepper(slot, s, prefix)
-        mixture, post = fits.view(slot, s.dataset.X, shown)
-        body(Shown(s, slot, shown, mixture, post))
+        view = stepping.view(slot.algorithm, s.dataset.X, slot.state, shown)
+        body(Shown(s, slot, shown, view.mixture, view.post, view.producing_post))
 
     panel()
 

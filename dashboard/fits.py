@@ -18,7 +18,6 @@ import streamlit as st
 from dashboard.session import Settings, content_key, dataset_label
 from em_core import init, stepping
 from em_core.experiment import algorithm_for
-from em_core.mixture import GaussianMixture
 
 
 class Method(NamedTuple):
@@ -149,27 +148,3 @@ def advance(slot: FitSlot, X: np.ndarray, action: str, max_iter: int = 10_000) -
     slot.notice = None
     if state.converged:
         slot.playing = False
-
-
-def view(slot: FitSlot, X: np.ndarray, iteration: int) -> tuple[GaussianMixture, np.ndarray]:
-    """The mixture after ``iteration`` and the responsibilities of the E-step that led to it.
-
-    For the latest iteration that is the fit's own state (so an E-step recolours the points
-    and an M-step moves the components); for an earlier one the E-step is recomputed by
-    em_core from the mixture before it.
-
-    Returns
-    -------
-    mixture : GaussianMixture
-    post : ndarray of shape (n, K)
-    """
-    state = slot.state
-    if iteration >= state.iteration:
-        return state.mixture, state.post
-    mixture = state.mixture_at(iteration)
-    if iteration == 0:
-        return mixture, np.full_like(state.post, 1.0 / state.post.shape[1])
-    first, _ = state.history_range
-    before = state.mixture_at(iteration - 1) if iteration - 1 >= first else mixture
-    post, _ = slot.algorithm.estep(X, before)
-    return mixture, post

@@ -21,6 +21,7 @@ from em_core._kernels import support
 from em_core.em import LOG_EPS, TOL, observed_mask
 from em_core.errors import DataError
 from em_core.mixture import VAR_FLOOR, GaussianMixture
+from em_core.stepping import relative_gain_converged
 from em_core.validation import check_matrix, check_min_variance
 
 
@@ -341,6 +342,7 @@ def stopping_terms(ll_old: float, ll_new: float, tol: float = TOL) -> StoppingTe
     tol = _check_score(tol, "tol")
     if tol < 0:
         raise DataError(f"tol must be >= 0, got {tol!r}; the course uses 1e-6")
-    gain = ll_new - ll_old
-    threshold = tol * abs(ll_new)
-    return StoppingTerms(ll_old, ll_new, tol, gain, threshold, gain <= threshold)
+    rule = relative_gain_converged(tol)
+    return StoppingTerms(
+        ll_old, ll_new, tol, rule.gain(ll_old, ll_new), float(rule.threshold(ll_new)), rule(ll_old, ll_new)
+    )

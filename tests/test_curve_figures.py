@@ -5,19 +5,22 @@ from __future__ import annotations
 import pytest
 
 from dashboard import curve_figures, figure_style
+from em_core.stepping import relative_gain_converged
 from tests.figure_checks import annotation_texts, serialise
 
+EM_RULE = relative_gain_converged(1e-6)  # the course's rule
 
-@pytest.mark.parametrize("tol", [None, 1e-6])
-def test_score_curve_without_scores_says_press_step(tol):
-    fig = curve_figures.score_curve([], tol=tol)
+
+@pytest.mark.parametrize("rule", [None, EM_RULE])
+def test_score_curve_without_scores_says_press_step(rule):
+    fig = curve_figures.score_curve([], rule=rule)
     serialise(fig)
     assert "Press Step to start" in annotation_texts(fig)
     assert not fig.data
 
 
 def test_score_curve_with_one_score_draws_one_point():
-    fig = curve_figures.score_curve([-123.4], tol=1e-6, current=1)
+    fig = curve_figures.score_curve([-123.4], rule=EM_RULE, current=1)
     serialise(fig)
     assert list(fig.data[0].x) == [1] and list(fig.data[0].y) == [-123.4]
     assert "the gain appears from iteration 2" in annotation_texts(fig)
@@ -25,7 +28,7 @@ def test_score_curve_with_one_score_draws_one_point():
 
 def test_score_curve_gain_against_threshold_on_a_log_axis():
     scores = [-1500.0, -1300.0, -1250.0, -1249.999, -1250.5]  # the last gain is negative
-    fig = curve_figures.score_curve(scores, tol=1e-6, current=3)
+    fig = curve_figures.score_curve(scores, rule=EM_RULE, current=3)
     serialise(fig)
     by_name = {trace.name: trace for trace in fig.data}
     ll = by_name["log-likelihood"]
@@ -56,7 +59,7 @@ def test_score_curve_for_kmeans_cost_names_the_cost():
 def test_score_curve_legend_only_with_two_rows():
     single = curve_figures.score_curve([-3.0, -2.0, -1.5], current=2)
     assert single.layout.showlegend is False  # the y axis already names the one series
-    both = curve_figures.score_curve([-3.0, -2.0, -1.5], tol=1e-6, current=2)
+    both = curve_figures.score_curve([-3.0, -2.0, -1.5], rule=EM_RULE, current=2)
     assert both.layout.showlegend is not False
     assert {t.name for t in both.data if t.showlegend is not False} >= {
         "log-likelihood",
