@@ -263,14 +263,16 @@ def hidden_entries(X: sp.csr_matrix, n_hide: int, rng: np.random.RandomState) ->
     first = first[np.concatenate([[True], rows[first][1:] != rows[first][:-1]])]
     kept_back = np.zeros(X.nnz, dtype=bool)
     kept_back[first] = True
-    candidates = np.flatnonzero(~kept_back)
+    return np.sort(draw_hidden(np.flatnonzero(~kept_back), np.flatnonzero(kept_back), n_hide, rng))
+
+
+def draw_hidden(candidates: np.ndarray, reserve: np.ndarray, n_hide: int, rng: np.random.RandomState) -> np.ndarray:
+    """The held-out draw's last step, on either form: ``n_hide`` of the ``candidates`` uniformly
+    without replacement, or all of them and the missing few from the kept-back ``reserve``."""
     if n_hide <= candidates.size:
-        chosen = candidates[rng.choice(candidates.size, n_hide, replace=False)]
-    else:
-        reserve = np.flatnonzero(kept_back)
-        extra = reserve[rng.choice(reserve.size, n_hide - candidates.size, replace=False)]
-        chosen = np.concatenate([candidates, extra])
-    return np.sort(chosen)
+        return candidates[rng.choice(candidates.size, n_hide, replace=False)]
+    extra = reserve[rng.choice(reserve.size, n_hide - candidates.size, replace=False)]
+    return np.concatenate([candidates, extra])
 
 
 def split_entries(X: sp.csr_matrix, entries: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix]:
