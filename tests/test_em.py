@@ -10,7 +10,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from em_core import builtin, em, naive_em, stepping
+from em_core import _kernels, builtin, em, naive_em, stepping
 from em_core.errors import DataError
 from em_core.mixture import GaussianMixture, init, rmse
 from tests.helpers import random_ratings
@@ -483,3 +483,18 @@ def test_a_prepared_matrix_gives_the_raw_arrays_numbers_and_keeps_them():
         np.testing.assert_array_equal(a, b)
     algorithm = em.algorithm()
     np.testing.assert_array_equal(algorithm.estep(prepared, mixture)[0], expected[0][0])
+
+
+@pytest.mark.parametrize("flipped", [False, True])
+def test_either_orientation_of_the_data_products_gives_the_same_steps(flipped, monkeypatch):
+    # which orientation runs is timed on the machine; both branches must give one result
+    X = masked_ratings(700, 400, 0.3, seed=6)  # large enough for the timed branch
+    mixture, post = init(X, 5, seed=0)
+    data = em.prepare(X)
+    expected = (em.estep(data, mixture), em.mstep(data, post, mixture))
+    monkeypatch.setattr(_kernels, "_faster", lambda key, plain, flipped_fn: flipped)
+    got = (em.estep(data, mixture), em.mstep(data, post, mixture))
+    np.testing.assert_allclose(got[0][0], expected[0][0], rtol=1e-12, atol=1e-15)
+    assert got[0][1] == pytest.approx(expected[0][1], rel=1e-13)
+    for a, b in zip(got[1], expected[1], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
