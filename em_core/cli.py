@@ -16,8 +16,9 @@ import sys
 
 from em_core import experiment
 from em_core.covariance_em import COVARIANCE_TYPES, REG_COVAR
-from em_core.data import BUILTIN, COURSE_FILES, MAX_FILE_BYTES, load_dataset
+from em_core.data import BUILTIN, COURSE_FILES, load_dataset
 from em_core.errors import DataError
+from em_core.file_reading import MAX_FILE_BYTES
 from em_core.holdout import check_fraction, hide
 from em_core.initialisation import STRATEGIES, load_means
 from em_core.stepping import MAX_ITER

@@ -2,7 +2,7 @@
 
 Numbers are written with Python's ``repr``, the shortest text that parses back to the same
 float64 (a trailing ``.0`` is dropped, so ratings read ``2 5 3 0 0`` as in the course's
-files); :func:`em_core.data.parse_matrix`, :func:`read_mixture_json` and the ``csv`` module
+files); :func:`em_core.matrix_file.parse_matrix`, :func:`read_mixture_json` and the ``csv`` module
 read every value back bit for bit.
 """
 

@@ -20,8 +20,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from em_core.data import parse_matrix, read_file
 from em_core.errors import DataError
+from em_core.file_reading import read_file
+from em_core.matrix_file import parse_matrix
 from em_core.mixture import VAR_FLOOR, GaussianMixture, _mean_sq_distance, init
 from em_core.validation import check_k, check_matrix, check_seed
 
@@ -199,7 +200,7 @@ class MeansFile(NamedTuple):
 def load_means(path: str | os.PathLike) -> MeansFile:
     """Read a means file: one mean per line, values separated by spaces, tabs or commas.
 
-    It is parsed as :func:`em_core.data.parse_matrix` parses a data file (every problem a
+    It is parsed as :func:`em_core.matrix_file.parse_matrix` parses a data file (every problem a
     :class:`DataError` naming the file and the line); check it against the data with
     :func:`given_means` (``given_means(X, f.means, f.name, f.line_numbers)``).
     """

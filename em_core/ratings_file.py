@@ -40,20 +40,16 @@ Errors raise :class:`~em_core.errors.DataError` naming the file, the line and th
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import os
 import re
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, NoReturn
+from typing import NamedTuple, NoReturn
 
 import numpy as np
 
 from em_core.errors import DataError
-
-if TYPE_CHECKING:
-    from em_core.data import Dataset
 
 
 class FileFormat(NamedTuple):
@@ -485,12 +481,3 @@ def titles_beside(path: str | os.PathLike, file_format: FileFormat) -> dict[int,
         return None
     items_path = Path(path).parent / items_file
     return load_titles(items_path) if items_path.is_file() else None
-
-
-def with_titles_beside(dataset: Dataset, path: str | os.PathLike) -> Dataset:
-    """The data set with ``item_titles`` for its items, when its file has a MovieLens items file beside it."""
-    titles = titles_beside(path, dataset.file_format)
-    if titles is None or dataset.item_ids is None:
-        return dataset
-    joined = {int(item): titles[int(item)] for item in dataset.item_ids if int(item) in titles}
-    return dataclasses.replace(dataset, item_titles=joined)

@@ -12,9 +12,10 @@ import pytest
 
 from dashboard import session
 from em_core import em, init, rmse, stepping
-from em_core.data import load_dataset, parse_matrix
+from em_core.data import load_dataset
 from em_core.experiment import algorithm_for
 from em_core.export import read_mixture_json
+from em_core.matrix_file import parse_matrix
 from tests.apptest_helpers import Dashboard
 from tests.helpers import REPO
 

@@ -14,23 +14,21 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import em_core
-from em_core import data as data_module
+from em_core import file_reading, matrix_file
 from em_core.data import (
     BUILTIN,
     COURSE_FILES,
-    MAX_FILE_BYTES,
     Dataset,
     available_datasets,
     data_dir,
     data_dirs,
     dataset_from_bytes,
     load_dataset,
-    load_matrix,
     missing_data_dirs,
-    parse_matrix,
-    read_file,
 )
 from em_core.errors import DataError
+from em_core.file_reading import MAX_FILE_BYTES, read_file
+from em_core.matrix_file import load_matrix, parse_matrix
 from em_core.validation import check_k, check_matrix, max_magnitude
 from tests.badfiles import BadCase, bad_cases, path_cases, valid_cases
 
@@ -433,8 +431,8 @@ def test_a_file_over_the_byte_limit_is_refused_before_it_is_read(tmp_path, monke
 
 def test_the_file_limit_is_named_and_applies_to_load_dataset(tmp_path, monkeypatch):
     assert MAX_FILE_BYTES == 200 * 10**6
-    monkeypatch.setattr(data_module, "MAX_FILE_BYTES", 10)
-    monkeypatch.setattr(data_module.read_file, "__defaults__", (10,))
+    monkeypatch.setattr(file_reading, "MAX_FILE_BYTES", 10)
+    monkeypatch.setattr(file_reading.read_file, "__defaults__", (10,))
     path = tmp_path / "m.txt"
     path.write_bytes(b"1 2 3 4 5 6\n")
     with pytest.raises(DataError, match=r"m\.txt is larger than 1e-05 MB"):
@@ -501,7 +499,7 @@ def test_tiny_and_mixed_scale_values_load_exactly():
 @pytest.fixture
 def tiny_blocks(monkeypatch):
     """Blocks of 8 characters: every file of the corpus spans many of them."""
-    monkeypatch.setattr(data_module, "_BLOCK_CHARS", 8)
+    monkeypatch.setattr(matrix_file, "_BLOCK_CHARS", 8)
 
 
 @pytest.mark.parametrize("case", BAD, ids=lambda c: c.name)
@@ -513,7 +511,7 @@ def test_reading_in_blocks_gives_the_same_message(case, tiny_blocks):
 @pytest.mark.parametrize("case", VALID, ids=lambda c: c.name)
 def test_reading_in_blocks_gives_the_same_rows_and_lines(case, tiny_blocks, monkeypatch):
     X, lines = parse_matrix(case.content, case.filename)
-    monkeypatch.setattr(data_module, "_BLOCK_CHARS", 2**20)
+    monkeypatch.setattr(matrix_file, "_BLOCK_CHARS", 2**20)
     X_whole, lines_whole = parse_matrix(case.content, case.filename)
     np.testing.assert_array_equal(X, X_whole)
     assert list(lines) == list(lines_whole)
@@ -532,7 +530,7 @@ def test_blank_lines_anywhere_keep_the_file_line_of_each_row(rows, blanks, block
     text = newline.join(lines) + newline
     expected = [i for i, line in enumerate(lines, start=1) if line.strip()]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(data_module, "_BLOCK_CHARS", block_chars)
+        patch.setattr(matrix_file, "_BLOCK_CHARS", block_chars)
         X, numbers = parse_matrix(text, "blanks.txt")
     np.testing.assert_array_equal(X, np.array(rows, dtype=float))
     assert list(numbers) == expected

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from em_core import builtin
-from em_core.data import parse_matrix
 from em_core.errors import DataError
 from em_core.export import history_csv, matrix_csv, matrix_text, mixture_json, read_mixture_json
+from em_core.matrix_file import parse_matrix
 from em_core.mixture import GaussianMixture, init
 
 finite = st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=True)
