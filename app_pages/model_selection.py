@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import caches, curve_figures, session
+from dashboard import caches, curve_figures, fits, session
 from em_core import experiment
 
 s = session.settings()
@@ -16,7 +16,7 @@ st.caption(
     "BIC = LL − ½·(free parameters)·ln n charges each extra parameter; the best K has the highest BIC."
 )
 
-algorithms = ["kmeans", "naive-em"] if dataset.kind == "points" else ["em"]
+methods = [fits.KMEANS, fits.NAIVE_EM] if dataset.kind == "points" else [fits.EM]
 left, middle, right = st.columns(3)
 large = dataset.X.size > 200_000
 if n > 1:
@@ -32,13 +32,12 @@ n_seeds = middle.slider(
     key="ms_seeds",
     help="Seeds 0, 1, ...; each K keeps its best seed, as in the course.",
 )
-NAMES = {"kmeans": "K-means", "naive-em": "EM on complete data", "em": "EM on incomplete data (0 = missing)"}
-right.markdown(f"**{n:,} rows**, fitted with {' and '.join(NAMES[a] for a in algorithms)}")
+right.markdown(f"**{n:,} rows**, fitted with {' and '.join(method.title for method in methods)}")
 
 ks = list(range(1, k_max + 1))
 seeds = list(range(n_seeds))
 content = session.content_key(s)
-total = len(ks) * len(seeds) * len(algorithms)
+total = len(ks) * len(seeds) * len(methods)
 request = (content, k_max, n_seeds, s.min_variance)
 if large and st.session_state.get("ms_request") != request:
     st.info(
@@ -51,18 +50,18 @@ if large and st.session_state.get("ms_request") != request:
     st.session_state.ms_request = request
 progress = st.progress(0.0, text="Fitting ...")
 sweeps = {}
-for number, algorithm in enumerate(algorithms):
+for number, method in enumerate(methods):
 
     def cached_fit(X, algorithm, K, seed, min_variance, max_iter):
         return caches.fitted(content, algorithm, K, seed, min_variance, X)
 
-    def show_progress(run, done, total, number=number, algorithm=algorithm):
-        share = (number + done / total) / len(algorithms)
-        progress.progress(share, text=f"Fitting {NAMES[algorithm]}: K = {run.k}, seed {run.seed}")
+    def show_progress(run, done, total, number=number, method=method):
+        share = (number + done / total) / len(methods)
+        progress.progress(share, text=f"Fitting {method.title}: K = {run.k}, seed {run.seed}")
 
-    sweeps[algorithm] = experiment.sweep(
+    sweeps[method] = experiment.sweep(
         dataset.X,
-        algorithm,
+        method.algorithm,
         ks,
         seeds,
         name=dataset.name,
@@ -73,15 +72,15 @@ for number, algorithm in enumerate(algorithms):
     )
 progress.empty()
 
-em_name = algorithms[-1]
-best_rows = sweeps[em_name].best_per_k
-best_k = sweeps[em_name].best_k_by_bic()
+likelihood = methods[-1]  # the EM of this kind of data: it has a likelihood, so a BIC
+best_rows = sweeps[likelihood].best_per_k
+best_k = sweeps[likelihood].best_k_by_bic()
 series = {}
-if "kmeans" in sweeps:
-    series["K-means cost (best seed)"] = [best.run.score for best in sweeps["kmeans"].best_per_k]
+if fits.KMEANS in sweeps:
+    series["K-means cost (best seed)"] = [best.run.score for best in sweeps[fits.KMEANS].best_per_k]
 series["EM log-likelihood (best seed)"] = [best.run.score for best in best_rows]
 series["BIC"] = [best.bic for best in best_rows]
-if dataset.gold is not None and experiment.completes_matrices(em_name):
+if dataset.gold is not None and experiment.completes_matrices(likelihood.algorithm):
     series["RMSE against gold"] = [best.completion.rmse_all for best in best_rows]
 
 st.success(f"Best K by BIC: **{best_k}** (BIC {max(series['BIC']):,.4f}).", icon=":material/star:")

@@ -33,17 +33,20 @@ class Method(NamedTuple):
         Whether its components have a variance and a weight to draw (K-means' centres do not).
     half_labels : (str, str)
         The names of its two half-steps on the buttons and in the status line.
+    title : str
+        What it is called on the pages.
     """
 
     algorithm: str
     uses_min_variance: bool
     has_spread: bool
     half_labels: tuple[str, str] = ("E-step", "M-step")
+    title: str = ""
 
 
-KMEANS = Method("kmeans", uses_min_variance=False, has_spread=False, half_labels=("Assign", "Update"))
-NAIVE_EM = Method("naive-em", uses_min_variance=False, has_spread=True)
-EM = Method("em", uses_min_variance=True, has_spread=True)
+KMEANS = Method("kmeans", False, False, ("Assign", "Update"), "K-means")
+NAIVE_EM = Method("naive-em", False, True, title="EM on complete data")
+EM = Method("em", True, True, title="EM on incomplete data (0 = missing)")
 
 
 class FitKey(NamedTuple):
