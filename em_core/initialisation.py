@@ -1,7 +1,7 @@
 """Where a fit starts: the course's initialisation, k-means++, or means given by hand.
 
 Every strategy chooses K means and derives the rest as the course's
-:func:`~em_core.mixture.init` does (:func:`from_means`): ``var[j]`` is the
+:func:`~em_core.mixture.init` does (:func:`~em_core.mixture.from_means`): ``var[j]`` is the
 mean over all n*d entries of ``(X - mu[j])**2``, the weights and the posterior are uniform.
 The course's initialisation stays the default and stays exact.
 
@@ -23,30 +23,11 @@ import numpy as np
 from em_core.errors import DataError
 from em_core.file_reading import read_file
 from em_core.matrix_file import parse_matrix
-from em_core.mixture import VAR_FLOOR, GaussianMixture, _mean_sq_distance, init
+from em_core.mixture import GaussianMixture, from_means, init
 from em_core.validation import check_k, check_matrix, check_seed
 
 #: The strategies that draw their means from a seed; means given by hand are the third way.
 STRATEGIES = ("course", "kmeans++")
-
-
-def from_means(X: np.ndarray, mu: np.ndarray) -> tuple[GaussianMixture, np.ndarray]:
-    """The course's init around given means: its variances, uniform weights and posterior.
-
-    ``var[j]`` is the mean over all n*d entries of ``(X - mu[j])**2`` (an exact 0 becomes
-    :data:`~em_core.mixture.VAR_FLOOR`), computed as :func:`~em_core.mixture.init` computes it.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n, d)
-    mu : ndarray of shape (K, d)
-        Checked means (kept, not copied).
-    """
-    var = _mean_sq_distance(X, mu)
-    K = mu.shape[0]
-    return GaussianMixture(mu, np.where(var > 0, var, VAR_FLOOR), np.full(K, 1.0 / K)), np.full(
-        (X.shape[0], K), 1.0 / K
-    )
 
 
 def kmeans_plusplus_rows(X: np.ndarray, K: int, seed: int = 0) -> np.ndarray:

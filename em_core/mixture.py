@@ -67,12 +67,33 @@ def init(X: np.ndarray, K: int, seed: int = 0) -> tuple[GaussianMixture, np.ndar
     n, d = X.shape
     K = check_k(K, n)
     rows = np.random.RandomState(seed).choice(n, K, replace=False)
-    mu = X[rows].copy()
+    return from_means(X, X[rows].copy())
+
+
+def from_means(X: np.ndarray, mu: np.ndarray) -> tuple[GaussianMixture, np.ndarray]:
+    """The course's initialisation around given means: its variances, uniform weights and posterior.
+
+    :func:`init` after its draw, and every start of :mod:`em_core.initialisation` (k-means++,
+    means given by hand): ``var[j]`` is the mean over all n*d entries of ``(X - mu[j])**2``,
+    an exact 0 becoming :data:`VAR_FLOOR`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Checked data.
+    mu : ndarray of shape (K, d)
+        Checked means (kept, not copied).
+
+    Returns
+    -------
+    mixture : GaussianMixture
+    post : ndarray of shape (n, K)
+        The uniform posterior ``1/K``.
+    """
+    K = mu.shape[0]
     var = _mean_sq_distance(X, mu)
     var = np.where(var > 0, var, VAR_FLOOR)
-    p = np.full(K, 1.0 / K)
-    post = np.full((n, K), 1.0 / K)
-    return GaussianMixture(mu, var, p), post
+    return GaussianMixture(mu, var, np.full(K, 1.0 / K)), np.full((X.shape[0], K), 1.0 / K)
 
 
 def _mean_sq_distance(X: np.ndarray, mu: np.ndarray) -> np.ndarray:
