@@ -5,17 +5,26 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import fits, session
+from em_core import DataError
 
 
 def _act(slot: fits.FitSlot, X, action: str, view_key: str) -> None:
-    fits.advance(slot, X, action)
+    """Apply ``action``; a DataError (a non-finite score) stops Play and is kept for the stepper to show."""
+    st.session_state.pop(f"{view_key}_error", None)
+    try:
+        fits.advance(slot, X, action)
+    except DataError as err:
+        slot.playing = False
+        st.session_state[f"{view_key}_error"] = str(err)
     st.session_state[view_key] = slot.state.iteration
 
 
-def _toggle_play(slot: fits.FitSlot) -> None:
-    slot.playing = not slot.playing
-    # the fragment's timer is set when the whole page runs, so the page must run again
-    slot.rerun_page = True
+def _set_play(slot: fits.FitSlot, playing: bool) -> None:
+    """Play or Pause: set the state the button showed (two fast clicks on Play still play)."""
+    if slot.playing != playing:
+        slot.playing = playing
+        # the fragment's timer is set when the whole page runs, so the page must run again
+        slot.rerun_page = True
 
 
 def buttons(slot: fits.FitSlot, X, prefix: str, half_steps: bool) -> None:
@@ -63,8 +72,8 @@ def buttons(slot: fits.FitSlot, X, prefix: str, half_steps: bool) -> None:
         "Pause" if slot.playing else "Play",
         key=f"{prefix}_play",
         disabled=done and not slot.playing,
-        on_click=_toggle_play,
-        args=(slot,),
+        on_click=_set_play,
+        args=(slot, not slot.playing),
         width="stretch",
         icon=":material/pause:" if slot.playing else ":material/play_arrow:",
     )
@@ -85,6 +94,8 @@ def play_tick(slot: fits.FitSlot, X, prefix: str) -> None:
         st.rerun(scope="app")  # Play or Pause was pressed: start or stop the fragment's timer
     if slot.playing and not slot.state.converged:
         _act(slot, X, "step", f"{prefix}_view")
+        if not slot.playing:
+            st.rerun()  # the step failed: the whole page, so the fragment stops its timer
     if slot.playing and slot.state.converged:
         slot.playing = False
         st.rerun()  # the whole page, so the fragment stops its timer
@@ -105,6 +116,8 @@ def status_line(slot: fits.FitSlot) -> str:
         parts.append(f"{label} {state.score:,.6f}")
     if state.converged:
         parts.append(f"converged after {state.iteration} iterations")
+    elif state.stopped_by_cap:
+        parts.append(f"stopped at the cap of {state.iteration} iterations, before the stopping rule held")
     return " · ".join(parts)
 
 
@@ -132,6 +145,9 @@ def stepper(slot: fits.FitSlot, s: session.Settings, prefix: str) -> int:
     play_tick(slot, X, prefix)
     buttons(slot, X, prefix, half_steps=True)
     session.sync_url(s, slot.state.iteration)
+    error = st.session_state.get(f"{prefix}_view_error")
+    if error:
+        st.error(error, icon=":material/error:")
     st.markdown(status_line(slot))
     return view_slider(slot, prefix)
 
