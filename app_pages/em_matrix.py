@@ -21,7 +21,7 @@ def curve_and_map(shown: fit_page.Shown) -> None:
     left, right = st.columns(2)
     with left:
         curve = curve_figures.score_curve(
-            shown.scores, shown.slot.score_name, rule=shown.slot.algorithm.converged, current=shown.iteration
+            shown.scores, shown.slot.score_name, rule=shown.slot.algorithm.converged, current=shown.current
         )
         st.plotly_chart(curve, key="emx_ll")
         st.caption(
@@ -69,7 +69,7 @@ def body(shown: fit_page.Shown) -> None:
     for line in diagnostics.describe(diagnostics.component_report(mixture, s.min_variance), s.min_variance):
         st.warning(line, icon=":material/warning:")
     curve_and_map(shown)
-    means = matrix_figures.means_heatmap(mixture.mu, title=f"Cluster means after iteration {shown.iteration}")
+    means = matrix_figures.means_heatmap(mixture.mu, title=f"Cluster means · {shown.title}")
     st.plotly_chart(means, key="emx_means")
     st.caption("Each row is a component's mean rating for every item: the taste of one type of user.")
     one_user(shown)

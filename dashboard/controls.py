@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import fits, session
+from dashboard import fits, session, step_log
 from em_core import DataError
 
 
@@ -139,16 +139,20 @@ def view_slider(slot: fits.FitSlot, prefix: str) -> int:
 
 
 def stepper(slot: fits.FitSlot, s: session.Settings, prefix: str) -> int:
-    """The stepping block of a fit page, run inside its fragment: a Play tick, the buttons, the URL,
-    the status line and the scrub slider. Returns the iteration to show."""
+    """The stepping block of a fit page, run inside its fragment: a Play tick, the reset notice, the
+    buttons, the URL, the status line, the narration and the scrub slider. Returns the iteration to show."""
     X = s.dataset.X
     play_tick(slot, X, prefix)
+    # inside the fragment, so the notice goes with the first control after it (a page-level
+    # element would stay until the whole page ran again)
+    reset_notice(slot)
     buttons(slot, X, prefix, half_steps=True)
     session.sync_url(s, slot.state.iteration)
     error = st.session_state.get(f"{prefix}_view_error")
     if error:
         st.error(error, icon=":material/error:")
     st.markdown(status_line(slot))
+    step_log.show(slot, prefix)
     return view_slider(slot, prefix)
 
 

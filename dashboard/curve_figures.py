@@ -126,6 +126,7 @@ def score_curve(
     score_name: str = "log_likelihood",
     rule: StoppingRule | None = None,
     current: int | None = None,
+    empty_message: str = "Press Step to start",
 ) -> go.Figure:
     """The score per iteration and, given the stopping ``rule``, the gain against its threshold.
 
@@ -145,17 +146,19 @@ def score_curve(
         positive value, as red down-triangles, with the true gain in the hover.
     current : int, optional
         Iteration to mark with a vertical line (the one the scrub slider shows).
+    empty_message : str
+        What the figure says while there are no scores.
 
     Returns
     -------
     go.Figure
-        With no scores, an empty figure that says "Press Step to start".
+        With no scores, an empty figure that says ``empty_message``.
     """
     label = _SCORE_LABELS.get(score_name, score_name.replace("_", " "))
     values = np.asarray(scores, dtype=float).ravel()
     T = values.size
     if T == 0:
-        return empty_figure("Press Step to start", title=label, height=300 if rule is None else 460)
+        return empty_figure(empty_message, title=label, height=300 if rule is None else 460)
     score_trace = go.Scatter(
         x=np.arange(1, T + 1),
         y=gaps(values),

@@ -33,6 +33,55 @@ class Shown(NamedTuple):
     def scores(self) -> list[float]:
         return list(self.slot.state.scores)
 
+    @property
+    def latest(self) -> bool:
+        """The fit's current state is what is shown (not an earlier iteration scrubbed back to)."""
+        return self.iteration == self.slot.state.iteration
+
+    @property
+    def after_estep(self) -> bool:
+        """What is shown is the fit between an E-step and its M-step."""
+        return self.latest and self.slot.state.next_step == "M"
+
+    @property
+    def title(self) -> str:
+        """``"Iteration 3 — after the E-step"`` (the E-step of iteration 3 is done, not its M-step),
+        ``"Iteration 3 — after the M-step"``, or ``"Iteration 0 — initial"``."""
+        phrases = self.slot.method.half_phrases
+        if self.after_estep:
+            return f"Iteration {self.iteration + 1} — after {phrases[0]}"
+        if self.iteration == 0:
+            return "Iteration 0 — initial"
+        return f"Iteration {self.iteration} — after {phrases[1]}"
+
+    @property
+    def current(self) -> int:
+        """The iteration the score curve marks: the E-step's iteration once its score exists."""
+        if self.after_estep and len(self.slot.state.scores) > self.iteration:
+            return self.iteration + 1
+        return self.iteration
+
+    @property
+    def changed(self) -> np.ndarray | None:
+        """The points whose strongest component changed in the E-step just done (None: not shown)."""
+        entries = self._just_done()
+        estep = [e for e in entries if e.half == "E"]
+        return estep[-1].change.changed if estep else None
+
+    @property
+    def previous(self) -> GaussianMixture | None:
+        """The mixture before the M-step just done, for its ghosts (None: not shown)."""
+        entries = self._just_done()
+        if self.after_estep or not entries or entries[-1].half != "M":
+            return None
+        return entries[-1].change.before
+
+    def _just_done(self) -> tuple:
+        """The latest control's log entries when they lead to what is shown (one E- or M-step, or a
+        Step); a Run, a scrubbed-back view or a reset shows none."""
+        entries = self.slot.last
+        return entries if self.latest and 0 < len(entries) <= 2 else ()
+
 
 def run(
     s: session.Settings,
@@ -50,7 +99,6 @@ def run(
     """
     session.require(s, kind=kind, two_d=two_d)
     slot = fits.get_fit(slot_name, s, method)
-    controls.reset_notice(slot)
 
     @st.fragment(run_every=PLAY_INTERVAL if slot.playing else None)
     def panel() -> None:
@@ -59,6 +107,15 @@ def run(
         body(Shown(s, slot, shown, view.mixture, view.post, view.producing_post))
 
     panel()
+
+
+def empty_curve_message(shown: Shown) -> str:
+    """What an empty score curve says: press Step, or (K-means after Assign) when its cost comes."""
+    state = shown.slot.state
+    if state.iteration == 0 and state.next_step == "M":
+        labels = shown.slot.method.half_labels
+        return f"The {shown.slot.score_name.replace('_', '-')} of iteration 1 comes with its {labels[1]}"
+    return "Press Step to start"
 
 
 def points_and_curve(shown: Shown, prefix: str, captions: tuple[str, str], curve_key: str):
@@ -74,14 +131,18 @@ def points_and_curve(shown: Shown, prefix: str, captions: tuple[str, str], curve
             shown.s.dataset.X,
             shown.post,
             shown.mixture,
-            title=f"Iteration {shown.iteration}",
+            title=shown.title,
             circles=method.has_spread,
             show_weights=method.has_spread,
+            changed=shown.changed,
+            previous=shown.previous,
         )
         st.plotly_chart(figure, key=f"{prefix}_points")
         st.caption(captions[0])
     with right:
-        curve = curve_figures.score_curve(shown.scores, shown.slot.score_name, current=shown.iteration)
+        curve = curve_figures.score_curve(
+            shown.scores, shown.slot.score_name, current=shown.current, empty_message=empty_curve_message(shown)
+        )
         st.plotly_chart(curve, key=curve_key)
         st.caption(captions[1])
     return right

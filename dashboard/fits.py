@@ -9,15 +9,19 @@ of sessions holds that prepared matrix once, not once per session.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
 
 from dashboard.session import Settings, content_key, dataset_label
-from em_core import init, stepping
+from em_core import init, narration, stepping
 from em_core.experiment import algorithm_for
+
+#: The step log keeps this many half-steps (the newest); older ones scroll off.
+LOG_LIMIT = 200
 
 
 class Method(NamedTuple):
@@ -35,6 +39,8 @@ class Method(NamedTuple):
         The names of its two half-steps on the buttons and in the status line.
     title : str
         What it is called on the pages.
+    half_phrases : (str, str)
+        The two half-steps in a chart title: "Iteration 3 — after the E-step".
     """
 
     algorithm: str
@@ -42,9 +48,10 @@ class Method(NamedTuple):
     has_spread: bool
     half_labels: tuple[str, str] = ("E-step", "M-step")
     title: str = ""
+    half_phrases: tuple[str, str] = ("the E-step", "the M-step")
 
 
-KMEANS = Method("kmeans", False, False, ("Assign", "Update"), "K-means")
+KMEANS = Method("kmeans", False, False, ("Assign", "Update"), "K-means", ("the assignment", "the update"))
 NAIVE_EM = Method("naive-em", False, True, title="EM on complete data")
 EM = Method("em", True, True, title="EM on incomplete data (0 = missing)")
 
@@ -70,6 +77,8 @@ class FitSlot:
     playing: bool = False
     notice: str | None = None
     rerun_page: bool = False  # Play or Pause was pressed: the whole page must run to (re)set the timer
+    log: deque = field(default_factory=lambda: deque(maxlen=LOG_LIMIT))  # narration.LogEntry, oldest first
+    last: tuple = ()  # the log entries of the latest control (empty after a reset or no-op)
 
     @property
     def score_name(self) -> str:
@@ -132,9 +141,15 @@ def new_fit(s: Settings, method: Method, key: FitKey) -> FitSlot:
 
 
 def advance(slot: FitSlot, X: np.ndarray, action: str, max_iter: int = 10_000) -> None:
-    """Apply a control to a fit: "E", "M", "step", "run" or "reset"."""
+    """Apply a control to a fit: "E", "M", "step", "run" or "reset".
+
+    The half-steps done are narrated (:func:`em_core.narration.log_entries`) into ``slot.log``;
+    ``slot.last`` holds the entries of this control alone.
+    """
     algo = slot.algorithm
     state = slot.state
+    previous = state
+    entries: list = []
     if action == "E" and state.next_step == "E":
         state = stepping.half_step(algo, X, state)
     elif action == "M" and state.next_step == "M":
@@ -142,11 +157,16 @@ def advance(slot: FitSlot, X: np.ndarray, action: str, max_iter: int = 10_000) -
     elif action == "step":
         state = stepping.step(algo, X, state)
     elif action == "run":
-        state = stepping.run(algo, X, state, max_iter=state.iteration + max_iter)
+        state, entries = narration.run_with_log(algo, X, state, state.iteration + max_iter, slot.key.min_variance)
     elif action == "reset":
         mixture, post = init(X, slot.state.mixture.n_components, slot.key.seed)
         state = stepping.start(mixture, post, max_history=state.max_history)
         slot.playing = False
+        slot.log.clear()
+    if action in ("E", "M", "step"):
+        entries = narration.log_entries(algo, X, state, previous, slot.key.min_variance)
+    slot.log.extend(entries)
+    slot.last = tuple(entries)
     slot.state = state
     slot.notice = None
     if state.converged:

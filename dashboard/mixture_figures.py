@@ -37,6 +37,25 @@ MIN_LABELLED_PROBABILITY = 0.01
 _FADED_OPACITY = 0.35
 _FADED_OUTLINE = "#aaaaaa"
 _CIRCLE_POINTS = 91
+#: Opacity of the previous means and circles drawn after an M-step.
+_GHOST_OPACITY = 0.3
+#: Name of the trace that rings the points whose strongest component changed in an E-step.
+CHANGED_NAME = "changed strongest component"
+#: Name of the trace of the previous means (after an M-step).
+GHOST_NAME = "previous means"
+
+
+class Previous(NamedTuple):
+    """The components before an M-step, drawn as faint ghosts with an arrow to the new means.
+
+    Attributes
+    ----------
+    means : ndarray of shape (K, 2)
+    sigmas : ndarray of shape (K,)
+    """
+
+    means: np.ndarray
+    sigmas: np.ndarray
 
 
 def _marker_size(n: int) -> int:
@@ -242,6 +261,88 @@ def _mean_trace(mean: np.ndarray, hover: list[str], c: _Component, position: str
     )
 
 
+def _changed_trace(Z: np.ndarray, changed: np.ndarray, n: int) -> go.Scatter:
+    """A dark ring around each point whose strongest component just changed (an E-step's news)."""
+    changed = np.asarray(changed, dtype=int)
+    return go.Scatter(
+        x=finite_or_gaps(Z[changed, 0]),
+        y=finite_or_gaps(Z[changed, 1]),
+        mode="markers",
+        name=CHANGED_NAME,
+        marker=dict(symbol="circle-open", size=_marker_size(n) + 8, color="#1a1a1a", line=dict(width=2)),
+        hovertemplate="changed its strongest component in this E-step<extra></extra>",
+        showlegend=True,
+    )
+
+
+def _ghost_traces(previous: Previous, means: np.ndarray, components: list, circles: bool) -> list[go.Scatter]:
+    """The previous means (faint x) and, with ``circles``, their old 1σ circles (faint)."""
+    old = np.asarray(previous.means, dtype=float)
+    sigmas = np.asarray(previous.sigmas, dtype=float).ravel()
+    traces = []
+    if circles:
+        theta = np.linspace(0.0, 2.0 * np.pi, _CIRCLE_POINTS)
+        for j, c in enumerate(components):
+            if np.isfinite(sigmas[j]) and np.isfinite(old[j]).all():
+                traces.append(
+                    go.Scatter(
+                        x=old[j, 0] + sigmas[j] * np.cos(theta),
+                        y=old[j, 1] + sigmas[j] * np.sin(theta),
+                        mode="lines",
+                        name=f"{c.name} previous 1σ",
+                        line=dict(color=c.color, width=1, dash="dot"),
+                        opacity=_GHOST_OPACITY,
+                        hoverinfo="skip",
+                        legendgroup=GHOST_NAME,
+                        showlegend=False,
+                    )
+                )
+    traces.append(
+        go.Scatter(
+            x=gaps(old[:, 0]),
+            y=gaps(old[:, 1]),
+            mode="markers",
+            name=GHOST_NAME,
+            marker=dict(symbol="x", size=12, color=[c.color for c in components]),
+            opacity=_GHOST_OPACITY + 0.2,
+            hovertext=[f"{c.name} before this M-step" for c in components],
+            hovertemplate="%{hovertext}<br>(%{x:.3g}, %{y:.3g})<extra></extra>",
+            legendgroup=GHOST_NAME,
+            showlegend=True,
+        )
+    )
+    return traces
+
+
+def _ghost_arrows(previous: Previous, means: np.ndarray) -> list[dict]:
+    """One arrow annotation from each previous mean to its new mean (none where it did not move)."""
+    old = np.asarray(previous.means, dtype=float)
+    arrows = []
+    for j in range(means.shape[0]):
+        if not (np.isfinite(old[j]).all() and np.isfinite(means[j]).all()) or np.allclose(old[j], means[j]):
+            continue
+        arrows.append(
+            dict(
+                x=float(means[j, 0]),
+                y=float(means[j, 1]),
+                ax=float(old[j, 0]),
+                ay=float(old[j, 1]),
+                xref="x",
+                yref="y",
+                axref="x",
+                ayref="y",
+                showarrow=True,
+                arrowhead=2,
+                arrowsize=1.2,
+                arrowwidth=1.5,
+                arrowcolor="rgba(40,40,40,0.6)",
+                text="",
+                name=f"{GHOST_NAME} j={j + 1}",
+            )
+        )
+    return arrows
+
+
 def mixture_scatter(
     Z: np.ndarray,
     post: np.ndarray,
@@ -254,6 +355,8 @@ def mixture_scatter(
     sigma_levels: Sequence[float] = (1, 2),
     point_name: str = "point",
     show_weights: bool = True,
+    changed: np.ndarray | None = None,
+    previous: Previous | None = None,
 ) -> go.Figure:
     """Points coloured by their responsibilities, with each component's mean, spread and weight.
 
@@ -288,6 +391,12 @@ def mixture_scatter(
     show_weights : bool
         ``False`` for K-means centroids, which have no mixing weight: the means are called
         ``centre 1, centre 2, ...`` and nothing mentions p or fades.
+    changed : ndarray of int, shape (m,), optional
+        After an E-step: the points (0-based) whose strongest component changed, ringed
+        (trace :data:`CHANGED_NAME`).
+    previous : Previous, optional
+        After an M-step: the means and sigmas before it, drawn faint (trace :data:`GHOST_NAME`,
+        old 1σ circles dotted) with an arrow from each to its new mean.
 
     Returns
     -------
@@ -305,6 +414,12 @@ def mixture_scatter(
 
     names = None if show_weights else [c.name for c in components]
     fig = go.Figure(_points_trace(Z, post, point_name, names))
+    if changed is not None and len(changed):
+        fig.add_trace(_changed_trace(Z, changed, Z.shape[0]))
+    if previous is not None:
+        fig.add_traces(_ghost_traces(previous, means, components, circles))
+        for arrow in _ghost_arrows(previous, means):
+            fig.add_annotation(arrow)
     for j, c in enumerate(components):
         if circles and np.isfinite(sigmas[j]) and np.isfinite(means[j]).all():
             fig.add_traces(_circle_traces(means[j], sigmas[j], sigma_levels, c))
@@ -327,6 +442,8 @@ def points_figure(
     title: str = "",
     circles: bool = True,
     show_weights: bool = True,
+    changed: np.ndarray | None = None,
+    previous: GaussianMixture | None = None,
 ) -> go.Figure:
     """:func:`mixture_scatter` for 2-D data and a ``GaussianMixture``.
 
@@ -343,6 +460,10 @@ def points_figure(
     show_weights : bool
         ``False`` for K-means: centroids have no mixing weight, so the legend and labels
         say ``centre 1, centre 2, ...`` and never mention p.
+    changed : ndarray of int, optional
+        After an E-step: the points whose strongest component changed (ringed).
+    previous : GaussianMixture, optional
+        After an M-step: the mixture before it (ghost means, arrows, faint old circles).
 
     Returns
     -------
@@ -364,6 +485,8 @@ def points_figure(
         circles=circles,
         sigma_levels=(1, 2),
         show_weights=show_weights,
+        changed=changed,
+        previous=None if previous is None else Previous(previous.mu, np.sqrt(previous.var)),
     )
 
 

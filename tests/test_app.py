@@ -16,8 +16,9 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from em_core import DataError, bic, builtin, em, init, kmeans, naive_em, rmse
+from em_core import DataError, bic, builtin, em, init, kmeans, naive_em, narration, rmse, stepping
 from em_core.data import BUILTIN, COURSE_FILES, data_dir
+from em_core.experiment import algorithm_for
 from em_core.mixture import GaussianMixture
 from em_core.validation import check_k
 from tests.apptest_helpers import PAGES, STEPPERS, Dashboard, Status
@@ -768,3 +769,81 @@ def test_model_selection_on_a_one_row_upload():
     app.upload(case.filename, case.content)
     app.open("model_selection")
     assert app.at.success[0].value.startswith("Best K by BIC: **1**")
+
+
+# ----------------------------------------------------------------------------- half-steps that read (issue 11)
+
+
+def _trace(figure: dict, name: str) -> dict | None:
+    return next((trace for trace in figure["data"] if trace.get("name") == name), None)
+
+
+def _title(figure: dict) -> str:
+    return figure["layout"]["title"]["text"]
+
+
+def _arrow_heads(figure: dict) -> list[tuple[float, float]]:
+    return sorted((a["x"], a["y"]) for a in figure["layout"].get("annotations", []) if a.get("showarrow"))
+
+
+@pytest.mark.parametrize(
+    ("page_name", "phrases"),
+    [("em2d", ("the E-step", "the M-step")), ("kmeans", ("the assignment", "the update"))],
+)
+def test_an_estep_and_an_mstep_give_different_labelled_figures(page_name, phrases):
+    stepper = STEPPERS[page_name]
+    prefix, chart = stepper.prefix, f"{stepper.prefix}_points"
+    X, _ = reference_data("demo-2d")
+    app = Dashboard("demo-2d", page=page_name)
+    assert _title(app.figure(chart)) == "Iteration 0 — initial"
+    app.click(f"{prefix}_step")  # from iteration 1 on, an E-step can change a point's strongest component
+    rung = arrowed = 0
+    for iteration in (2, 3, 4):
+        before = app.fit(stepper.slot).state
+        app.click(f"{prefix}_estep")
+        after_e, state = app.figure(chart), app.fit(stepper.slot).state
+        assert _title(after_e) == f"Iteration {iteration} — after {phrases[0]}"
+        assert _trace(after_e, "previous means") is None and not _arrow_heads(after_e)
+        changed = narration.estep_change(before.post, state.post).changed
+        rings = _trace(after_e, "changed strongest component")
+        if changed.size:
+            rung += 1
+            np.testing.assert_allclose(rings["x"], X[changed, 0])
+            np.testing.assert_allclose(rings["y"], X[changed, 1])
+        else:
+            assert rings is None
+        app.click(f"{prefix}_mstep")
+        after_m, new = app.figure(chart), app.fit(stepper.slot).state.mixture.mu
+        assert _title(after_m) == f"Iteration {iteration} — after {phrases[1]}"
+        assert _trace(after_m, "changed strongest component") is None  # the rings belong to the E-step
+        ghosts = _trace(after_m, "previous means")
+        np.testing.assert_allclose(ghosts["x"], state.mixture.mu[:, 0])  # where the means were before the M-step
+        np.testing.assert_allclose(ghosts["y"], state.mixture.mu[:, 1])
+        moved = ~np.all(np.isclose(new, state.mixture.mu), axis=1)
+        arrowed += bool(moved.any())
+        np.testing.assert_allclose(_arrow_heads(after_m), sorted(map(tuple, new[moved])))
+    # demo-2d's early steps do move points and means (else the rings and arrows were never checked)
+    assert rung and arrowed
+
+
+@pytest.mark.parametrize(("page_name", "name"), HALF_STEP_CASES)
+def test_the_narration_says_what_em_core_computes(page_name, name):
+    stepper = STEPPERS[page_name]
+    prefix = stepper.prefix
+    app = Dashboard(name, page=page_name)
+    K, seed, min_variance = settings_of(app)
+    X, _ = reference_data(name)
+    algorithm = algorithm_for(stepper.algorithm, min_variance)
+    floor = min_variance if stepper.algorithm == "em" else None
+    state = stepping.start(*init(X, K, seed))
+    expected = []
+    for key in ("estep", "mstep", "step", "estep"):
+        previous = state
+        state = stepping.step(algorithm, X, state) if key == "step" else stepping.half_step(algorithm, X, state)
+        entries = narration.log_entries(algorithm, X, state, previous, floor)
+        expected.extend(entries)
+        app.click(f"{prefix}_{key}")
+        shown = [m.value for m in app.at.markdown if m.value in {e.sentence for e in entries}]
+        assert shown == [e.sentence for e in entries]  # under the buttons, in order
+    log = [m.value for m in app.at.markdown if m.value.startswith("- ")]
+    assert log == ["\n".join(f"- {e.sentence}" for e in reversed(expected))]  # the step log, newest first

@@ -1,0 +1,39 @@
+"""The narration under the stepping buttons: what the latest control did, in one sentence per
+half-step, and the step log the student can scroll back through.
+
+Every sentence is em_core's (:mod:`em_core.narration`); the fit keeps its entries
+(:attr:`dashboard.fits.FitSlot.log`, bounded by :data:`dashboard.fits.LOG_LIMIT`).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import fits
+
+#: The latest control's sentences shown under the buttons (a Run narrates its last iteration).
+LATEST = 2
+#: Height of the scrollable log, in CSS px.
+LOG_HEIGHT = 180
+
+
+def latest_sentences(slot: fits.FitSlot) -> list[str]:
+    """The sentences of the latest control (at most :data:`LATEST`, the newest last)."""
+    return [entry.sentence for entry in slot.last[-LATEST:]]
+
+
+def show(slot: fits.FitSlot, prefix: str) -> None:
+    """Write the latest sentences and, once there is one, the scrollable step log (newest on top).
+
+    Element keys: ``{prefix}_narration`` (the latest sentences), ``{prefix}_log`` (the log).
+    """
+    latest = latest_sentences(slot)
+    with st.container(key=f"{prefix}_narration"):
+        for sentence in latest:
+            st.markdown(sentence)
+    if not slot.log:
+        return
+    # a constant label: Streamlit keeps an expander open across reruns only while its label stays
+    with st.expander("Step log (newest first)"):
+        lines = "\n".join(f"- {entry.sentence}" for entry in reversed(slot.log))
+        st.container(height=LOG_HEIGHT, key=f"{prefix}_log").markdown(lines)
