@@ -48,8 +48,8 @@ def curve_and_map(shown: fit_page.Shown) -> None:
         )
 
 
-def one_user(shown: fit_page.Shown) -> None:
-    """A chosen user's posterior against the prior weights."""
+def one_user(shown: fit_page.Shown) -> int:
+    """A chosen user's posterior against the prior weights; returns the user (0-based)."""
     user_col, bars_col = st.columns([1, 3])
     with user_col:
         user = st.number_input(
@@ -62,6 +62,7 @@ def one_user(shown: fit_page.Shown) -> None:
         bars = mixture_figures.posterior_bars(shown.post[user - 1], prior=shown.mixture.p, title=title)
         st.plotly_chart(bars, key="emx_post")
         st.caption("The posterior of the chosen user: how strongly each component claims them after the E-step.")
+    return user - 1
 
 
 def body(shown: fit_page.Shown) -> None:
@@ -72,7 +73,7 @@ def body(shown: fit_page.Shown) -> None:
     means = matrix_figures.means_heatmap(mixture.mu, title=f"Cluster means · {shown.title}")
     st.plotly_chart(means, key="emx_means")
     st.caption("Each row is a component's mean rating for every item: the taste of one type of user.")
-    one_user(shown)
+    user = one_user(shown)
     # a toggle, not an expander: an expander's body would run (a whole extra E-step) on every Step
     if st.toggle(
         "The formulas, with the numbers",
@@ -81,7 +82,7 @@ def body(shown: fit_page.Shown) -> None:
         "iteration's numbers substituted.",
     ):
         it = shown.iteration
-        formulas.render(X, mixture, shown.producing_post, list(state.scores[:it]), it, s.min_variance)
+        formulas.render(X, mixture, shown.producing_post, list(state.scores[:it]), it, s.min_variance, user)
 
 
 fit_page.run(s, fits.EM, "matrix", "emx", body, kind="ratings")

@@ -17,26 +17,31 @@ def render(
     scores: list[float],
     shown: int,
     min_variance: float,
+    u: int,
 ) -> None:
-    """Write the E-step, M-step and stopping rule for a chosen user, component and item.
+    """Write the E-step, M-step and stopping rule for user ``u``, a chosen component and item.
 
     ``post_used`` is the posterior of the E-step that produced ``mixture`` (None before the
-    first M-step); the E- and M-step shown are the ones the next Step will do.
+    first M-step); the E- and M-step shown are the ones the next Step will do. ``u`` (0-based)
+    is the user the page's "User" input chose; the component starts as that user's strongest
+    in the next E-step (a live one, never a dead component whose posterior is exp(-11702) = 0).
     """
     n, d = X.shape
     K = mixture.mu.shape[0]
+    post_next, _ = em.estep(X, mixture)
     st.caption(
-        f"What the next Step does to the mixture after iteration {shown}, for one user u, one component j "
-        "and one item i. Users, components and items are numbered from 1."
+        f"What the next Step does to the mixture after iteration {shown}, for user u = {u + 1} (the User "
+        "above), one component j and one item i. Users, components and items are numbered from 1."
     )
-    cols = st.columns(3)
-    u = cols[0].number_input("user u", min_value=1, max_value=n, value=1, step=1, key="emx_fu") - 1
-    j = cols[1].number_input("component j", min_value=1, max_value=K, value=1, step=1, key="emx_fj") - 1
-    i = cols[2].number_input("item i", min_value=1, max_value=d, value=1, step=1, key="emx_fi") - 1
+    if st.session_state.get("emx_fj_user") != u:  # a new user: start from their strongest component
+        st.session_state["emx_fj"] = int(np.argmax(post_next[u])) + 1
+        st.session_state["emx_fj_user"] = u
+    cols = st.columns(2)
+    j = cols[0].number_input("component j", min_value=1, max_value=K, step=1, key="emx_fj") - 1
+    i = cols[1].number_input("item i", min_value=1, max_value=d, value=1, step=1, key="emx_fi") - 1
 
     st.markdown("**E-step** — the log joint f(u, j) and the posterior through LogSumExp")
     st.latex(formula_latex.latex_estep(explain.estep_terms(X, mixture, u, j), u, j))
-    post_next, _ = em.estep(X, mixture)
     st.markdown("**M-step** — the weight, the thresholded mean update and the floored variance")
     mstep = explain.mstep_terms(X, post_next, mixture, j, i, min_variance)
     st.latex(formula_latex.latex_mstep(mstep, j, i, min_variance))

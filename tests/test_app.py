@@ -847,3 +847,41 @@ def test_the_narration_says_what_em_core_computes(page_name, name):
         assert shown == [e.sentence for e in entries]  # under the buttons, in order
     log = [m.value for m in app.at.markdown if m.value.startswith("- ")]
     assert log == ["\n".join(f"- {e.sentence}" for e in reversed(expected))]  # the step log, newest first
+
+
+# ----------------------------------------------------------------------------- small bugs of issue 11
+
+
+@pytest.mark.parametrize(
+    ("page_name", "name", "chart"), [("em2d", "demo-2d", "em2d_ll"), ("matrix", "demo-small", "emx_ll")]
+)
+def test_after_the_first_estep_the_ll_chart_marks_iteration_1(page_name, name, chart):
+    app = Dashboard(name, page=page_name)
+    app.click(f"{STEPPERS[page_name].prefix}_estep")
+    figure = app.figure(chart)
+    shapes = figure["layout"]["shapes"]
+    upright = {shape["x0"] for shape in shapes if shape.get("type") == "line" and shape["x0"] == shape["x1"]}
+    assert upright == {1}  # where the only LL point is, not at x=0
+    ring = _trace(figure, "iteration 1")
+    assert ring is not None and list(ring["x"]) == [1]
+
+
+def test_after_assign_the_cost_chart_says_when_its_cost_comes():
+    app = Dashboard("demo-2d", page="kmeans")
+    app.click("km_estep")
+    texts = [a["text"] for a in app.figure("km_cost")["layout"].get("annotations", [])]
+    assert texts == ["The cost of iteration 1 comes with its Update"]
+
+
+def test_the_formulas_use_the_pages_user_and_start_from_their_strongest_component():
+    app = Dashboard("demo-small", page="matrix")
+    app.step("emx", 3)
+    app.set_number("emx_user", 3).set_toggle("emx_formulas", True)
+    assert "emx_fu" not in app.widget_keys()  # one user input for the posterior and the formulas
+    X, _ = reference_data("demo-small")
+    post, _ = em.estep(X, app.fit("matrix").state.mixture)
+    strongest = int(np.argmax(post[2])) + 1
+    assert app.at.number_input(key="emx_fj").value == strongest
+    assert rf"u = 3,\; j = {strongest}," in app.at.get("latex")[0].value
+    app.set_number("emx_user", 5)  # a new user: the component follows
+    assert app.at.number_input(key="emx_fj").value == int(np.argmax(post[4])) + 1

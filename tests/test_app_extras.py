@@ -95,7 +95,7 @@ def test_the_formulas_show_the_numbers_em_core_computes_for_the_chosen_user(cour
     app = Dashboard(page="matrix", link={"dataset": "test", "k": "4", "seed": "0"})
     at = app.at
     assert not at.get("latex")  # nothing is computed until the student asks
-    app.set_toggle("emx_formulas", True).set_number("emx_fu", 2)  # each fails the test if the app raised
+    app.set_number("emx_user", 2).set_toggle("emx_formulas", True).set_number("emx_fj", 1)  # each fails if it raised
     estep_latex = at.get("latex")[0].value
     X = load_dataset("test").X
     post, _ = em.estep(X, init(X, 4, 0)[0])
