@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import caches, curve_figures, fits, session
+from dashboard.limits import FREE_SWEEP_COST
 from em_core import experiment
 
 s = session.settings()
@@ -18,7 +19,7 @@ st.caption(
 
 methods = [fits.KMEANS, fits.NAIVE_EM] if dataset.kind == "points" else [fits.EM]
 left, middle, right = st.columns(3)
-large = dataset.X.size > 200_000
+large = dataset.X.size * 4 * 5 * len(methods) > FREE_SWEEP_COST  # the defaults below would need a click
 if n > 1:
     k_max = left.slider("Largest K", min_value=1, max_value=min(n, 16), value=min(n, 12 if large else 4), key="ms_kmax")
 else:
@@ -38,11 +39,13 @@ ks = list(range(1, k_max + 1))
 seeds = list(range(n_seeds))
 content = session.content_key(s)
 total = len(ks) * len(seeds) * len(methods)
+cost = dataset.X.size * sum(ks) * len(seeds) * len(methods)
 request = (content, k_max, n_seeds, s.min_variance)
-if large and st.session_state.get("ms_request") != request:
+if cost > FREE_SWEEP_COST and st.session_state.get("ms_request") != request:
     st.info(
-        f"{total} fits on a {n:,} x {dataset.X.shape[1]:,} matrix take a while (about a second each); "
-        "they are cached, so a second visit is instant.",
+        f"{total} fits on a {n:,} x {dataset.X.shape[1]:,} matrix take a while (values x K x seeds: "
+        f"{cost:,}, above the {FREE_SWEEP_COST:,} that runs without asking); they are cached, so a second "
+        "visit is instant.",
         icon=":material/hourglass:",
     )
     if not st.button(f"Fit K = 1 .. {k_max} with {n_seeds} seed(s) each", key="ms_run", type="primary"):

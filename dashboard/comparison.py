@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import caches, curve_figures
+from dashboard.limits import FREE_HOLDOUT_COST, literal
 from em_core import DataError, experiment
 from em_core.data import Dataset
 from em_core.validation import MAX_SEED
@@ -71,12 +72,15 @@ def baselines_on_gold(content_key: str, dataset: Dataset, mixture_rmse: float | 
 
 def held_out(content_key: str, dataset: Dataset, K: int, seed: int, min_variance: float) -> None:
     """Hide a seeded share of the observed ratings, fit on the rest, and score every method on the hidden ones."""
+    cost = dataset.X.size * K
+    cheap = cost <= FREE_HOLDOUT_COST
     if not st.toggle(
         "Score on held-out ratings",
-        value=dataset.gold is None,
+        value=dataset.gold is None and cheap,
         key="cmp_holdout",
         help="Works without a gold matrix: some observed ratings are hidden, and every method is "
-        "scored on how well it predicts them.",
+        "scored on how well it predicts them."
+        + ("" if cheap else " Off until switched on: on this matrix it fits EM and five baselines (minutes)."),
     ):
         return
     left, right = st.columns(2)
@@ -89,7 +93,7 @@ def held_out(content_key: str, dataset: Dataset, K: int, seed: int, min_variance
     try:
         result = caches.holdout_scores(content_key, fraction, int(holdout_seed), K, seed, min_variance, dataset.X)
     except DataError as err:
-        st.error(str(err), icon=":material/error:")
+        st.error(literal(err), icon=":material/error:")
         return
     _show(list(result.scores), "cmp_holdout_chart", f"RMSE on {result.n_hidden:,} held-out ratings (lower is better)")
     st.caption(

@@ -8,19 +8,35 @@ themselves are :mod:`dashboard.fits`).
 from __future__ import annotations
 
 import hashlib
+import os
+import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import streamlit as st
 
 from dashboard import url
-from dashboard.limits import MAX_VALUES, SUGGESTED_K, UPLOAD
+from dashboard.limits import (
+    MAX_COLUMNS,
+    MAX_POINTS_2D,
+    MAX_ROWS,
+    MAX_UPLOAD_LINES,
+    MAX_VALUES,
+    SUGGESTED_K,
+    UPLOAD,
+    UPLOAD_CACHE_BYTES,
+    clip,
+    literal,
+    plain,
+)
 from em_core import DataError
 from em_core.data import (
     BUILTIN,
     COURSE_FILES,
     Dataset,
     available_datasets,
-    data_dir,
+    data_dirs,
     dataset_from_bytes,
     load_dataset,
     read_only,
@@ -50,6 +66,9 @@ def init_state() -> None:
         "uploaded": None,  # dict(name, content, gold, gold_name, kind) of the last valid upload
         "upload_error": None,
         "upload_digest": None,
+        # salts this session's upload digests, so no cache is shared with another session that
+        # uploads the same bytes (its timing would tell that someone had)
+        "upload_salt": secrets.token_hex(16),
         "fits": {},
     }
     for key, value in defaults.items():
@@ -68,14 +87,105 @@ def load_named(name: str, folder: str) -> Dataset:
     return read_only(dataset)
 
 
-@st.cache_resource(max_entries=16, show_spinner="Reading the upload ...")
-def load_upload(digest: str, _content: bytes, name: str, _gold: bytes | None, gold_name: str, kind: str) -> Dataset:
-    """An uploaded data set, validated by em_core and cached by its content digest."""
-    return read_only(dataset_from_bytes(_content, name, _gold, gold_name, kind=kind, max_values=MAX_VALUES))
+class UploadStore:
+    """Parsed uploads keyed by their salted digest, within ``budget`` bytes of arrays in all.
+
+    The least recently used upload leaves first; one larger than the budget is still kept
+    while it is the newest (every session can use what it just uploaded).
+    """
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._items: OrderedDict[str, Dataset] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def size(dataset: Dataset) -> int:
+        return dataset.X.nbytes + (0 if dataset.gold is None else dataset.gold.nbytes)
+
+    @property
+    def nbytes(self) -> int:
+        with self._lock:
+            return sum(self.size(dataset) for dataset in self._items.values())
+
+    def get(self, digest: str) -> Dataset | None:
+        with self._lock:
+            dataset = self._items.get(digest)
+            if dataset is not None:
+                self._items.move_to_end(digest)
+            return dataset
+
+    def put(self, digest: str, dataset: Dataset) -> None:
+        with self._lock:
+            self._items[digest] = dataset
+            self._items.move_to_end(digest)
+            total = sum(self.size(kept) for kept in self._items.values())
+            while total > self.budget and len(self._items) > 1:
+                _, oldest = self._items.popitem(last=False)
+                total -= self.size(oldest)
+
+
+#: Every session's parsed upload (per session: the digest is salted with the session's salt).
+UPLOADS = UploadStore(UPLOAD_CACHE_BYTES)
+
+_WHY_LINES = "the pages draw every row, and a larger file takes minutes to read"
+
+
+def check_upload_size(content: bytes, name: str, kind: str) -> None:
+    """Refuse, before parsing, a file with more lines than any upload the pages can show."""
+    limit = MAX_POINTS_2D if kind == "points" else MAX_UPLOAD_LINES
+    lines = content.count(b"\n") + (not content.endswith(b"\n"))
+    if lines > limit:
+        raise DataError(
+            f"{clip(name)}: {lines:,} lines; the dashboard takes at most {limit:,} ({_WHY_LINES}); "
+            "use the command line (python -m em_core) for larger files"
+        )
+
+
+def check_upload_shape(dataset: Dataset, name: str) -> None:
+    """Refuse a parsed upload whose rows, columns or points cost more than the pages can draw."""
+    n, d = dataset.X.shape
+    if dataset.kind == "points" and d == 2 and n > MAX_POINTS_2D:
+        why = f"at most {MAX_POINTS_2D:,} 2-D points (the Data, K-means and EM pages draw every point)"
+    elif n > MAX_ROWS and not (dataset.kind == "points" and d == 2):
+        why = f"at most {MAX_ROWS:,} rows (the pages draw the matrix as an n x d image, one row of pixels per row)"
+    elif d > MAX_COLUMNS:
+        why = f"at most {MAX_COLUMNS:,} columns (the matrix image and the means' heatmap have one column per item)"
+    else:
+        return
+    raise DataError(
+        f"{clip(name)}: {n:,} x {d:,}; the dashboard takes {why}; "
+        "use the command line (python -m em_core) for larger files"
+    )
+
+
+def _parse_upload(upload: dict) -> Dataset:
+    content, name, kind = upload["content"], upload["name"], upload["kind"]
+    check_upload_size(content, name, kind)
+    dataset = dataset_from_bytes(content, name, upload["gold"], upload["gold_name"], kind=kind, max_values=MAX_VALUES)
+    check_upload_shape(dataset, name)
+    return read_only(dataset)
+
+
+def load_upload(upload: dict) -> Dataset:
+    """The session's upload, parsed and validated by em_core (kept in :data:`UPLOADS`)."""
+    dataset = UPLOADS.get(upload["digest"])
+    if dataset is None:
+        with st.spinner("Reading the upload ..."):
+            dataset = _parse_upload(upload)
+        UPLOADS.put(upload["digest"], dataset)
+    return dataset
+
+
+def folders_key() -> str:
+    """Every folder EM_DATA_DIR names (a course set can come from any of them), for cache and fit keys."""
+    return os.pathsep.join(str(folder) for folder in data_dirs())
 
 
 def upload_digest(content: bytes, gold: bytes | None, kind: str) -> str:
-    digest = hashlib.sha256(content)
+    """The upload's digest, salted with this session's salt (so it names this session's copy)."""
+    digest = hashlib.sha256(st.session_state.upload_salt.encode())
+    digest.update(content)
     digest.update(b"\0nogold\0" if gold is None else b"\0gold\0" + gold)
     digest.update(kind.encode())
     return digest.hexdigest()
@@ -88,10 +198,15 @@ def dataset_options() -> list[str]:
     return options
 
 
-def dataset_label(key: str) -> str:
+def dataset_label(key: str, markdown: bool = True) -> str:
+    """How a data set is called on the pages; an upload's file name is plain text, cut short.
+
+    ``markdown=False`` for places that show text as it is (a select box's options).
+    """
     if key == UPLOAD:
         upload = st.session_state.get("uploaded") or {}
-        return f"upload: {upload.get('name', '?')}"
+        name = str(upload.get("name", "?"))
+        return "upload: " + (plain(name) if markdown else clip(name))
     if key in BUILTIN:
         return f"{key} (built-in)"
     if key in COURSE_FILES:
@@ -105,13 +220,7 @@ def try_upload(name: str, content: bytes, gold_name: str | None, gold: bytes | N
     if digest == st.session_state.get("upload_digest"):
         return st.session_state.get("upload_error")
     st.session_state.upload_digest = digest
-    try:
-        load_upload(digest, content, name, gold, gold_name or "gold", kind)
-    except DataError as err:
-        st.session_state.upload_error = str(err)
-        return str(err)
-    st.session_state.upload_error = None
-    st.session_state.uploaded = {
+    upload = {
         "name": name,
         "content": content,
         "gold": gold,
@@ -119,15 +228,21 @@ def try_upload(name: str, content: bytes, gold_name: str | None, gold: bytes | N
         "kind": kind,
         "digest": digest,
     }
+    try:
+        load_upload(upload)
+    except DataError as err:
+        st.session_state.upload_error = str(err)
+        return str(err)
+    st.session_state.upload_error = None
+    st.session_state.uploaded = upload
     st.session_state.dataset = UPLOAD
     return None
 
 
 def current_dataset(key: str) -> Dataset:
     if key == UPLOAD:
-        up = st.session_state.uploaded
-        return load_upload(up["digest"], up["content"], up["name"], up["gold"], up["gold_name"], up["kind"])
-    return load_named(key, str(data_dir()))
+        return load_upload(st.session_state.uploaded)
+    return load_named(key, folders_key())
 
 
 def on_dataset_change() -> None:
@@ -154,7 +269,7 @@ def content_key(s: Settings) -> str:
     """A key that names the data set's content (cache keys and fit keys use it)."""
     if s.dataset_id == UPLOAD:
         return "upload:" + st.session_state.uploaded["digest"]
-    return f"{s.dataset_id}:{data_dir()}" if s.dataset_id in COURSE_FILES else s.dataset_id
+    return f"{s.dataset_id}:{folders_key()}" if s.dataset_id in COURSE_FILES else s.dataset_id
 
 
 def sync_url(s: Settings, iteration: int | None = None) -> None:
@@ -190,5 +305,5 @@ def require(s: Settings, kind: str | None = None, two_d: bool = False, need_k: b
         st.button(f"Use {fallback}", key="switch_dataset", on_click=_switch_to, args=(fallback,))
         st.stop()
     if need_k and s.k_error:
-        st.error(s.k_error, icon=":material/error:")
+        st.error(literal(s.k_error), icon=":material/error:")
         st.stop()

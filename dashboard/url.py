@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.limits import MAX_K, MAX_LINK_ITERATION, MAX_MIN_VARIANCE, MAX_SEED, SUGGESTED_K, UPLOAD
+from dashboard.limits import MAX_K, MAX_LINK_ITERATION, MAX_MIN_VARIANCE, MAX_SEED, SUGGESTED_K, UPLOAD, plain
 from em_core.data import available_datasets
+
+
+def _quoted(value: str) -> str:
+    """A link's value as the warning shows it: plain text (never Markdown), cut short."""
+    return f"'{plain(value)}'"
 
 
 def _int(value: str, name: str, low: int, high: int, problems: list[str]) -> int | None:
     try:
         number = int(value)
     except ValueError:
-        problems.append(f"{name}={value!r} is not a whole number")
+        problems.append(f"{name}={_quoted(value)} is not a whole number")
         return None
     if not low <= number <= high:
-        problems.append(f"{name}={number} is outside {low}..{high}")
+        problems.append(f"{name}={_quoted(value)} is outside {low}..{high}")
         return None
     return number
 
@@ -33,7 +38,7 @@ def read_once() -> None:
             st.session_state.dataset = dataset
             st.session_state.em_k = SUGGESTED_K.get(dataset, st.session_state.em_k)
         else:
-            problems.append(f"data set {dataset!r} is not available here")
+            problems.append(f"data set {_quoted(dataset)} is not available here")
     if "k" in params:
         k = _int(params["k"], "k", 1, MAX_K, problems)
         if k is not None:
@@ -49,7 +54,7 @@ def read_once() -> None:
                 raise ValueError
             st.session_state.em_min_variance = minvar
         except ValueError:
-            problems.append(f"minvar={params['minvar']!r} is not a number in 0..{MAX_MIN_VARIANCE:g}")
+            problems.append(f"minvar={_quoted(params['minvar'])} is not a number in 0..{MAX_MIN_VARIANCE:g}")
     if "it" in params:
         iteration = _int(params["it"], "it", 0, MAX_LINK_ITERATION, problems)
         if iteration is not None:

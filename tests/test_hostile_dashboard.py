@@ -3,9 +3,16 @@ crash, hang or exhaust the server, and must never render what a user typed as Ma
 
 from __future__ import annotations
 
+import os
+import re
+
+import numpy as np
 import pytest
 
+from dashboard import session
+from dashboard.limits import FREE_SWEEP_COST, MAX_POINTS_2D, MAX_ROWS, MAX_UPLOAD_LINES
 from em_core import DataError, stepping
+from em_core.data import load_dataset
 from tests.apptest_helpers import Dashboard
 
 
@@ -85,3 +92,146 @@ def test_a_run_stopped_by_the_cap_says_so(monkeypatch):
         "stopped at the cap of 2 iterations"
         in app.at.markdown[[m.value.startswith("**Iteration") for m in app.at.markdown].index(True)].value
     )
+
+
+# ------------------------------------------------------------------ what a user typed is shown as plain text
+
+CRAFTED = "[Click here](http://evil)![x](http://evil/b.png)"
+
+
+def _unescaped(markdown: str, characters: str) -> list[str]:
+    """The Markdown-active characters of ``markdown`` not escaped by a backslash."""
+    return re.findall(rf"(?<!\\)[{re.escape(characters)}]", markdown)
+
+
+def test_a_crafted_dataset_link_is_shown_as_text_not_as_a_link_or_image():
+    app = Dashboard(link={"dataset": CRAFTED})
+    [warning] = [w.value for w in app.at.warning]
+    assert "data set '" in warning and "Click here" in warning
+    assert _unescaped(warning, "[]()!") == []  # no link, no image: every bracket is a literal one
+    assert "http://" not in warning  # and no autolink
+
+
+@pytest.mark.parametrize("parameter", ["k", "seed", "minvar", "it"])
+def test_a_huge_number_in_a_link_is_not_echoed_whole(parameter):
+    # Streamlit itself drops a query string over 524,288 characters (the issue's 19,990,000 digits);
+    # this one gets through, and was echoed whole
+    app = Dashboard(link={parameter: "9" * 500_000})
+    [warning] = [w.value for w in app.at.warning]
+    assert f"{parameter}='999" in warning and "…" in warning
+    assert len(warning) < 300
+
+
+def test_an_uploaded_file_name_is_plain_text_in_captions():
+    app = Dashboard(page="data", em_k=1)
+    app.upload("[x](http://evil)![b](http://evil/b.png).txt", b"1 2 0\n0 4 5\n")
+    [caption] = [c for c in app.captions if c.startswith("upload: ")]
+    assert _unescaped(caption, "[]()!") == [] and "http://" not in caption
+    assert app.at.selectbox(key="dataset").value == "upload"
+
+
+def test_a_bad_upload_quoting_the_file_shows_it_verbatim_in_a_code_span():
+    app = Dashboard(page="data")
+    app.upload("bad.txt", b"1 2 3\n4 [x](http://evil) 6\n")
+    [error] = app.errors
+    assert error.startswith("` ") and error.endswith(" `") and error.count("`") == 2
+    assert "bad.txt" in error
+
+
+# ------------------------------------------------------------------ limits that follow the cost
+
+
+def _points(n: int) -> bytes:
+    rng = np.random.default_rng(0)
+    return "\n".join(f"{a:.3f} {b:.3f}" for a, b in rng.normal(size=(n, 2))).encode()
+
+
+def test_six_million_rows_in_one_column_are_refused_before_parsing_saying_the_limit():
+    app = Dashboard(page="data")
+    app.upload("column.txt", b"3\n" * 6_000_000)
+    [error] = app.errors
+    assert f"6,000,000 lines; the dashboard takes at most {MAX_UPLOAD_LINES:,}" in error
+    assert "draw every row" in error and app.dataset != "upload"
+
+
+def test_more_2d_points_than_the_pages_draw_are_refused_saying_why():
+    app = Dashboard(page="data")
+    app.upload("points.txt", _points(MAX_POINTS_2D + 1), kind="points")
+    [error] = app.errors
+    assert f"at most {MAX_POINTS_2D:,}" in error and app.dataset != "upload"
+
+
+def test_more_rows_than_the_image_can_draw_are_refused_after_parsing_saying_why():
+    app = Dashboard(page="data")
+    app.upload("tall.txt", b"1 2 3\n" * (MAX_ROWS + 1))
+    [error] = app.errors
+    assert f"{MAX_ROWS + 1:,} x 3; the dashboard takes at most {MAX_ROWS:,} rows" in error and "image" in error
+
+
+def test_model_selection_on_100000_points_waits_for_the_click():
+    # 100,000 x 2 = 200,000 values: the old guard (X.size > 200_000) let it run for minutes
+    app = Dashboard(em_k=2)
+    app.upload("points.txt", _points(100_000), kind="points")
+    app.open("model_selection")
+    assert "ms_run" in app.widget_keys() and not app.at.success
+    assert any("take a while" in info and f"{FREE_SWEEP_COST:,}" in info for info in app.infos)
+
+
+def test_held_out_scoring_stays_off_without_gold_when_it_would_be_expensive():
+    rng = np.random.default_rng(0)
+    M = rng.integers(0, 6, size=(400, 1000))
+    M[:, 0] = 3  # every user has a rating
+    app = Dashboard(em_k=3)
+    app.upload("wide.txt", "\n".join(" ".join(map(str, row)) for row in M).encode())
+    app.open("completion")
+    assert app.at.toggle(key="cmp_holdout").value is False
+    assert "cmp_holdout_fraction" not in app.widget_keys()  # nothing was fitted
+
+
+def test_held_out_scoring_still_starts_by_itself_on_a_small_matrix_without_gold():
+    app = Dashboard(em_k=2)
+    app.upload("small.txt", b"1 2 0 4\n0 4 5 1\n3 0 2 5\n5 1 0 2\n2 2 3 0\n")
+    app.open("completion")
+    assert app.at.toggle(key="cmp_holdout").value is True
+
+
+# ------------------------------------------------------------------ uploads are per session
+
+
+def test_two_sessions_uploading_the_same_bytes_share_no_cache_key():
+    keys = []
+    for _ in range(2):
+        app = Dashboard(page="data", em_k=1)
+        app.upload("same.txt", b"1 2 0\n0 4 5\n")
+        keys.append(app.at.session_state["uploaded"]["digest"])
+    assert keys[0] != keys[1]
+
+
+def test_the_upload_store_keeps_its_byte_budget_least_recently_used_first():
+    dataset = load_dataset("demo-small")  # 20 x 5 floats and the gold: 1,600 bytes
+    store = session.UploadStore(budget=2 * session.UploadStore.size(dataset))
+    store.put("a", dataset)
+    store.put("b", dataset)
+    assert store.get("a") is dataset  # a is now the most recently used
+    store.put("c", dataset)
+    assert store.get("b") is None and store.get("a") is dataset and store.get("c") is dataset
+    assert store.nbytes <= store.budget
+
+
+# ------------------------------------------------------------------ EM_DATA_DIR
+
+
+def test_folders_that_do_not_exist_are_reported_once_in_the_sidebar(monkeypatch, tmp_path):
+    missing = tmp_path / "no-such-folder"
+    monkeypatch.setenv("EM_DATA_DIR", os.pathsep.join([str(tmp_path), str(missing)]))
+    app = Dashboard(page="data")
+    warnings = [w.value for w in app.at.sidebar.warning]
+    assert len(warnings) == 1 and str(missing) in warnings[0].replace("\\", "")
+
+
+def test_the_course_sets_cache_key_names_every_folder(monkeypatch, tmp_path):
+    first = str(tmp_path)
+    monkeypatch.setenv("EM_DATA_DIR", os.pathsep.join([first, str(tmp_path / "a")]))
+    before = session.folders_key()
+    monkeypatch.setenv("EM_DATA_DIR", os.pathsep.join([first, str(tmp_path / "b")]))
+    assert session.folders_key() != before and str(tmp_path / "b") in session.folders_key()
