@@ -108,9 +108,11 @@ def fit(
     steps = algorithm_for(algorithm, min_variance, covariance_type)
     start = time.perf_counter()
     mixture, post = initial_mixture(X, K, seed, init_with)
+    # prepared once for the whole run: the steps then skip their per-call check of the matrix
+    prepared = em.prepare(X) if completes_matrices(algorithm) else kmeans.prepare(X)  # naive EM shares it
     state = stepping.run(
         steps,
-        X,
+        prepared,
         stepping.start(with_covariance_type(mixture, covariance_type), post, max_history=1),
         max_iter=max_iter,
         callback=callback,
