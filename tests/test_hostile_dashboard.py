@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import os
 import re
+from urllib.parse import urlencode
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 from dashboard import session
 from dashboard.limits import FREE_SWEEP_COST, MAX_POINTS_2D, MAX_ROWS, MAX_UPLOAD_LINES
 from em_core import DataError, stepping
 from em_core.data import load_dataset
 from tests.apptest_helpers import Dashboard
+from tests.browser_page import AppPage
+from tests.helpers import CHROMIUM, CHROMIUM_MISSING
+from tests.streamlit_server import StreamlitServer
 
 
 def _press_twice_before_rerun(app: Dashboard, key: str) -> None:
@@ -235,3 +240,29 @@ def test_the_course_sets_cache_key_names_every_folder(monkeypatch, tmp_path):
     before = session.folders_key()
     monkeypatch.setenv("EM_DATA_DIR", os.pathsep.join([first, str(tmp_path / "b")]))
     assert session.folders_key() != before and str(tmp_path / "b") in session.folders_key()
+
+
+# ------------------------------------------------------------------ the same link in a real browser
+
+
+@pytest.fixture(scope="module")
+def app_server():
+    """``streamlit run app.py`` on a free port of 127.0.0.1 for this module's browser test."""
+    if CHROMIUM is None:
+        pytest.skip(CHROMIUM_MISSING)
+    with StreamlitServer() as server:
+        yield server
+
+
+@pytest.mark.browser
+def test_a_crafted_link_renders_no_link_and_loads_no_image_in_the_browser(app_server, page):
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    app = AppPage(page, app_server.url)
+    app.goto("/?" + urlencode({"dataset": CRAFTED}))
+    app.wait_opened("Data", status=False)
+    warning = page.get_by_test_id("stAlertContentWarning")
+    expect(warning).to_contain_text("Click here", timeout=app.timeout_ms)
+    expect(page.locator("a[href*='evil']")).to_have_count(0)
+    expect(page.locator("img[src*='evil']")).to_have_count(0)
+    assert not [url for url in requested if "evil" in url.split("?")[0]]
