@@ -65,14 +65,32 @@ def one_user(shown: fit_page.Shown) -> int:
     return user - 1
 
 
+def means_map(shown: fit_page.Shown) -> None:
+    """The means heatmap: collapsed components flagged, coordinates kept from the init drawn as "no data"."""
+    mixture = shown.mixture
+    no_data, flags = None, {}
+    if shown.iteration > 0 and shown.slot.initial is not None:  # at iteration 0 every mean is the init
+        report = diagnostics.collapse_report(X, mixture, shown.slot.initial, s.min_variance, shown.producing_post)
+        for line in report.sentences():
+            st.warning(line, icon=":material/scatter_plot:")
+        no_data = report.kept_from_init
+        flags = {c.j: f"collapsed on user {c.user + 1}" if c.user >= 0 else "collapsed" for c in report.collapsed}
+    means = matrix_figures.means_heatmap(
+        mixture.mu, title=f"Cluster means after iteration {shown.iteration}", no_data=no_data, flags=flags
+    )
+    st.plotly_chart(means, key="emx_means")
+    st.caption(
+        "Each row is a component's mean rating for every item: the taste of one type of user. Grey cells have no "
+        "data: fewer than one user's worth of weight rated that item, so the mean kept its initial value."
+    )
+
+
 def body(shown: fit_page.Shown) -> None:
     mixture, state = shown.mixture, shown.slot.state
     for line in diagnostics.describe(diagnostics.component_report(mixture, s.min_variance), s.min_variance):
         st.warning(line, icon=":material/warning:")
     curve_and_map(shown)
-    means = matrix_figures.means_heatmap(mixture.mu, title=f"Cluster means · {shown.title}")
-    st.plotly_chart(means, key="emx_means")
-    st.caption("Each row is a component's mean rating for every item: the taste of one type of user.")
+    means_map(shown)
     user = one_user(shown)
     # a toggle, not an expander: an expander's body would run (a whole extra E-step) on every Step
     if st.toggle(

@@ -19,6 +19,7 @@ import streamlit as st
 from dashboard.session import Settings, content_key, dataset_label
 from em_core import init, narration, stepping
 from em_core.experiment import algorithm_for
+from em_core.mixture import GaussianMixture
 
 #: The step log keeps this many half-steps (the newest); older ones scroll off.
 LOG_LIMIT = 200
@@ -77,6 +78,7 @@ class FitSlot:
     playing: bool = False
     notice: str | None = None
     rerun_page: bool = False  # Play or Pause was pressed: the whole page must run to (re)set the timer
+    initial: GaussianMixture | None = None  # the fit's iteration 0 (the course's init), for "kept from init"
     log: deque = field(default_factory=lambda: deque(maxlen=LOG_LIMIT))  # narration.LogEntry, oldest first
     last: tuple = ()  # the log entries of the latest control (empty after a reset or no-op)
 
@@ -137,7 +139,7 @@ def new_fit(s: Settings, method: Method, key: FitKey) -> FitSlot:
     """A fit at iteration 0 (the course's init), with the history em_core's budget allows."""
     mixture, post = init(s.dataset.X, s.K, s.seed)
     algorithm = shared_algorithm(key.content, method.algorithm, s.min_variance)
-    return FitSlot(key=key, method=method, algorithm=algorithm, state=stepping.start(mixture, post))
+    return FitSlot(key=key, method=method, algorithm=algorithm, state=stepping.start(mixture, post), initial=mixture)
 
 
 def advance(slot: FitSlot, X: np.ndarray, action: str, max_iter: int = 10_000) -> None:

@@ -256,7 +256,34 @@ def matrix_image(
     return style(fig, title, height=int(np.clip(140 + 22 * n, 260, 560)))
 
 
-def means_heatmap(mu: np.ndarray, zmin: float = 1.0, zmax: float = 5.0, title: str = "") -> go.Figure:
+#: The legend's name for mean coordinates never updated since the initialisation.
+NO_DATA_NAME = "no data: mean kept from its initial value"
+
+
+def _no_data_trace(no_data: np.ndarray, rows: list[str]) -> go.Heatmap:
+    """The never-updated cells in :data:`~dashboard.figure_style.MISSING_COLOR`, over the means."""
+    return go.Heatmap(
+        z=np.where(no_data, 1.0, None).tolist(),
+        x0=1,
+        dx=1,
+        y=rows,
+        colorscale=[[0, MISSING_COLOR], [1, MISSING_COLOR]],
+        showscale=False,
+        name=NO_DATA_NAME,
+        hovertemplate="component %{y}<br>item %{x}<br>no data: the mean kept its initial value<extra></extra>",
+        xgap=1 if no_data.shape[1] <= 60 else 0,
+        ygap=1,
+    )
+
+
+def means_heatmap(
+    mu: np.ndarray,
+    zmin: float = 1.0,
+    zmax: float = 5.0,
+    title: str = "",
+    no_data: np.ndarray | None = None,
+    flags: dict[int, str] | None = None,
+) -> go.Figure:
     """The cluster means as a K x items heatmap, component ``j=1`` on top.
 
     Parameters
@@ -266,6 +293,12 @@ def means_heatmap(mu: np.ndarray, zmin: float = 1.0, zmax: float = 5.0, title: s
     zmin, zmax : float
         The value range the colourscale spans.
     title : str
+    no_data : ndarray of bool, shape (K, d), optional
+        Mean coordinates never updated since the initialisation
+        (:attr:`em_core.diagnostics.CollapseReport.kept_from_init`): drawn grey as "no data",
+        never in the colour of a rating, with a legend entry :data:`NO_DATA_NAME`.
+    flags : dict of int to str, optional
+        A short note per component (0-based), appended to its row label, e.g. ``{2: "collapsed"}``.
 
     Returns
     -------
@@ -275,6 +308,10 @@ def means_heatmap(mu: np.ndarray, zmin: float = 1.0, zmax: float = 5.0, title: s
     if mu.ndim != 2:
         raise ValueError(f"means_heatmap expects means of shape (K, items), got shape {mu.shape}")
     K, d = mu.shape
+    if no_data is not None and np.shape(no_data) != (K, d):
+        raise ValueError(f"means_heatmap: no_data has shape {np.shape(no_data)}, expected (K, items) = {(K, d)}")
+    flags = flags or {}
+    rows = [f"j={j + 1}" + (f" ({flags[j]})" if j in flags else "") for j in range(K)]
     z = np.round(mu, 3)
     if not np.isfinite(z).all():
         z = np.where(np.isfinite(z), z, None).tolist()
@@ -283,7 +320,7 @@ def means_heatmap(mu: np.ndarray, zmin: float = 1.0, zmax: float = 5.0, title: s
             z=z,
             x0=1,
             dx=1,
-            y=[f"j={j + 1}" for j in range(K)],
+            y=rows,
             zmin=zmin,
             zmax=zmax,
             colorscale="Viridis",
@@ -293,6 +330,11 @@ def means_heatmap(mu: np.ndarray, zmin: float = 1.0, zmax: float = 5.0, title: s
             ygap=1,
         )
     )
+    if no_data is not None and np.any(no_data):
+        fig.add_traces(
+            [_no_data_trace(np.asarray(no_data, dtype=bool), rows), _legend_swatch(NO_DATA_NAME, MISSING_COLOR)]
+        )
+        fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     fig.update_xaxes(title_text="item", showgrid=False, zeroline=False)
     fig.update_yaxes(title_text="component", showgrid=False, autorange="reversed", type="category")
     return style(fig, title, height=int(np.clip(110 + 30 * K, 220, 480)))

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from em_core import DataError, bic, builtin, em, init, kmeans, naive_em, narration, rmse, stepping
+from em_core import DataError, bic, builtin, diagnostics, em, init, kmeans, naive_em, narration, rmse, stepping
 from em_core.data import BUILTIN, COURSE_FILES, data_dir
 from em_core.experiment import algorithm_for
 from em_core.mixture import GaussianMixture
@@ -721,7 +721,8 @@ def test_scrub_slider_shows_an_earlier_iteration(page_name, name, numbers):
         np.testing.assert_allclose(np.asarray(bars["data"][0]["y"], dtype=float), ref.posts[1][0], rtol=1e-9)
     else:
         points = app.figure(f"{prefix}_points")
-        assert points["layout"]["title"]["text"] == "Iteration 2"
+        after = "the update" if page_name == "kmeans" else "the M-step"
+        assert points["layout"]["title"]["text"] == f"Iteration 2 — after {after}"
         np.testing.assert_allclose(centres(points), want.mu, rtol=RTOL)
         if page_name == "em2d":
             table = app.at.dataframe[0].value
@@ -885,3 +886,27 @@ def test_the_formulas_use_the_pages_user_and_start_from_their_strongest_componen
     assert rf"u = 3,\; j = {strongest}," in app.at.get("latex")[0].value
     app.set_number("emx_user", 5)  # a new user: the component follows
     assert app.at.number_input(key="emx_fj").value == int(np.argmax(post[4])) + 1
+
+
+@pytest.mark.course
+def test_collapse_is_flagged_and_kept_means_are_drawn_as_no_data(course_dir):
+    # the course's test set with K=12: 8 components end on one user each, 30 mean coordinates never updated
+    app = Dashboard(page="matrix", link={"dataset": "test", "k": "12", "seed": "0"})
+    assert not any(
+        trace.get("name") == "no data: mean kept from its initial value" for trace in app.figure("emx_means")["data"]
+    )
+    app.click("emx_run")
+    X, _ = reference_data("test")
+    state = app.fit("matrix").state
+    initial, _ = init(X, 12, 0)
+    post, _ = em.estep(X, state.mixtures[-2])  # the posterior the last M-step used
+    report = diagnostics.collapse_report(X, state.mixture, initial, 0.25, post)
+    assert len(report.collapsed) == 8 and report.kept_from_init.sum() == 30
+    figure = app.figure("emx_means")
+    grey = next(trace for trace in figure["data"] if trace.get("name") == "no data: mean kept from its initial value")
+    drawn = np.array([[cell is not None for cell in row] for row in grey["z"]])
+    np.testing.assert_array_equal(drawn, report.kept_from_init)
+    rows = list(figure["data"][0]["y"])
+    flagged = [row for row in rows if "collapsed on user" in row]
+    assert flagged == [f"j={c.j + 1} (collapsed on user {c.user + 1})" for c in report.collapsed]
+    assert report.sentences()[0] in [warning.value for warning in app.at.warning]
