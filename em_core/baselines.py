@@ -36,6 +36,7 @@ from scipy.sparse.linalg import svds
 
 from em_core.errors import DataError
 from em_core.mixture import rmse
+from em_core.sparse_ratings import is_sparse, mean_predictions, rmse_stored
 from em_core.validation import check_has_observed, check_matrix
 
 #: Rank limit of :func:`soft_impute` when ``max_rank`` is None.
@@ -52,6 +53,11 @@ DEFAULT_NEIGHBORS = 10
 
 
 def _ratings(X) -> np.ndarray:
+    if is_sparse(X):
+        raise DataError(
+            "this baseline needs the dense form (n x d, 0 = missing); the mean baselines take a sparse matrix "
+            "with at= the entries to predict, or convert with em_core.sparse_ratings.as_form(X, 'dense')"
+        )
     return check_has_observed(check_matrix(X))
 
 
@@ -70,8 +76,11 @@ def _observed_means(X: np.ndarray, axis: int) -> np.ndarray:
         return np.where(counts > 0, sums / np.maximum(counts, 1), global_mean)
 
 
-def global_mean(X: np.ndarray) -> np.ndarray:
+def global_mean(X: np.ndarray, at=None) -> np.ndarray:
     """Fill every missing entry with the mean of all observed ratings.
+
+    A CSR ``X`` (ratings at its stored entries) gives CSR predictions at the stored entries of
+    ``at`` instead (:func:`em_core.sparse_ratings.mean_predictions`); so do the other two means.
 
     Parameters
     ----------
@@ -82,11 +91,13 @@ def global_mean(X: np.ndarray) -> np.ndarray:
     -------
     X_pred : ndarray of shape (n, d)
     """
+    if is_sparse(X):
+        return mean_predictions(X, "global_mean", at)
     X = _ratings(X)
     return _fill(X, X[X != 0].mean())
 
 
-def user_mean(X: np.ndarray) -> np.ndarray:
+def user_mean(X: np.ndarray, at=None) -> np.ndarray:
     """Fill user u's missing entries with u's mean rating (the global mean for a user with none).
 
     Parameters
@@ -98,11 +109,13 @@ def user_mean(X: np.ndarray) -> np.ndarray:
     -------
     X_pred : ndarray of shape (n, d)
     """
+    if is_sparse(X):
+        return mean_predictions(X, "user_mean", at)
     X = _ratings(X)
     return _fill(X, _observed_means(X, axis=1)[:, None])
 
 
-def item_mean(X: np.ndarray) -> np.ndarray:
+def item_mean(X: np.ndarray, at=None) -> np.ndarray:
     """Fill item i's missing entries with i's mean rating (the global mean for an item with none).
 
     Parameters
@@ -114,6 +127,8 @@ def item_mean(X: np.ndarray) -> np.ndarray:
     -------
     X_pred : ndarray of shape (n, d)
     """
+    if is_sparse(X):
+        return mean_predictions(X, "item_mean", at)
     X = _ratings(X)
     return _fill(X, _observed_means(X, axis=0)[None, :])
 
@@ -352,7 +367,12 @@ def score_on(gold_or_X: np.ndarray, X_pred: np.ndarray, mask: np.ndarray) -> flo
     mask : ndarray of bool, shape (n, d)
         The entries to score (e.g. ``X == 0`` against gold, or ``holdout.hidden``). An empty mask
         gives NaN, as :func:`em_core.rmse` does.
+
+    With a CSR ``gold_or_X``, ``X_pred`` and ``mask`` are CSR too and the score is over ``mask``'s
+    stored entries.
     """
+    if is_sparse(gold_or_X):
+        return rmse_stored(gold_or_X, X_pred, mask)
     truth = check_matrix(gold_or_X, "the true values")
     X_pred = check_matrix(X_pred, "X_pred")
     mask = np.asarray(mask)

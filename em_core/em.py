@@ -19,14 +19,22 @@ long as the same matrix comes back, so keep one algorithm per fit. The public
 :func:`estep` and :func:`mstep` share one such cache too. Either cache compares each
 matrix with its own copy of the one it prepared, so a matrix modified in place is
 prepared again, never answered from stale data.
+
+Sparse: every ``X`` here may also be a ``scipy.sparse`` CSR matrix whose stored entries are
+the observed ratings (no stored 0). The steps then run on
+:mod:`em_core.sparse_kernels` (memory and time in proportion to the ratings, not to n x d)
+and give the same numbers to rounding; :func:`em_core.sparse_ratings.as_form` chooses or
+forces the form, and :mod:`em_core.sparse_completion` completes chosen users or each
+user's top-N unseen items without the dense n x d matrix.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from em_core import _kernels, stepping
+from em_core import _kernels, sparse_kernels, stepping
 from em_core.mixture import VAR_FLOOR, GaussianMixture
+from em_core.sparse_ratings import as_form, is_sparse
 from em_core.validation import check_matrix, check_min_variance
 
 #: The course's stopping rule: stop when the LL gain is <= TOL * |LL|.
@@ -43,6 +51,8 @@ def observed_mask(X: np.ndarray) -> np.ndarray:
 #: The prepared form behind the public :func:`estep`, :func:`mstep` and :func:`fill_matrix`
 #: on raw arrays (reused while the same matrix, unchanged, comes back).
 _PUBLIC_CACHE = _kernels.Cache(missing_as_zero=True)
+#: The same for a CSR matrix, whose stored entries are the ratings (see :mod:`em_core.sparse_kernels`).
+_SPARSE_CACHE = sparse_kernels.Cache()
 
 
 def prepare(X: np.ndarray) -> _kernels.Prepared:
@@ -54,11 +64,19 @@ def prepare(X: np.ndarray) -> _kernels.Prepared:
     array gets on every call (a comparison with the copy of the matrix last prepared, about
     one read of the matrix).
     """
+    if is_sparse(X):
+        return sparse_kernels.prepare(X)
     return _kernels.prepare_copy(check_matrix(X), missing_as_zero=True)
 
 
-def _prepared(X) -> _kernels.Prepared:
-    return _PUBLIC_CACHE(X)
+def _prepared(X, dense: _kernels.Cache = _PUBLIC_CACHE, sparse: sparse_kernels.Cache = _SPARSE_CACHE):
+    """The prepared form of ``X`` from the cache of its form: a CSR matrix goes to the sparse kernels."""
+    return sparse(X) if is_sparse(X) or isinstance(X, sparse_kernels.Prepared) else dense(X)
+
+
+def _kernels_of(data):
+    """The kernels (:mod:`em_core._kernels` or :mod:`em_core.sparse_kernels`) for this prepared form."""
+    return sparse_kernels if isinstance(data, sparse_kernels.Prepared) else _kernels
 
 
 def log_joint(X: np.ndarray, mixture: GaussianMixture) -> np.ndarray:
@@ -70,7 +88,7 @@ def log_joint(X: np.ndarray, mixture: GaussianMixture) -> np.ndarray:
         Ratings; 0 means missing.
     """
     data = _prepared(X)
-    sq = _kernels.sq_distances(data, mixture.mu)
+    sq = _kernels_of(data).sq_distances(data, mixture.mu)
     return _kernels.log_joint(sq, data.n_observed, mixture.var, np.log(mixture.p + LOG_EPS))
 
 
@@ -123,15 +141,16 @@ def mstep(X: np.ndarray, post: np.ndarray, mixture: GaussianMixture, min_varianc
     """
     min_variance = check_min_variance(min_variance)
     data = _prepared(X)
-    stats = _kernels.statistics(data, post)
+    kernels = _kernels_of(data)
+    stats = kernels.statistics(data, post)
     mu = _kernels.means(data, stats, stats.weight >= 1.0, mixture.mu)
     total = stats.weight.sum(axis=1)
     # the exact recompute of a cancelled sum is skipped only where min_variance decides anyway
-    sse = _kernels.weighted_sse(data, stats, mu, post, min_variance * total)
+    sse = kernels.weighted_sse(data, stats, mu, post, min_variance * total)
     with np.errstate(divide="ignore", invalid="ignore"):
         var = np.where(total > 0, sse / np.where(total > 0, total, 1.0), mixture.var)
     var = _kernels.variance_guard(data, mu, np.maximum(var, min_variance), VAR_FLOOR, mixture.var)
-    p = stats.nk / data.shifted.shape[0]
+    p = stats.nk / post.shape[0]
     return GaussianMixture(mu, var, p)
 
 
@@ -145,7 +164,12 @@ def algorithm(min_variance: float = 0.25) -> stepping.Algorithm:
     place, or another matrix, is prepared again).
     """
     min_variance = check_min_variance(min_variance)
-    cache = _kernels.Cache(missing_as_zero=True, shared=_PUBLIC_CACHE)  # the mask and shifted data, once per matrix
+    dense = _kernels.Cache(missing_as_zero=True, shared=_PUBLIC_CACHE)  # the mask and shifted data, once per matrix
+    sparse = sparse_kernels.Cache(shared=_SPARSE_CACHE)
+
+    def cache(X):
+        return _prepared(X, dense, sparse)
+
     return stepping.Algorithm(
         name="em",
         score_name="log_likelihood",
@@ -186,5 +210,7 @@ def fill_matrix(X: np.ndarray, mixture: GaussianMixture) -> np.ndarray:
     X_pred : ndarray of shape (n, d)
     """
     post, _ = estep(X, mixture)
-    X = X.X if isinstance(X, _kernels.Prepared) else np.asarray(X, dtype=float)
+    X = X.X if isinstance(X, (_kernels.Prepared, sparse_kernels.Prepared)) else X
+    # a CSR matrix is completed densely only while that fits (else: em_core.sparse_completion)
+    X = as_form(X, "dense") if is_sparse(X) else np.asarray(X, dtype=float)
     return np.where(X != 0, X, post @ mixture.mu)

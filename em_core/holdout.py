@@ -14,6 +14,7 @@ import numpy as np
 
 from em_core.errors import DataError
 from em_core.mixture import rmse
+from em_core.sparse_ratings import check_ratings, draw_hidden, hidden_entries, is_sparse, split_entries
 from em_core.validation import check_has_observed, check_matrix, check_seed
 
 
@@ -22,10 +23,11 @@ class Holdout(NamedTuple):
 
     Attributes
     ----------
-    X_train : ndarray of shape (n, d)
-        ``X`` with the hidden entries set to 0 (missing); every other entry as in ``X``.
-    hidden : ndarray of bool, shape (n, d)
-        The hidden entries; a subset of the observed entries of ``X`` (``X != 0``).
+    X_train : ndarray of shape (n, d), or scipy.sparse CSR matrix
+        ``X`` with the hidden entries set to 0 (missing; not stored, for a CSR ``X``); every
+        other entry as in ``X``.
+    hidden : ndarray of bool, shape (n, d), or scipy.sparse CSR matrix of bool
+        The hidden entries (stored as True for a CSR ``X``); a subset of the observed entries of ``X``.
     fraction : float
         The share of observed entries asked for.
     seed : int
@@ -80,8 +82,9 @@ def hide(X: np.ndarray, fraction: float = 0.1, seed: int = 0) -> Holdout:
 
     Parameters
     ----------
-    X : ndarray of shape (n, d)
-        Ratings; 0 means missing.
+    X : ndarray of shape (n, d), or scipy.sparse CSR matrix
+        Ratings; 0 means missing (CSR: the stored entries are the ratings, and the same seed
+        hides the same ratings as on the dense form).
     fraction : float
         Share of the observed ratings to hide, strictly between 0 and 1.
     seed : int
@@ -99,9 +102,10 @@ def hide(X: np.ndarray, fraction: float = 0.1, seed: int = 0) -> Holdout:
     """
     fraction = check_fraction(fraction)
     seed = check_seed(seed)
-    X = check_has_observed(check_matrix(X))
-    observed = X != 0
-    n_observed = int(observed.sum())
+    sparse = is_sparse(X)
+    X = check_ratings(X) if sparse else check_has_observed(check_matrix(X))
+    observed = None if sparse else X != 0
+    n_observed = X.nnz if sparse else int(observed.sum())
     n_hide = n_to_hide(fraction, n_observed)
     if n_hide == 0:
         raise DataError(
@@ -114,18 +118,14 @@ def hide(X: np.ndarray, fraction: float = 0.1, seed: int = 0) -> Holdout:
             "rating would be left to fit on; use a smaller fraction or a matrix with more ratings"
         )
     rng = np.random.RandomState(seed)
+    if sparse:
+        return Holdout(*split_entries(X, hidden_entries(X, n_hide, rng)), fraction, seed)
     # one uniformly drawn rating per user is kept back: the largest random key among their observed entries
     keys = np.where(observed, rng.random_sample(X.shape), -1.0)
     rated = observed.any(axis=1)
     kept_back = np.zeros(X.shape, dtype=bool)
     kept_back[np.flatnonzero(rated), keys[rated].argmax(axis=1)] = True
-    candidates = np.flatnonzero(observed & ~kept_back)
-    if n_hide <= candidates.size:
-        chosen = candidates[rng.choice(candidates.size, n_hide, replace=False)]
-    else:
-        reserve = np.flatnonzero(kept_back)
-        extra = reserve[rng.choice(reserve.size, n_hide - candidates.size, replace=False)]
-        chosen = np.concatenate([candidates, extra])
+    chosen = draw_hidden(np.flatnonzero(observed & ~kept_back), np.flatnonzero(kept_back), n_hide, rng)
     hidden = np.zeros(X.shape, dtype=bool)
     hidden.flat[chosen] = True
     X_train = np.where(hidden, 0.0, X)
@@ -142,8 +142,11 @@ def holdout_rmse(X: np.ndarray, holdout: Holdout, X_pred: np.ndarray) -> float:
     holdout : Holdout
         From ``hide(X, ...)``.
     X_pred : ndarray of shape (n, d)
-        A completion of ``holdout.X_train``.
+        A completion of ``holdout.X_train``. For a CSR ``X``: CSR predictions at (at least) the
+        hidden entries, e.g. :func:`em_core.sparse_completion.predict_at`.
     """
+    if is_sparse(X):
+        return rmse(check_ratings(X), X_pred, holdout.hidden)
     X = check_matrix(X)
     X_pred = check_matrix(X_pred, "X_pred")
     for name, shape in (("the held-out mask", holdout.hidden.shape), ("X_pred", X_pred.shape)):

@@ -6,7 +6,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from em_core import sparse_kernels
 from em_core._kernels import CANCELLATION
+from em_core.sparse_ratings import check_ratings, is_sparse, rmse_stored
 from em_core.validation import check_k, check_matrix
 
 #: The variance that stands in for an exact 0, where the course's formulas would divide by
@@ -63,11 +65,12 @@ def init(X: np.ndarray, K: int, seed: int = 0) -> tuple[GaussianMixture, np.ndar
     post : ndarray of shape (n, K)
         The uniform posterior ``1/K``.
     """
-    X = check_matrix(X)
+    sparse = is_sparse(X)  # a CSR matrix: the same numbers, from its stored ratings
+    X = check_ratings(X) if sparse else check_matrix(X)
     n, d = X.shape
     K = check_k(K, n)
     rows = np.random.RandomState(seed).choice(n, K, replace=False)
-    return from_means(X, X[rows].copy())
+    return from_means(X, sparse_kernels.rows_of(X, rows) if sparse else X[rows].copy())
 
 
 def from_means(X: np.ndarray, mu: np.ndarray) -> tuple[GaussianMixture, np.ndarray]:
@@ -91,7 +94,7 @@ def from_means(X: np.ndarray, mu: np.ndarray) -> tuple[GaussianMixture, np.ndarr
         The uniform posterior ``1/K``.
     """
     K = mu.shape[0]
-    var = _mean_sq_distance(X, mu)
+    var = (sparse_kernels.mean_sq_distance if is_sparse(X) else _mean_sq_distance)(X, mu)
     var = np.where(var > 0, var, VAR_FLOOR)
     return GaussianMixture(mu, var, np.full(K, 1.0 / K)), np.full((X.shape[0], K), 1.0 / K)
 
@@ -123,7 +126,12 @@ def rmse(X_gold: np.ndarray, X_pred: np.ndarray, mask: np.ndarray | None = None)
     X_gold, X_pred : ndarray of shape (n, d)
     mask : ndarray of bool, shape (n, d), optional
         Score only these entries (e.g. the missing ones). ``None`` scores all entries.
+
+    A CSR ``X_gold`` (ratings at its stored entries) is scored over its stored entries, or
+    ``mask``'s, read in a CSR ``X_pred`` (e.g. :func:`em_core.sparse_completion.predict_at`).
     """
+    if is_sparse(X_gold):
+        return rmse_stored(X_gold, X_pred, mask)
     diff = np.asarray(X_gold, dtype=float) - np.asarray(X_pred, dtype=float)
     if mask is not None:
         diff = diff[mask]
