@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import fits, session, step_log
+from dashboard import fits, presentation, session, step_log
 from em_core import DataError
 
 
@@ -127,7 +127,10 @@ def view_slider(slot: fits.FitSlot, prefix: str) -> int:
     key = f"{prefix}_view"
     if key not in st.session_state or not first <= st.session_state[key] <= last:
         st.session_state[key] = last
+    present = presentation.is_on()
     if last == first:
+        if present:  # hold the slider's place, so the chart does not jump down when it appears
+            st.container(height=presentation.SLIDER_HEIGHT, border=False, key=f"{prefix}_view_space")
         return last
     return st.slider(
         "Show iteration",
@@ -135,6 +138,7 @@ def view_slider(slot: fits.FitSlot, prefix: str) -> int:
         max_value=last,
         key=key,
         help="Scrub back through the iterations kept in this session's history.",
+        label_visibility="collapsed" if present else "visible",
     )
 
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 import streamlit as st
 
-from dashboard import controls, curve_figures, fits, mixture_figures, session
+from dashboard import controls, curve_figures, fits, mixture_figures, presentation, session
 from dashboard.limits import PLAY_INTERVAL
 from em_core import stepping
 from em_core.mixture import GaussianMixture
@@ -99,6 +99,7 @@ def run(
     """
     session.require(s, kind=kind, two_d=two_d)
     slot = fits.get_fit(slot_name, s, method)
+    presentation.enabled()
 
     @st.fragment(run_every=PLAY_INTERVAL if slot.playing else None)
     def panel() -> None:
@@ -137,12 +138,16 @@ def points_and_curve(shown: Shown, prefix: str, captions: tuple[str, str], curve
             changed=shown.changed,
             previous=shown.previous,
         )
+        if presentation.is_on():
+            figure = presentation.sized(figure)
         st.plotly_chart(figure, key=f"{prefix}_points")
         st.caption(captions[0])
     with right:
         curve = curve_figures.score_curve(
             shown.scores, shown.slot.score_name, current=shown.current, empty_message=empty_curve_message(shown)
         )
+        if presentation.is_on():
+            curve = presentation.sized(curve)
         st.plotly_chart(curve, key=curve_key)
         st.caption(captions[1])
     return right

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import fits
+from dashboard import fits, presentation
 
 #: The latest control's sentences shown under the buttons (a Run narrates its last iteration).
 LATEST = 2
@@ -27,11 +27,14 @@ def show(slot: fits.FitSlot, prefix: str) -> None:
 
     Element keys: ``{prefix}_narration`` (the latest sentences), ``{prefix}_log`` (the log).
     """
-    latest = latest_sentences(slot)
-    with st.container(key=f"{prefix}_narration"):
+    present = presentation.is_on()
+    latest = latest_sentences(slot)[-1:] if present else latest_sentences(slot)
+    # on a projector the sentence has a fixed place (two lines), so the chart below never moves
+    height = presentation.NARRATION_HEIGHT if present else None
+    with st.container(key=f"{prefix}_narration", height=height, border=False):
         for sentence in latest:
             st.markdown(sentence)
-    if not slot.log:
+    if not slot.log or presentation.is_on():  # on a projector the latest sentence is enough
         return
     # a constant label: Streamlit keeps an expander open across reruns only while its label stays
     with st.expander("Step log (newest first)"):

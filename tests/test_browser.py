@@ -168,3 +168,48 @@ def test_play_runs_em_to_convergence_on_its_own(app: AppPage):
     assert (status.iteration, status.score_text) == (state.iteration, f"{state.score:,.6f}")
     expect(app.button("Play")).to_be_disabled()
     app.expect_clean()
+
+
+PRESENT_BUTTONS = ("em2d_estep", "em2d_mstep", "em2d_step", "em2d_run", "em2d_play", "em2d_reset")
+
+
+def _inside_viewport(app: AppPage, locator) -> None:
+    box = locator.bounding_box()
+    size = app.page.viewport_size
+    assert box is not None
+    assert box["x"] >= 0 and box["y"] >= 0, box
+    assert box["x"] + box["width"] <= size["width"] and box["y"] + box["height"] <= size["height"], (box, size)
+
+
+def test_presentation_mode_fits_a_1280x720_projector(app_server: StreamlitServer, page: Page):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    app = AppPage(page, app_server.url)
+    app.goto("/em_2d?dataset=demo-2d&present=1")
+    app.wait_opened(TITLE["EM on complete 2-D data"])
+    expect(page.locator(".st-key-present input")).to_be_checked()  # switched on by the link
+    chart = app.main.get_by_test_id("stPlotlyChart").first
+    tops = []
+    for press, shows in ((None, "Initial"), ("E-step", "done"), ("M-step", "Iteration 1"), ("Step", "Iteration 2")):
+        if press is not None:  # before and after the scrub slider appears
+            app.button(press).click()
+            expect(app.status_line).to_contain_text(shows, timeout=app.timeout_ms)
+            app.wait_idle()
+        app.wait_charts()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"presentation_em_2d_{len(tops)}.png")  # what the room sees
+        for key in PRESENT_BUTTONS:
+            _inside_viewport(app, app.button(key=key))
+        _inside_viewport(app, chart)
+        tops.append(round(chart.bounding_box()["y"]))
+        # no label cut with an ellipsis among the step buttons
+        cut = page.evaluate(
+            """() => [...document.querySelectorAll('.stButton button p')]
+                     .filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.innerText)"""
+        )
+        assert cut == [], cut
+        sizes = chart.locator("svg text").evaluate_all(
+            "els => els.filter(e => e.textContent.trim()).map(e => parseFloat(getComputedStyle(e).fontSize))"
+        )
+        assert sizes and min(sizes) >= 18, sorted(set(sizes))
+    assert len(set(tops)) == 1, tops  # the chart never jumps (the slider's place is held)
+    app.expect_clean()

@@ -1,0 +1,68 @@
+"""Presentation mode: the stepping pages sized for a projector (1280x720 at 100 %).
+
+A sidebar toggle (key ``present``), switched on by a link with ``?present=1``. In presentation
+mode the charts' text is at least :data:`FONT_PX` px, the main chart is sized so that the step
+buttons and the whole chart fit in 720 px, the captions and the step log are left out, and
+button labels wrap instead of being cut ("Run to convergence", not "Run to conver…").
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+#: Session key of the toggle, and the link's query parameter that switches it on.
+KEY = "present"
+#: The smallest chart text in presentation mode, in CSS px.
+FONT_PX = 18
+#: Height of the main chart in presentation mode, in CSS px (buttons and chart within 720 px).
+CHART_HEIGHT = 390
+#: The height the scrub slider takes (label hidden), held before it appears: no layout jump.
+SLIDER_HEIGHT = 40
+#: The narration's fixed height in presentation mode (two lines of text), in CSS px.
+NARRATION_HEIGHT = 56
+
+_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 1rem; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 1.6rem; padding: 0 0 0.2rem 0; }
+[data-testid="stMain"] [data-testid="stCaptionContainer"] { display: none; }
+.stButton button p { white-space: normal; overflow: visible; text-overflow: clip; line-height: 1.15; }
+</style>
+"""
+
+
+def enabled() -> bool:
+    """The sidebar toggle (on when the link says ``present=1``); writes the mode's styles when on."""
+    if KEY not in st.session_state:
+        st.session_state[KEY] = st.query_params.get(KEY) == "1"
+    on = st.sidebar.toggle(
+        "Presentation mode",
+        key=KEY,
+        help="For a projector: large chart text, the buttons and the main chart on one 1280x720 screen.",
+    )
+    if on:
+        st.html(_CSS)
+    return on
+
+
+def is_on() -> bool:
+    """Whether presentation mode is on (without drawing the toggle)."""
+    return bool(st.session_state.get(KEY, False))
+
+
+def sized(fig: go.Figure, height: int = CHART_HEIGHT) -> go.Figure:
+    """``fig`` for a projector: every text at least :data:`FONT_PX` px, the given height, no legend
+    (the on-plot labels name the components)."""
+    fig.update_layout(
+        font=dict(size=FONT_PX),
+        title=dict(font=dict(size=FONT_PX + 4)),
+        height=height,
+        showlegend=False,
+        margin=dict(l=60, r=20, t=50, b=50),
+    )
+    fig.update_xaxes(tickfont=dict(size=FONT_PX), title_font=dict(size=FONT_PX))
+    fig.update_yaxes(tickfont=dict(size=FONT_PX), title_font=dict(size=FONT_PX))
+    fig.update_annotations(font_size=FONT_PX)
+    fig.update_traces(textfont_size=FONT_PX, selector=dict(type="scatter"))
+    return fig
