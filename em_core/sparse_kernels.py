@@ -95,7 +95,8 @@ def block_bounds(indptr: np.ndarray, block_ratings: int = BLOCK_RATINGS) -> np.n
     n = indptr.size - 1
     targets = np.arange(block_ratings, indptr[-1], block_ratings)
     cuts = np.searchsorted(indptr, targets, side="right") - 1
-    return np.unique(np.concatenate([[0], cuts, [n]]))
+    bounds = np.concatenate([[0], cuts, [n]])  # sorted; a row longer than a block repeats its cut
+    return bounds[np.concatenate([[True], bounds[1:] != bounds[:-1]])]
 
 
 def prepare(X, block_ratings: int = BLOCK_RATINGS) -> Prepared:

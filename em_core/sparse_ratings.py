@@ -74,7 +74,9 @@ def check_ratings(X, name: str = "X") -> sp.csr_matrix:
     if data.size == 0:
         raise DataError(f"{name}: no stored rating (the matrix is all missing); give at least one rating")
     same = np.flatnonzero(np.diff(indices) == 0)
-    same = same[~np.isin(same + 1, indptr)]  # equal neighbours within one row
+    row_start = np.zeros(data.size + 1, dtype=bool)
+    row_start[indptr] = True
+    same = same[~row_start[same + 1]]  # equal neighbours within one row
     if same.size:
         r, c = _where(indptr, indices, int(same[0]))
         raise DataError(
