@@ -41,10 +41,17 @@ def curve_and_map(shown: fit_page.Shown) -> None:
             point_name="user",
         )
         st.plotly_chart(users, key="emx_pca")
+        if mixture_figures.circles_readable(done.Z, done.sigmas):
+            circles = "so each circle is its component's 1σ and 2σ."
+        else:
+            circles = (
+                f"but here σ ≤ {float(done.sigmas.max()):.2g} is too small against the users' spread for "
+                "its 1σ and 2σ circles to show: each component reads as its ×."
+            )
         st.caption(
             "Users projected on the first two principal components of the current completed matrix, "
             "coloured by responsibilities. A spherical Gaussian projects to a circle of the same σ under "
-            "an orthonormal projection, so each circle is its component's 1σ and 2σ."
+            f"an orthonormal projection, {circles}"
         )
 
 

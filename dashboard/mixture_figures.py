@@ -490,6 +490,27 @@ def points_figure(
     )
 
 
+#: A 2σ circle narrower than this share of the points' extent reads as a dot, not a circle.
+READABLE_CIRCLE = 0.05
+
+
+def circles_readable(Z: np.ndarray, sigmas: np.ndarray) -> bool:
+    """Whether the widest 2σ circle spans at least :data:`READABLE_CIRCLE` of the points' extent.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n, 2)
+    sigmas : ndarray of shape (K,)
+    """
+    Z = np.asarray(Z, dtype=float)
+    finite = Z[np.isfinite(Z).all(axis=1)]
+    sigmas = np.asarray(sigmas, dtype=float)
+    if not finite.size or not np.isfinite(sigmas).any():
+        return False
+    extent = float(np.ptp(finite, axis=0).max())
+    return extent == 0 or 4.0 * float(np.nanmax(sigmas)) >= READABLE_CIRCLE * extent
+
+
 def plain_points(X: np.ndarray, title: str = "", axis_titles: tuple[str, str] = ("x1", "x2")) -> go.Figure:
     """2-D points before any fit: one neutral colour, equal axes, hover gives the point number.
 

@@ -30,7 +30,7 @@ def show(slot: fits.FitSlot, prefix: str) -> None:
     present = presentation.is_on()
     latest = latest_sentences(slot)[-1:] if present else latest_sentences(slot)
     # on a projector the sentence has a fixed place (two lines), so the chart below never moves
-    height = presentation.NARRATION_HEIGHT if present else None
+    height = presentation.NARRATION_HEIGHT if present else "content"
     with st.container(key=f"{prefix}_narration", height=height, border=False):
         for sentence in latest:
             st.markdown(sentence)

@@ -910,3 +910,15 @@ def test_collapse_is_flagged_and_kept_means_are_drawn_as_no_data(course_dir):
     flagged = [row for row in rows if "collapsed on user" in row]
     assert flagged == [f"j={c.j + 1} (collapsed on user {c.user + 1})" for c in report.collapsed]
     assert report.sentences()[0] in [warning.value for warning in app.at.warning]
+
+
+@pytest.mark.course
+def test_the_pca_caption_promises_circles_only_where_they_show(course_dir):
+    app = Dashboard(page="matrix", link={"dataset": "netflix", "k": "12", "seed": "0"})
+    app.click("emx_run")
+    caption = next(text for text in app.captions if text.startswith("Users projected"))
+    assert "too small against the users' spread" in caption and "so each circle is" not in caption
+    small = Dashboard("demo-small", page="matrix")
+    small.step("emx", 3)
+    caption = next(text for text in small.captions if text.startswith("Users projected"))
+    assert "so each circle is its component's 1σ and 2σ" in caption
