@@ -128,7 +128,10 @@ class UploadStore:
 #: Every session's parsed upload (per session: the digest is salted with the session's salt).
 UPLOADS = UploadStore(UPLOAD_CACHE_BYTES)
 
-_WHY_LINES = "the pages draw every row, and a larger file takes minutes to read"
+_WHY_LINES = {
+    "points": "the Data, K-means and EM pages draw every point, and a larger file takes minutes to read",
+    "ratings": "the pages draw every row, and a larger file takes minutes to read",
+}
 
 
 def check_upload_size(content: bytes, name: str, kind: str) -> None:
@@ -137,7 +140,7 @@ def check_upload_size(content: bytes, name: str, kind: str) -> None:
     lines = content.count(b"\n") + (not content.endswith(b"\n"))
     if lines > limit:
         raise DataError(
-            f"{clip(name)}: {lines:,} lines; the dashboard takes at most {limit:,} ({_WHY_LINES}); "
+            f"{clip(name)}: {lines:,} lines; the dashboard takes at most {limit:,} ({_WHY_LINES[kind]}); "
             "use the command line (python -m em_core) for larger files"
         )
 

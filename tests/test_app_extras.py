@@ -66,9 +66,9 @@ def test_an_upload_past_the_size_cap_is_refused_and_the_session_keeps_its_data(m
     monkeypatch.setattr(session, "MAX_VALUES", 12)
     app = Dashboard(page="data", link={"dataset": "demo-small"})
     app.upload("big.txt", b"1 2 3 4\n" * 4)  # fails the test if the app raised
-    assert app.errors == [
-        "big.txt line 4: the matrix grows past 12 values (4 rows of 4), more than the dashboard holds; use a "
-        "smaller matrix, or the command line (python -m em_core fit ...) which has no such limit"
+    assert app.errors == [  # verbatim, in a code span: the message quotes the user's file
+        "` big.txt line 4: the matrix grows past 12 values (4 rows of 4), more than the dashboard holds; use a "
+        "smaller matrix, or the command line (python -m em_core fit ...) which has no such limit `"
     ]
     assert app.dataset == "demo-small"
 
