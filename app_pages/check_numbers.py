@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import session
+from dashboard.limits import FREE_REPORT_COST
 from em_core.report import course_report
 
 s = session.settings()
@@ -32,6 +33,17 @@ def report(content_key: str, K: int, seed: int, min_variance: float, _X, _gold) 
     return course_report(_X, K=K, seed=seed, X_gold=_gold, min_variance=min_variance)
 
 
+cost = dataset.X.size * s.K
+request = (session.content_key(s), s.K, s.seed, s.min_variance)
+if cost > FREE_REPORT_COST and st.session_state.get("check_request") != request:
+    st.info(
+        f"The printout runs EM to convergence on the {dataset.X.shape[0]:,} x {dataset.X.shape[1]:,} matrix with "
+        f"K = {s.K} (values x K: {cost:,}, above the {FREE_REPORT_COST:,} that runs without asking).",
+        icon=":material/hourglass:",
+    )
+    if not st.button("Run EM and print", key="check_run", type="primary"):
+        st.stop()
+    st.session_state.check_request = request
 text = report(session.content_key(s), s.K, s.seed, s.min_variance, dataset.X, dataset.gold)
 st.download_button(
     "Download as text",

@@ -27,6 +27,7 @@ __all__ = [
     "MAX_ROWS",
     "MAX_UPLOAD_LINES",
     "FREE_HOLDOUT_COST",
+    "FREE_REPORT_COST",
     "FREE_SWEEP_COST",
     "UPLOAD",
     "UPLOAD_CACHE_BYTES",
@@ -62,6 +63,9 @@ FREE_SWEEP_COST = 2_000_000
 #: The held-out comparison fits EM and five baselines; above this cost (values x K) it is off until
 #: switched on, with or without a gold matrix (demo-small: 300; netflix at K = 12: 17,280,000).
 FREE_HOLDOUT_COST = 1_000_000
+#: "Check your numbers" runs EM to convergence; above this cost (values x K) it waits for a click
+#: (netflix at K = 12, 17,280,000, runs as it always has; a 6,000,000-value upload at K = 50 waits).
+FREE_REPORT_COST = 20_000_000
 #: The longest run a link may ask to replay.
 MAX_LINK_ITERATION = 2000
 #: Suggested K per named data set (the course's choices for its own files).

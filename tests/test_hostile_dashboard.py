@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard import session
-from dashboard.limits import FREE_SWEEP_COST, MAX_POINTS_2D, MAX_ROWS, MAX_UPLOAD_LINES
+from dashboard.limits import FREE_REPORT_COST, FREE_SWEEP_COST, MAX_POINTS_2D, MAX_ROWS, MAX_UPLOAD_LINES
 from em_core import DataError, stepping
 from em_core.data import load_dataset
 from tests.apptest_helpers import Dashboard
@@ -266,3 +266,13 @@ def test_a_crafted_link_renders_no_link_and_loads_no_image_in_the_browser(app_se
     expect(page.locator("a[href*='evil']")).to_have_count(0)
     expect(page.locator("img[src*='evil']")).to_have_count(0)
     assert not [url for url in requested if "evil" in url.split("?")[0]]
+
+
+def test_check_your_numbers_on_a_large_matrix_waits_for_the_click():
+    rng = np.random.default_rng(0)
+    M = rng.integers(1, 6, size=(2000, 300))
+    app = Dashboard(em_k=100)  # 600,000 values x K = 100: 60,000,000
+    app.upload("large.txt", "\n".join(" ".join(map(str, row)) for row in M).encode())
+    app.open("check_numbers")
+    assert "check_run" in app.widget_keys() and not app.at.code
+    assert any(f"{FREE_REPORT_COST:,}" in info for info in app.infos)
