@@ -20,7 +20,7 @@ def _int(value: str, name: str, low: int, high: int, problems: list[str]) -> int
         problems.append(f"{name}={_quoted(value)} is not a whole number")
         return None
     if not low <= number <= high:
-        problems.append(f"{name}={_quoted(value)} is outside {low}..{high}")
+        problems.append(f"{name}={plain(value)} is outside {low}..{high}")
         return None
     return number
 
