@@ -27,6 +27,15 @@ def _set_play(slot: fits.FitSlot, playing: bool) -> None:
         slot.rerun_page = True
 
 
+#: Keyboard shortcuts of the stepping buttons (Streamlit's own ``st.button(shortcut=...)``), in
+#: presentation mode, whose sidebar lists them (elsewhere a key badge would crowd the labels).
+SHORTCUTS = {"estep": "E", "mstep": "M", "step": "S", "play": "P"}
+
+
+def _shortcut(key: str) -> str | None:
+    return SHORTCUTS[key] if presentation.is_on() else None
+
+
 def buttons(slot: fits.FitSlot, X, prefix: str, half_steps: bool) -> None:
     """E-step / M-step / Step / Run / Reset / Play buttons acting on ``slot``.
 
@@ -58,6 +67,7 @@ def buttons(slot: fits.FitSlot, X, prefix: str, half_steps: bool) -> None:
             args=(slot, X, action, view_key),
             width="stretch",
             type="primary" if key == "step" else "secondary",
+            shortcut=_shortcut(key),
         )
     rest = columns[len(labels) :]
     rest[0].button(
@@ -76,6 +86,7 @@ def buttons(slot: fits.FitSlot, X, prefix: str, half_steps: bool) -> None:
         args=(slot, not slot.playing),
         width="stretch",
         icon=":material/pause:" if slot.playing else ":material/play_arrow:",
+        shortcut=_shortcut("play"),
     )
     rest[2].button(
         "Reset",

@@ -22,6 +22,9 @@ SLIDER_HEIGHT = 40
 #: The narration's fixed height in presentation mode (two lines of text), in CSS px.
 NARRATION_HEIGHT = 56
 
+#: The keys of the stepping buttons (:data:`dashboard.controls.SHORTCUTS`), shown in presentation mode.
+KEYS_LEGEND = "**Keys:** `E` E-step (Assign) · `M` M-step (Update) · `S` Step · `P` Play/Pause"
+
 _CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 1rem; }
@@ -43,6 +46,7 @@ def enabled() -> bool:
     )
     if on:
         st.html(_CSS)
+        st.sidebar.markdown(KEYS_LEGEND)
     return on
 
 

@@ -189,9 +189,10 @@ def test_presentation_mode_fits_a_1280x720_projector(app_server: StreamlitServer
     expect(page.locator(".st-key-present input")).to_be_checked()  # switched on by the link
     chart = app.main.get_by_test_id("stPlotlyChart").first
     tops = []
-    for press, shows in ((None, "Initial"), ("E-step", "done"), ("M-step", "Iteration 1"), ("Step", "Iteration 2")):
+    page.mouse.click(5, 5)  # focus on the page, not on an input
+    for press, shows in ((None, "Initial"), ("e", "done"), ("m", "Iteration 1"), ("s", "Iteration 2")):
         if press is not None:  # before and after the scrub slider appears
-            app.button(press).click()
+            app.page.keyboard.press(press)  # the keys of presentation mode
             expect(app.status_line).to_contain_text(shows, timeout=app.timeout_ms)
             app.wait_idle()
         app.wait_charts()
@@ -212,4 +213,24 @@ def test_presentation_mode_fits_a_1280x720_projector(app_server: StreamlitServer
         )
         assert sizes and min(sizes) >= 18, sorted(set(sizes))
     assert len(set(tops)) == 1, tops  # the chart never jumps (the slider's place is held)
+    app.expect_clean()
+
+
+def test_presentation_mode_keys_step_the_fit(app: AppPage):
+    go(app, "EM on complete 2-D data")
+    expect(app.status_line).to_contain_text("Initial mixture")
+    expect(app.page.locator(".st-key-present input")).not_to_be_checked()
+    app.page.locator(".st-key-present label").click()  # the sidebar toggle
+    expect(app.sidebar).to_contain_text("Keys: E E-step", timeout=app.timeout_ms)
+    app.wait_idle()
+    app.page.mouse.click(5, 5)  # focus on the page, not on an input
+    app.page.keyboard.press("e")
+    expect(app.status_line).to_contain_text("E-step done, M-step next", timeout=app.timeout_ms)
+    app.wait_idle()
+    app.page.keyboard.press("m")
+    expect(app.status_line).to_contain_text("Iteration 1 ·", timeout=app.timeout_ms)
+    app.wait_idle()
+    app.page.keyboard.press("s")
+    expect(app.status_line).to_contain_text("Iteration 2 ·", timeout=app.timeout_ms)
+    app.wait_idle()
     app.expect_clean()
