@@ -67,6 +67,30 @@ def course_missing_reason(folder: Path, missing: list[str]) -> str:
     )
 
 
+# ---------------------------------------------------------------- MovieLens
+
+#: How every skip for a missing MovieLens folder starts (the CI hook recognises "EM_DATA_DIR" in it).
+MOVIELENS_MISSING = "MovieLens latest-small not found in EM_DATA_DIR"
+
+
+def movielens_small_dir() -> Path | None:
+    """The first folder of EM_DATA_DIR holding MovieLens latest-small's ratings.csv and movies.csv."""
+    from em_core.data import data_dirs
+
+    for folder in data_dirs():
+        if (folder / "ratings.csv").is_file() and (folder / "movies.csv").is_file():
+            return folder
+    return None
+
+
+def movielens_missing_reason() -> str:
+    """Why a MovieLens test skips, and how a newcomer gets the files (never copied into this repository)."""
+    return (
+        f"{MOVIELENS_MISSING}: download ml-latest-small.zip from grouplens.org/datasets/movielens, unpack it, "
+        "and add its folder (the one with ratings.csv and movies.csv) to EM_DATA_DIR, separated by ':'"
+    )
+
+
 # ---------------------------------------------------------------- Debian's chromium
 
 #: Debian's chromium on PATH (never a browser Playwright downloads); None when it is not installed.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ from em_core.ratings_file import (
     read_triplets,
 )
 from tests.apptest_helpers import Dashboard
+from tests.helpers import movielens_missing_reason, movielens_small_dir
 
 # ---------------------------------------------------------------- generated ratings
 
@@ -332,14 +332,10 @@ def test_load_titles_names_a_missing_file(tmp_path):
 @pytest.fixture(scope="module")
 def movielens_small() -> Path:
     """The folder of MovieLens latest-small (ratings.csv, movies.csv) among EM_DATA_DIR's folders."""
-    folders = [Path(f) for f in os.environ.get("EM_DATA_DIR", "").split(os.pathsep) if f]
-    for folder in folders:
-        if (folder / "ratings.csv").is_file() and (folder / "movies.csv").is_file():
-            return folder
-    pytest.skip(
-        "MovieLens latest-small not found in EM_DATA_DIR; set "
-        "EM_DATA_DIR=../shared/data/course:../shared/data/movielens-small to run this test"
-    )
+    folder = movielens_small_dir()
+    if folder is None:
+        pytest.skip(movielens_missing_reason())
+    return folder
 
 
 def test_movielens_small_loads_with_its_ids_and_titles(movielens_small):

@@ -15,7 +15,7 @@ from hypothesis.extra import numpy as hnp
 from em_core import baselines, em, holdout, sparse_completion, sparse_kernels, sparse_ratings
 from em_core.errors import DataError
 from em_core.mixture import init, rmse
-from tests.helpers import random_ratings
+from tests.helpers import movielens_missing_reason, movielens_small_dir, random_ratings
 
 #: Dense and sparse sum in different orders; everything a user reads agrees to this.
 RTOL = 1e-9
@@ -42,15 +42,10 @@ def assert_same_fit(X, K, seed, n_steps=None):
 
 def movielens_ratings() -> Path:
     """MovieLens latest-small's ratings.csv in a folder of EM_DATA_DIR; skips saying so when absent."""
-    from em_core.data import data_dirs
-
-    for folder in data_dirs():
-        if (folder / "ratings.csv").is_file():
-            return folder / "ratings.csv"
-    pytest.skip(
-        "movielens-small not found: no ratings.csv in any folder of EM_DATA_DIR "
-        "(e.g. EM_DATA_DIR=../shared/data/course:../shared/data/movielens-small)"
-    )
+    folder = movielens_small_dir()
+    if folder is None:
+        pytest.skip(movielens_missing_reason())
+    return folder / "ratings.csv"
 
 
 # ---------------------------------------------------------------- the course's matrices and MovieLens
