@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.limits import MAX_K, MAX_LINK_ITERATION, MAX_MIN_VARIANCE, MAX_SEED, SUGGESTED_K, UPLOAD, plain
+from dashboard.presentation import KEY as PRESENT_KEY
 from em_core.data import available_datasets
 
 
@@ -70,7 +71,9 @@ def write(dataset: str, K: int, seed: int, min_variance: float, iteration: int |
         wanted = {}
     if iteration is not None and wanted:
         wanted["it"] = str(iteration)
-    current = {key: st.query_params.get(key) for key in ("dataset", "k", "seed", "minvar", "it")}
+    if st.session_state.get(PRESENT_KEY):  # a link to a projected view opens in presentation mode
+        wanted["present"] = "1"
+    current = {key: st.query_params.get(key) for key in ("dataset", "k", "seed", "minvar", "it", "present")}
     if current != {key: wanted.get(key) for key in current}:
         st.query_params.clear()
         st.query_params.update(wanted)

@@ -677,6 +677,13 @@ def test_the_url_follows_the_run():
     assert params == {"dataset": "demo-small", "k": "3", "seed": "2", "minvar": "0.25", "it": "2"}
 
 
+def test_a_link_in_presentation_mode_keeps_it_while_the_run_moves():
+    app = Dashboard("demo-small", page="matrix", link={"present": "1"})
+    app.step("emx", 1)
+    assert dict(app.at.query_params)["present"] == "1"
+    assert dict(app.at.query_params)["it"] == "1"
+
+
 def test_a_bad_link_says_what_is_wrong_and_keeps_the_defaults():
     app = Dashboard(link={"dataset": "nope", "k": "abc", "minvar": "-1", "it": "99999"})
     warnings = [w.value for w in app.at.warning]
