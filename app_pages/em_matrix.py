@@ -66,7 +66,7 @@ def one_user(shown: fit_page.Shown) -> int:
         st.caption(f"User {user} rated {rated:,} of {X.shape[1]:,} items.")
     with bars_col:
         title = f"p(j | user {user}) against the prior p_j"
-        bars = mixture_figures.posterior_bars(shown.post[user - 1], prior=shown.mixture.p, title=title)
+        bars = curve_figures.posterior_bars(shown.post[user - 1], prior=shown.mixture.p, title=title)
         st.plotly_chart(bars, key="emx_post")
         st.caption("The posterior of the chosen user: how strongly each component claims them after the E-step.")
     return user - 1

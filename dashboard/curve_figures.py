@@ -1,5 +1,5 @@
 """Curves and comparisons: the score per iteration with the stopping rule, the scores against K
-for model selection, and labelled bars (e.g. RMSE per method).
+for model selection, labelled bars (e.g. RMSE per method) and one point's posterior against the prior.
 
 Pure builders: numbers -> ``go.Figure``. Iterations are numbered from 1, as the status line
 and the course number them.
@@ -13,7 +13,16 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.figure_style import ACCENT_COLOR, BAR_COLOR, PALETTE, empty_figure, gaps, legend_below, style
+from dashboard.figure_style import (
+    ACCENT_COLOR,
+    BAR_COLOR,
+    PALETTE,
+    component_colors,
+    empty_figure,
+    gaps,
+    legend_below,
+    style,
+)
 from em_core.stepping import StoppingRule
 
 _SCORE_LABELS = {"log_likelihood": "log-likelihood", "cost": "K-means cost"}
@@ -305,3 +314,65 @@ def bar_chart(
     fig.update_xaxes(type="category")
     fig.update_yaxes(title_text=value_title, rangemode="tozero")
     return style(fig, title, height=320)
+
+
+# ----------------------------------------------------------------------------- one point's posterior
+
+#: Posterior bars below this get no value label (a row of "0.00" says nothing).
+MIN_LABELLED_PROBABILITY = 0.01
+
+
+def posterior_bars(post_row: np.ndarray, prior: np.ndarray | None = None, title: str = "") -> go.Figure:
+    """One point's posterior over the components, optionally against the prior weights.
+
+    Bars of at least :data:`MIN_LABELLED_PROBABILITY` carry their value; smaller ones are
+    left unlabelled (their value is in the hover).
+
+    Parameters
+    ----------
+    post_row : ndarray of shape (K,)
+        The responsibilities p(j | x) of one point; bars in the component colours.
+    prior : ndarray of shape (K,), optional
+        The mixing weights p_j, drawn as a black tick over each bar.
+    title : str
+
+    Returns
+    -------
+    go.Figure
+    """
+    post_row = np.asarray(post_row, dtype=float).ravel()
+    K = post_row.size
+    labels = [f"j={j + 1}" for j in range(K)]
+    shown = gaps(post_row)
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=shown,
+            name="posterior p(j | x)",
+            marker=dict(color=component_colors(K), line=dict(color="#333", width=0.5)),
+            text=[f"{v:.2f}" if v is not None and v >= MIN_LABELLED_PROBABILITY else "" for v in shown],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{x}<br>posterior %{y:.3f}<extra></extra>",
+            showlegend=prior is not None,
+        )
+    )
+    if prior is not None:
+        prior = np.asarray(prior, dtype=float).ravel()
+        if prior.size != K:
+            raise ValueError(f"posterior_bars: prior has {prior.size} weights, the posterior {K}")
+        fig.add_trace(
+            go.Scatter(
+                x=labels,
+                y=gaps(prior),
+                mode="markers",
+                name="prior p<sub>j</sub>",
+                marker=dict(symbol="line-ew-open", size=34, color="#111", line=dict(color="#111", width=3)),
+                hovertemplate="%{x}<br>prior %{y:.3f}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(type="category", title_text="component")
+    fig.update_yaxes(range=[0, 1.1], tickvals=[0, 0.25, 0.5, 0.75, 1], title_text="probability")
+    fig.update_layout(bargap=0.3)
+    style(fig, title, height=300)
+    return fig if prior is None else legend_below(fig)

@@ -1,6 +1,6 @@
 """Mixtures in two dimensions: points coloured by their responsibilities with each component's
-mean, sigma circles and weight; plain points before a fit; the PCA map of users; one point's
-posterior against the prior.
+mean, sigma circles and weight; plain points before a fit; the PCA map of users (one point's
+posterior against the prior is :func:`dashboard.curve_figures.posterior_bars`).
 
 Pure builders: arrays -> ``go.Figure``. Points, users and components are numbered from 1
 (``user 1``, ``j=1``): row ``i`` of an array is shown as ``i + 1``.
@@ -20,7 +20,6 @@ from dashboard.figure_style import (
     equal_axes,
     finite_or_gaps,
     gaps,
-    legend_below,
     padded_range,
     style,
 )
@@ -32,8 +31,6 @@ if TYPE_CHECKING:
 FADED_WEIGHT = 0.01
 #: With more components than this the means carry no text label (the legend and the hover name them).
 MAX_LABELLED_COMPONENTS = 6
-#: Posterior bars below this get no value label (a row of "0.00" says nothing).
-MIN_LABELLED_PROBABILITY = 0.01
 _FADED_OPACITY = 0.35
 _FADED_OUTLINE = "#aaaaaa"
 _CIRCLE_POINTS = 91
@@ -546,62 +543,3 @@ def plain_points(X: np.ndarray, title: str = "", axis_titles: tuple[str, str] = 
     fig.update_yaxes(title_text=axis_titles[1], zeroline=False)
     equal_axes(fig, padded_range(X[:, 0]), padded_range(X[:, 1]))
     return style(fig, title, height=480)
-
-
-# ----------------------------------------------------------------------------- one point's posterior
-
-
-def posterior_bars(post_row: np.ndarray, prior: np.ndarray | None = None, title: str = "") -> go.Figure:
-    """One point's posterior over the components, optionally against the prior weights.
-
-    Bars of at least :data:`MIN_LABELLED_PROBABILITY` carry their value; smaller ones are
-    left unlabelled (their value is in the hover).
-
-    Parameters
-    ----------
-    post_row : ndarray of shape (K,)
-        The responsibilities p(j | x) of one point; bars in the component colours.
-    prior : ndarray of shape (K,), optional
-        The mixing weights p_j, drawn as a black tick over each bar.
-    title : str
-
-    Returns
-    -------
-    go.Figure
-    """
-    post_row = np.asarray(post_row, dtype=float).ravel()
-    K = post_row.size
-    labels = [f"j={j + 1}" for j in range(K)]
-    shown = gaps(post_row)
-    fig = go.Figure(
-        go.Bar(
-            x=labels,
-            y=shown,
-            name="posterior p(j | x)",
-            marker=dict(color=component_colors(K), line=dict(color="#333", width=0.5)),
-            text=[f"{v:.2f}" if v is not None and v >= MIN_LABELLED_PROBABILITY else "" for v in shown],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{x}<br>posterior %{y:.3f}<extra></extra>",
-            showlegend=prior is not None,
-        )
-    )
-    if prior is not None:
-        prior = np.asarray(prior, dtype=float).ravel()
-        if prior.size != K:
-            raise ValueError(f"posterior_bars: prior has {prior.size} weights, the posterior {K}")
-        fig.add_trace(
-            go.Scatter(
-                x=labels,
-                y=gaps(prior),
-                mode="markers",
-                name="prior p<sub>j</sub>",
-                marker=dict(symbol="line-ew-open", size=34, color="#111", line=dict(color="#111", width=3)),
-                hovertemplate="%{x}<br>prior %{y:.3f}<extra></extra>",
-            )
-        )
-    fig.update_xaxes(type="category", title_text="component")
-    fig.update_yaxes(range=[0, 1.1], tickvals=[0, 0.25, 0.5, 0.75, 1], title_text="probability")
-    fig.update_layout(bargap=0.3)
-    style(fig, title, height=300)
-    return fig if prior is None else legend_below(fig)

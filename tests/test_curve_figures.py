@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from dashboard import curve_figures, figure_style
@@ -97,3 +98,30 @@ def test_bar_chart_highlights_one_bar_and_marks_missing_values():
     assert bar.marker.color[0] == bar.marker.color[1] != figure_style.ACCENT_COLOR
     assert fig.layout.yaxis.title.text == "RMSE"
     serialise(curve_figures.bar_chart([], []))
+
+
+def test_posterior_bars_against_prior():
+    fig = curve_figures.posterior_bars(np.array([0.7, 0.2, 0.1]), prior=np.array([0.31, 0.44, 0.25]))
+    serialise(fig)
+    bars, prior = fig.data
+    assert list(bars.y) == [0.7, 0.2, 0.1] and list(bars.x) == ["j=1", "j=2", "j=3"]
+    assert list(bars.marker.color) == figure_style.component_colors(3)
+    assert list(prior.y) == [0.31, 0.44, 0.25]
+    assert fig.layout.yaxis.range[0] == 0 and fig.layout.yaxis.range[1] >= 1
+    serialise(curve_figures.posterior_bars(np.array([1.0])))  # K=1, no prior
+    with pytest.raises(ValueError, match="prior has 2 weights, the posterior 3"):
+        curve_figures.posterior_bars(np.ones(3) / 3, prior=np.ones(2) / 2)
+
+
+def test_posterior_bars_label_only_visible_bars():
+    post_row = np.zeros(12)
+    post_row[[1, 3, 4]] = [0.62, 0.372, 0.008]
+    fig = curve_figures.posterior_bars(post_row, prior=np.full(12, 1 / 12))
+    serialise(fig)
+    bars = fig.data[0]
+    labelled = {label: text for label, text in zip(bars.x, bars.text, strict=True) if text}
+    assert labelled == {"j=2": "0.62", "j=4": "0.37"}  # no "0.00" and no "0.01" for 0.008
+    assert bars.cliponaxis is False and fig.layout.yaxis.range[1] >= 1.05  # room above a bar of 1.00
+    # the legend sits below the plot, clear of the bars
+    assert fig.layout.legend.orientation == "h" and fig.layout.legend.yref == "container"
+    assert [t.name for t in fig.data] == ["posterior p(j | x)", "prior p<sub>j</sub>"]
