@@ -142,8 +142,11 @@ def new_fit(s: Settings, method: Method, key: FitKey) -> FitSlot:
     return FitSlot(key=key, method=method, algorithm=algorithm, state=stepping.start(mixture, post), initial=mixture)
 
 
-def advance(slot: FitSlot, X: np.ndarray, action: str, max_iter: int = 10_000) -> None:
+def advance(slot: FitSlot, X: np.ndarray, action: str, max_iter: int = stepping.MAX_ITER) -> None:
     """Apply a control to a fit: "E", "M", "step", "run" or "reset".
+
+    "run" goes on until the stopping rule holds or for at most ``max_iter`` more iterations (em_core's
+    cap, 1000: the course's fits stop by their rule in under 120), so no click runs without end.
 
     The half-steps done are narrated (:func:`em_core.narration.log_entries`) into ``slot.log``;
     ``slot.last`` holds the entries of this control alone.
