@@ -27,19 +27,8 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from em_core.data import available_datasets  # noqa: E402
 from tests.browser_page import AppPage  # noqa: E402
-from tests.helpers import CHROMIUM  # noqa: E402
+from tests.helpers import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
 from tests.streamlit_server import StreamlitServer  # noqa: E402
-
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def main() -> int:
@@ -51,7 +40,7 @@ def main() -> int:
         return 1
     dataset = "netflix" if "netflix" in available_datasets() else "demo-large"
     with StreamlitServer() as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         app = AppPage.new_context(browser, server.url, timeout_ms=120_000)
         received: list[int] = []
         app.page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: received.append(len(frame))))

@@ -361,6 +361,23 @@ def statistics(data: Prepared, post: np.ndarray) -> Statistics:
     return Statistics(nk, sums, weight, post.T @ data.sq_norms, raw_sums)
 
 
+def expanded_sse(stats: Statistics, m: np.ndarray, floor: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``sq - 2 sums . m + weight . m**2`` per component, shape (K,), and where it cancelled.
+
+    ``m`` is ``mu - center`` (K, d). A component is flagged when the difference is small next to
+    its terms (its sum must then be recomputed from distances), unless it lies so far under
+    ``floor`` (shape (K,)) that the floor decides. Dense and sparse steps share this form.
+    """
+    quad = np.einsum("kd,kd->k", stats.weight, m * m)
+    scale = stats.sq + quad
+    sse = stats.sq - 2.0 * np.einsum("kd,kd->k", stats.sums, m) + quad
+    cancelled = sse < CANCELLATION * scale
+    if floor is not None:
+        # rounding moves the expanded form by far less than 1e-12 of its terms
+        cancelled &= sse + 1e-12 * scale > floor
+    return sse, cancelled
+
+
 def weighted_sse(
     data: Prepared, stats: Statistics, mu: np.ndarray, post: np.ndarray, floor: np.ndarray | None = None
 ) -> np.ndarray:
@@ -371,14 +388,7 @@ def weighted_sse(
     from the column centres), the component's sum is recomputed from its distances, unless
     it lies so far under ``floor`` (shape (K,), in the same units) that the floor decides.
     """
-    m = mu - data.center
-    quad = np.einsum("kd,kd->k", stats.weight, m * m)
-    scale = stats.sq + quad
-    sse = stats.sq - 2.0 * np.einsum("kd,kd->k", stats.sums, m) + quad
-    cancelled = sse < CANCELLATION * scale
-    if floor is not None:
-        # rounding moves the expanded form by far less than 1e-12 of its terms
-        cancelled &= sse + 1e-12 * scale > floor
+    sse, cancelled = expanded_sse(stats, mu - data.center, floor)
     if cancelled.any():
         sse[cancelled] = np.einsum("uk,uk->k", post[:, cancelled], sq_distances(data, mu[cancelled]))
     return np.maximum(sse, 0.0)

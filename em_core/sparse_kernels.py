@@ -33,7 +33,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from em_core._kernels import _MEMCMP, CANCELLATION, CHUNK_ENTRIES, Statistics
+from em_core._kernels import _MEMCMP, CANCELLATION, CHUNK_ENTRIES, Statistics, expanded_sse
 from em_core.sparse_ratings import check_ratings, row_of_entries
 
 #: At most this many ratings per block of rows (a row with more is a block of its own): a
@@ -267,13 +267,7 @@ def weighted_sse(
     data: Prepared, stats: Statistics, mu: np.ndarray, post: np.ndarray, floor: np.ndarray | None = None
 ) -> np.ndarray:
     """``sum_u post[u, j] * ||x_u - mu_j||^2`` over ratings, shape (K,) (see :func:`em_core._kernels.weighted_sse`)."""
-    m = mu - data.center
-    quad = np.einsum("kd,kd->k", stats.weight, m * m)
-    scale = stats.sq + quad
-    sse = stats.sq - 2.0 * np.einsum("kd,kd->k", stats.sums, m) + quad
-    cancelled = sse < CANCELLATION * scale
-    if floor is not None:
-        cancelled &= sse + 1e-12 * scale > floor
+    sse, cancelled = expanded_sse(stats, mu - data.center, floor)
     for j in np.flatnonzero(cancelled):  # rare: a component shrunk onto a point far from the centres
         rows = np.arange(data.n_users)
         sse[j] = post[:, j] @ direct_sq_distances(data.X, rows, mu, np.full(rows.size, j))
