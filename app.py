@@ -17,10 +17,15 @@ PAGES = [
     st.Page("app_pages/data.py", title="Data", icon=":material/table_chart:", default=True),
     st.Page("app_pages/kmeans_2d.py", title="K-means (2-D)", icon=":material/hub:"),
     st.Page("app_pages/em_2d.py", title="EM on complete 2-D data", icon=":material/bubble_chart:"),
+    st.Page("app_pages/side_by_side.py", title="K-means beside EM", icon=":material/compare_arrows:"),
+    st.Page("app_pages/your_points.py", title="Your own points", icon=":material/touch_app:"),
     st.Page("app_pages/em_matrix.py", title="EM for matrix completion", icon=":material/grid_on:"),
     st.Page("app_pages/completion.py", title="Completion vs gold", icon=":material/compare:"),
+    st.Page("app_pages/recommendations.py", title="Recommendations", icon=":material/recommend:"),
+    st.Page("app_pages/real_data.py", title="Results on real data", icon=":material/insights:"),
     st.Page("app_pages/model_selection.py", title="Model selection", icon=":material/leaderboard:"),
     st.Page("app_pages/check_numbers.py", title="Check your numbers", icon=":material/fact_check:"),
+    st.Page("app_pages/lesson.py", title="Lesson: predict, then step", icon=":material/school:"),
 ]
 
 page = st.navigation(PAGES)

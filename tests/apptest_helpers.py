@@ -34,6 +34,11 @@ PAGES = {
     "completion": "app_pages/completion.py",
     "model_selection": "app_pages/model_selection.py",
     "check_numbers": "app_pages/check_numbers.py",
+    "side_by_side": "app_pages/side_by_side.py",
+    "your_points": "app_pages/your_points.py",
+    "recommendations": "app_pages/recommendations.py",
+    "real_data": "app_pages/real_data.py",
+    "lesson": "app_pages/lesson.py",
 }
 
 
