@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from em_core.scenarios import SCENARIOS
 from em_core.validation import MAX_SEED
 
 __all__ = [
@@ -70,6 +71,7 @@ FREE_REPORT_COST = 20_000_000
 MAX_LINK_ITERATION = 2000
 #: Suggested K per named data set (the course's choices for its own files).
 SUGGESTED_K = {"demo-2d": 4, "demo-small": 3, "demo-large": 12, "toy": 3, "test": 4, "netflix": 12}
+SUGGESTED_K.update({scenario.name: scenario.k for scenario in SCENARIOS.values()})  # em_core's scenarios
 #: Seconds between two automatic steps while a fit plays.
 PLAY_INTERVAL = 0.6
 #: The data set id of the session's upload (never a named set, never in a link).

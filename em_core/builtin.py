@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from em_core import scenarios
+
 
 def blobs_2d(n: int = 300, seed: int = 2026) -> np.ndarray:
     """Complete 2-D points from four round clusters of different sizes and spreads.
@@ -61,3 +63,13 @@ def small_ratings() -> tuple[np.ndarray, np.ndarray]:
 def large_ratings() -> tuple[np.ndarray, np.ndarray]:
     """A 1200 x 1200 rating matrix from 12 user types, about 23 % missing, with its gold."""
     return planted_ratings(1200, 1200, 12, 0.23, seed=612)
+
+
+def scenario_points(name: str) -> np.ndarray:
+    """The points of the scenario ``name`` (:data:`em_core.scenarios.SCENARIOS`), drawn with its default seed.
+
+    Returns
+    -------
+    X : ndarray of shape (n, 2)
+    """
+    return scenarios.draw(name).X
