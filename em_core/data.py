@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from em_core import builtin, ratings_file
+from em_core import builtin, ratings_file, scenarios
 from em_core.errors import DataError
 from em_core.file_reading import path_exists, read_file
 from em_core.matrix_file import decode_text, parse_matrix
@@ -34,6 +34,7 @@ BUILTIN = {
     "demo-2d": ("300 complete 2-D points from 4 clusters", "points"),
     "demo-small": ("20 x 5 ratings from 3 user types, with gold", "ratings"),
     "demo-large": ("1200 x 1200 ratings from 12 user types, 23 % missing, with gold", "ratings"),
+    **{scenario.name: (scenario.title, "points") for scenario in scenarios.SCENARIOS.values()},
 }
 
 KINDS = ("ratings", "points")
@@ -200,9 +201,11 @@ def dataset_from_bytes(
     return Dataset(name=name, X=X, gold=gold_matrix, kind=kind, source=source)
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=8)
 def _builtin(name: str) -> Dataset:
     kind = BUILTIN[name][1]
+    if name in scenarios.SCENARIOS:
+        return read_only(Dataset(name, builtin.scenario_points(name), None, kind, "built-in"))
     if name == "demo-2d":
         return read_only(Dataset(name, builtin.blobs_2d(), None, kind, "built-in"))
     X, gold = builtin.small_ratings() if name == "demo-small" else builtin.large_ratings()
