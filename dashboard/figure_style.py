@@ -16,26 +16,16 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import hex_to_rgb
 
+from dashboard import palette
+
 TEMPLATE = "plotly_white"
 MISSING_COLOR = "#d9d9d9"
 #: Colour of plain bars and histograms, and of a highlighted bar.
 BAR_COLOR = "#9fb3cf"
 ACCENT_COLOR = "#1f4e9c"
-#: Twelve distinct component colours: plotly's default ten, then brown and navy.
-PALETTE = (
-    "#636EFA",
-    "#EF553B",
-    "#00CC96",
-    "#AB63FA",
-    "#FFA15A",
-    "#19D3F3",
-    "#FF6692",
-    "#B6E880",
-    "#FF97FF",
-    "#FECB52",
-    "#8C564B",
-    "#2F4B7C",
-)
+#: Twelve component colours that stay distinct, and distinct when blended, up to K = 12
+#: (chosen by a stated rule: :mod:`dashboard.palette`).
+PALETTE = palette.PALETTE
 #: Share of the data's extent added on each side of a fitted axis range.
 AXIS_PAD = 0.06
 
