@@ -1,11 +1,13 @@
-"""Model selection: which K? K-means cost, EM log-likelihood and BIC for K = 1 .. K_max."""
+"""Model selection: which K? K-means cost, EM log-likelihood and BIC for K = 1 .. K_max; on 2-D points,
+BIC across covariance types (spherical, diag, full) with their parameter counts."""
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import caches, curve_figures, fits, session
+from dashboard import caches, covariance_views, curve_figures, fits, session
 from dashboard.limits import FREE_SWEEP_COST
 from em_core import experiment
+from em_core.covariance_em import COVARIANCE_TYPES
 
 s = session.settings()
 session.sync_url(s)
@@ -105,3 +107,54 @@ st.dataframe(
     width="stretch",
     column_config={name: st.column_config.NumberColumn(format="%.4f") for name in series},
 )
+
+# ---------------------------------------------------------------- covariance types (2-D points)
+if dataset.kind == "points" and dataset.X.shape[1] == 2:
+    st.subheader("Covariance types")
+    st.caption(
+        "A diagonal or full covariance fits more shapes but costs more parameters; BIC weighs both. Each "
+        "(type, K) keeps its best seed; the star marks the best pair."
+    )
+    types_request = (content, k_max, n_seeds)
+    types_cost = cost * len(COVARIANCE_TYPES) // len(methods)
+    if types_cost > FREE_SWEEP_COST and st.session_state.get("ms_types_request") != types_request:
+        if not st.button("Compare covariance types", key="ms_types_run", type="primary"):
+            st.stop()
+        st.session_state.ms_types_request = types_request
+    types_progress = st.progress(0.0, text="Fitting ...")
+
+    def show_type_progress(covariance_type, run, done, total):
+        types_progress.progress(done / total, text=f"Fitting {covariance_type}: K = {run.k}, seed {run.seed}")
+
+    selection = covariance_views.covariance_selection(content, dataset.X, ks, seeds, dataset.name, show_type_progress)
+    types_progress.empty()
+    best_row = selection.best
+    st.markdown(
+        f":material/star: Best by BIC: **{best_row.covariance_type}** covariances with **K = {best_row.k}** "
+        f"({best_row.n_parameters} parameters, BIC {best_row.bic:,.4f})."
+    )
+    bics = {name: [row.bic for row in selection.rows if row.covariance_type == name] for name in selection.sweeps}
+    st.plotly_chart(
+        curve_figures.bic_by_type_figure(ks, bics, best=(best_row.covariance_type, best_row.k)), key="ms_types_figure"
+    )
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "covariance": [row.covariance_type for row in selection.rows],
+                "K": [row.k for row in selection.rows],
+                "parameters": [row.n_parameters for row in selection.rows],
+                "log-likelihood": [row.log_likelihood for row in selection.rows],
+                "BIC": [row.bic for row in selection.rows],
+                "best seed": [row.seed for row in selection.rows],
+                "best": ["★" if row == best_row else "" for row in selection.rows],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        key="ms_types_table",
+        column_config={name: st.column_config.NumberColumn(format="%.4f") for name in ("log-likelihood", "BIC")},
+    )
+    st.caption(
+        "Parameters of K components in d = 2 dimensions: spherical K·d + K + K−1, diag 2·K·d + K−1, "
+        "full K·d + K·d(d+1)/2 + K−1 (means, covariances, weights)."
+    )

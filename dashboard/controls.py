@@ -118,7 +118,7 @@ def status_line(slot: fits.FitSlot) -> str:
     half_labels = slot.method.half_labels
     if state.iteration == 0 and state.next_step == "E":
         start = "mixture" if slot.method.has_spread else "centres"
-        return f"Initial {start} (the course's init). Press {half_labels[0]} or Step to begin."
+        return f"Initial {start} ({slot.key.start.phrase}). Press {half_labels[0]} or Step to begin."
     parts = [f"**Iteration {state.iteration}**"]
     if state.next_step == "M":
         parts.append(f"{half_labels[0]} done, {half_labels[1]} next")

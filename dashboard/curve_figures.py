@@ -265,6 +265,44 @@ def model_selection_figure(
     return legend_below(style(fig, title, height=120 + 180 * rows))
 
 
+def bic_by_type_figure(
+    ks: Sequence[int], bics: Mapping[str, Sequence[float]], best: tuple[str, int] | None = None, title: str = ""
+) -> go.Figure:
+    """BIC against K, one line per covariance type, the best (type, K) starred.
+
+    Parameters
+    ----------
+    ks : sequence of int, length m
+    bics : mapping of covariance type to sequence of float, each of length m
+    best : (str, int), optional
+        The covariance type and K with the highest BIC.
+    title : str
+    """
+    ks = [int(k) for k in ks]
+    if not ks or not bics:
+        return empty_figure("No scores yet: compare the covariance types", title)
+    fig = go.Figure()
+    for index, (name, values) in enumerate(bics.items()):
+        if len(values) != len(ks):
+            raise ValueError(f"bic_by_type_figure: {name!r} has {len(values)} values for {len(ks)} Ks")
+        fig.add_trace(
+            go.Scatter(
+                x=ks,
+                y=gaps(values),
+                mode="lines+markers",
+                name=name,
+                line=dict(color=PALETTE[index % len(PALETTE)], width=2),
+                hovertemplate=f"{name}, K=%{{x}}<br>BIC %{{y:.6g}}<extra></extra>",
+            )
+        )
+    if best is not None and best[0] in bics and best[1] in ks:
+        star = _best_k_star(best[1], bics[best[0]][ks.index(best[1])], f"BIC ({best[0]})", 1)
+        fig.add_trace(star.update(name=f"best: {best[0]}, K = {best[1]}"))
+    fig.update_xaxes(title_text="K", tickvals=sorted(set(ks)))
+    fig.update_yaxes(title_text="BIC (higher is better)")
+    return legend_below(style(fig, title, height=380))
+
+
 # ----------------------------------------------------------------------------- comparisons
 
 

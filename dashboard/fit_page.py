@@ -91,14 +91,15 @@ def run(
     body: Callable[[Shown], None],
     kind: str,
     two_d: bool = False,
+    start: fits.Start = fits.COURSE_START,
 ) -> None:
     """Guard the page, get its fit, and run ``body`` in a fragment after the stepping block.
 
     Widget keys start with ``prefix`` (see :func:`dashboard.controls.stepper`); the fit lives
-    in ``st.session_state.fits[slot_name]``. The page writes its title and caption first.
+    in ``st.session_state.fits[slot_name]``, started as ``start`` says. The page writes its title and caption first.
     """
     session.require(s, kind=kind, two_d=two_d)
-    slot = fits.get_fit(slot_name, s, method)
+    slot = fits.get_fit(slot_name, s, method, start)
     presentation.enabled()
 
     @st.fragment(run_every=PLAY_INTERVAL if slot.playing else None)

@@ -17,8 +17,10 @@ import numpy as np
 import streamlit as st
 
 from dashboard.session import Settings, content_key, dataset_label
-from em_core import init, narration, stepping
+from em_core import narration, stepping
+from em_core.covariance_em import with_covariance_type
 from em_core.experiment import algorithm_for
+from em_core.initialisation import initial_mixture
 from em_core.mixture import GaussianMixture
 
 #: The step log keeps this many half-steps (the newest); older ones scroll off.
@@ -57,6 +59,41 @@ NAIVE_EM = Method("naive-em", False, True, title="EM on complete data")
 EM = Method("em", True, True, title="EM on incomplete data (0 = missing)")
 
 
+#: The ways a fit can start (em_core.initialisation), as the 2-D EM page names them.
+INITS = {"course": "the course's init", "kmeans++": "k-means++", "hand": "your placed means"}
+
+
+class Start(NamedTuple):
+    """How a fit starts and which covariance it fits (the 2-D EM page's controls; the course's by default).
+
+    Attributes
+    ----------
+    covariance_type : {"spherical", "diag", "full"}
+        em_core.covariance_em's types (applies to EM on complete data).
+    init : {"course", "kmeans++", "hand"}
+        The start: the course's draw, k-means++ (both by the sidebar's seed), or means placed by hand.
+    means : tuple of (x, y) tuples, or None
+        The means placed by hand (``init="hand"``), hashable so that the fit key compares them.
+    """
+
+    covariance_type: str = "spherical"
+    init: str = "course"
+    means: tuple | None = None
+
+    def init_with(self):
+        """em_core's ``init_with``: the strategy's name, or the placed means as a (K, d) array."""
+        return np.array(self.means, dtype=float) if self.init == "hand" else self.init
+
+    @property
+    def phrase(self) -> str:
+        """``"the course's init"``, ``"k-means++"`` or ``"your placed means"``, with a non-spherical type."""
+        covariance = "" if self.covariance_type == "spherical" else f", {self.covariance_type} covariances"
+        return INITS[self.init] + covariance
+
+
+COURSE_START = Start()
+
+
 class FitKey(NamedTuple):
     """The settings a fit was started with: a change of any of them starts a new fit."""
 
@@ -65,6 +102,7 @@ class FitKey(NamedTuple):
     K: int
     seed: int
     min_variance: float | None  # None for a method the floor does not apply to
+    start: Start = COURSE_START
 
 
 @dataclass
@@ -78,7 +116,7 @@ class FitSlot:
     playing: bool = False
     notice: str | None = None
     rerun_page: bool = False  # Play or Pause was pressed: the whole page must run to (re)set the timer
-    initial: GaussianMixture | None = None  # the fit's iteration 0 (the course's init), for "kept from init"
+    initial: GaussianMixture | None = None  # the fit's iteration 0 (its start), for "kept from init"
     log: deque = field(default_factory=lambda: deque(maxlen=LOG_LIMIT))  # narration.LogEntry, oldest first
     last: tuple = ()  # the log entries of the latest control (empty after a reset or no-op)
 
@@ -88,9 +126,15 @@ class FitSlot:
         return self.algorithm.score_name
 
 
-def fit_key(s: Settings, method: Method) -> FitKey:
+def fit_key(s: Settings, method: Method, start: Start = COURSE_START) -> FitKey:
     min_variance = s.min_variance if method.uses_min_variance else None
-    return FitKey(content_key(s), method.algorithm, s.K, s.seed, min_variance)
+    return FitKey(content_key(s), method.algorithm, s.K, s.seed, min_variance, start)
+
+
+def start_mixture(X: np.ndarray, K: int, seed: int, start: Start) -> tuple[GaussianMixture, np.ndarray]:
+    """em_core's start (:func:`~em_core.initialisation.initial_mixture`) written for the start's covariance type."""
+    mixture, post = initial_mixture(X, K, seed, start.init_with())
+    return with_covariance_type(mixture, start.covariance_type), post
 
 
 def _describe_change(old: FitKey, new: FitKey, s: Settings) -> str:
@@ -103,13 +147,19 @@ def _describe_change(old: FitKey, new: FitKey, s: Settings) -> str:
         what.append(f"seed is now {s.seed}")
     if old.min_variance != new.min_variance:
         what.append(f"min variance is now {s.min_variance:g}")
+    if old.start.covariance_type != new.start.covariance_type:
+        what.append(f"covariance is now {new.start.covariance_type}")
+    if old.start.init != new.start.init:
+        what.append(f"the start is now {INITS[new.start.init]}")
+    elif old.start.means != new.start.means:
+        what.append("the placed means changed")
     return "Run reset: " + ", ".join(what) + "." if what else "Run reset."
 
 
-def get_fit(slot_name: str, s: Settings, method: Method) -> FitSlot:
-    """The fit of ``slot_name`` for the current settings; a change of settings resets it visibly."""
+def get_fit(slot_name: str, s: Settings, method: Method, start: Start = COURSE_START) -> FitSlot:
+    """The fit of ``slot_name`` for the current settings and start; a change of them resets it visibly."""
     fits = st.session_state.fits
-    key = fit_key(s, method)
+    key = fit_key(s, method, start)
     slot = fits.get(slot_name)
     if slot is None or slot.key != key:
         notice = _describe_change(slot.key, key, s) if slot is not None else None
@@ -126,19 +176,22 @@ def get_fit(slot_name: str, s: Settings, method: Method) -> FitSlot:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def shared_algorithm(content: str, algorithm: str, min_variance: float) -> stepping.Algorithm:
+def shared_algorithm(
+    content: str, algorithm: str, min_variance: float, covariance_type: str = "spherical"
+) -> stepping.Algorithm:
     """em_core's ``algorithm`` for the data set whose content key is ``content``, one per server.
 
     Its cache of the prepared matrix checks every matrix it is given against the one it
     prepared, so sharing it between sessions (and threads) never mixes up two matrices.
     """
-    return algorithm_for(algorithm, min_variance)
+    return algorithm_for(algorithm, min_variance, covariance_type)
 
 
 def new_fit(s: Settings, method: Method, key: FitKey) -> FitSlot:
-    """A fit at iteration 0 (the course's init), with the history em_core's budget allows."""
-    mixture, post = init(s.dataset.X, s.K, s.seed)
-    algorithm = shared_algorithm(key.content, method.algorithm, s.min_variance)
+    """A fit at iteration 0 (the course's init unless ``key.start`` says otherwise), with the history em_core's
+    budget allows."""
+    mixture, post = start_mixture(s.dataset.X, s.K, s.seed, key.start)
+    algorithm = shared_algorithm(key.content, method.algorithm, s.min_variance, key.start.covariance_type)
     return FitSlot(key=key, method=method, algorithm=algorithm, state=stepping.start(mixture, post), initial=mixture)
 
 
@@ -164,7 +217,7 @@ def advance(slot: FitSlot, X: np.ndarray, action: str, max_iter: int = stepping.
     elif action == "run":
         state, entries = narration.run_with_log(algo, X, state, state.iteration + max_iter, slot.key.min_variance)
     elif action == "reset":
-        mixture, post = init(X, slot.state.mixture.n_components, slot.key.seed)
+        mixture, post = start_mixture(X, slot.state.mixture.n_components, slot.key.seed, slot.key.start)
         state = stepping.start(mixture, post, max_history=state.max_history)
         slot.playing = False
         slot.log.clear()

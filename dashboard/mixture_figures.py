@@ -23,6 +23,8 @@ from dashboard.figure_style import (
     padded_range,
     style,
 )
+from em_core.covariance_em import mean_variance
+from em_core.ellipses import Ellipses, sigma_ellipses
 
 if TYPE_CHECKING:
     from em_core.mixture import GaussianMixture
@@ -53,6 +55,27 @@ class Previous(NamedTuple):
 
     means: np.ndarray
     sigmas: np.ndarray
+    shapes: Ellipses | None = None  # the 1σ ellipses (None: circles of radius sigmas)
+
+
+def _circles(means: np.ndarray, sigmas: np.ndarray) -> Ellipses:
+    """Circles of radius ``sigmas`` around ``means`` as em_core's 1σ :class:`Ellipses` (one outline code)."""
+    sigmas = np.asarray(sigmas, dtype=float).ravel()
+    return Ellipses(np.asarray(means, dtype=float), np.column_stack([sigmas, sigmas]), np.zeros(sigmas.size), 1.0)
+
+
+def _outline(shapes: Ellipses, j: int, level: float) -> np.ndarray:
+    """Component ``j``'s ``level``-σ outline, shape (_CIRCLE_POINTS, 2)."""
+    centre = shapes.center[j]
+    return centre + (shapes.outline(j, _CIRCLE_POINTS) - centre) * (float(level) / shapes.n_sigma)
+
+
+def _spread_text(shapes: Ellipses, j: int, level: float = 1.0) -> str:
+    """``"σ = 0.8"`` for a circle, ``"1σ half-axes 3 and 0.3, major axis at 30°"`` for an ellipse."""
+    a, b = shapes.half_axes[j] * (float(level) / shapes.n_sigma)
+    if np.isclose(a, b, rtol=1e-9):
+        return f"{level:g}σ = {a:.3g}" if level != 1 else f"σ = {a:.3g}"
+    return f"{level:g}σ half-axes {a:.3g} and {b:.3g}, major axis at {np.degrees(shapes.angle[j]):.0f}°"
 
 
 def _marker_size(n: int) -> int:
@@ -207,16 +230,15 @@ def _points_trace(Z: np.ndarray, post: np.ndarray, point_name: str, names: list[
     )
 
 
-def _circle_traces(mean: np.ndarray, sigma: float, levels: Sequence[float], c: _Component) -> list[go.Scatter]:
-    """Circles of radius ``level * sigma`` around ``mean``: the first solid, the others dashed."""
-    theta = np.linspace(0.0, 2.0 * np.pi, _CIRCLE_POINTS)
+def _circle_traces(shapes: Ellipses, j: int, levels: Sequence[float], c: _Component) -> list[go.Scatter]:
+    """Component ``j``'s ellipses (circles when spherical) at each level: the first solid, the others dashed."""
     traces = []
     for index, level in enumerate(levels):
-        radius = float(level) * sigma
+        outline = _outline(shapes, j, level)
         traces.append(
             go.Scatter(
-                x=mean[0] + radius * np.cos(theta),
-                y=mean[1] + radius * np.sin(theta),
+                x=outline[:, 0],
+                y=outline[:, 1],
                 mode="lines",
                 name=f"{c.name} {level:g}σ",
                 line=dict(
@@ -224,7 +246,7 @@ def _circle_traces(mean: np.ndarray, sigma: float, levels: Sequence[float], c: _
                 ),
                 opacity=_FADED_OPACITY if c.faded else 1.0,
                 hovertemplate=(
-                    f"{c.name}: {level:g}σ = {radius:.3g}"
+                    f"{c.name}: {_spread_text(shapes, j, level)}"
                     + (f"<br>{c.almost_empty}" if c.faded else "")
                     + "<extra></extra>"
                 ),
@@ -275,16 +297,16 @@ def _changed_trace(Z: np.ndarray, changed: np.ndarray, n: int) -> go.Scatter:
 def _ghost_traces(previous: Previous, means: np.ndarray, components: list, circles: bool) -> list[go.Scatter]:
     """The previous means (faint x) and, with ``circles``, their old 1σ circles (faint)."""
     old = np.asarray(previous.means, dtype=float)
-    sigmas = np.asarray(previous.sigmas, dtype=float).ravel()
+    shapes = previous.shapes or _circles(old, previous.sigmas)
     traces = []
     if circles:
-        theta = np.linspace(0.0, 2.0 * np.pi, _CIRCLE_POINTS)
         for j, c in enumerate(components):
-            if np.isfinite(sigmas[j]) and np.isfinite(old[j]).all():
+            if np.isfinite(shapes.half_axes[j]).all() and np.isfinite(old[j]).all():
+                outline = _outline(shapes, j, 1.0)
                 traces.append(
                     go.Scatter(
-                        x=old[j, 0] + sigmas[j] * np.cos(theta),
-                        y=old[j, 1] + sigmas[j] * np.sin(theta),
+                        x=outline[:, 0],
+                        y=outline[:, 1],
                         mode="lines",
                         name=f"{c.name} previous 1σ",
                         line=dict(color=c.color, width=1, dash="dot"),
@@ -354,6 +376,7 @@ def mixture_scatter(
     show_weights: bool = True,
     changed: np.ndarray | None = None,
     previous: Previous | None = None,
+    shapes: Ellipses | None = None,
 ) -> go.Figure:
     """Points coloured by their responsibilities, with each component's mean, spread and weight.
 
@@ -394,12 +417,15 @@ def mixture_scatter(
     previous : Previous, optional
         After an M-step: the means and sigmas before it, drawn faint (trace :data:`GHOST_NAME`,
         old 1σ circles dotted) with an arrow from each to its new mean.
+    shapes : Ellipses, optional
+        The components' 1σ ellipses (em_core.ellipses), drawn instead of circles of radius ``sigmas``.
 
     Returns
     -------
     go.Figure
     """
     Z, post, means, sigmas, weights = _check_scatter(Z, post, means, sigmas, weights)
+    shapes = shapes or _circles(means, sigmas)
     components = _components(weights, point_name, show_weights)
     faded = np.array([c.faded for c in components], dtype=bool)
     # Fit the axes to the points and to the means that hold points, never to an empty component.
@@ -418,11 +444,11 @@ def mixture_scatter(
         for arrow in _ghost_arrows(previous, means):
             fig.add_annotation(arrow)
     for j, c in enumerate(components):
-        if circles and np.isfinite(sigmas[j]) and np.isfinite(means[j]).all():
-            fig.add_traces(_circle_traces(means[j], sigmas[j], sigma_levels, c))
+        if circles and np.isfinite(shapes.half_axes[j]).all() and np.isfinite(means[j]).all():
+            fig.add_traces(_circle_traces(shapes, j, sigma_levels, c))
         hover = [f"<b>{c.name}</b> {c.almost_empty}" if c.faded else c.label, "mean (%{x:.3g}, %{y:.3g})"]
         if circles or show_weights:
-            hover.append(f"σ = {sigmas[j]:.3g}")
+            hover.append(_spread_text(shapes, j))
         in_view = _inside(means[j, 0], x_range) and _inside(means[j, 1], y_range)
         fig.add_trace(_mean_trace(means[j], hover, c, positions[j] if labelled else None, in_view))
     fig.update_xaxes(title_text=axis_titles[0], zeroline=False)
@@ -449,8 +475,9 @@ def points_figure(
     X : ndarray of shape (n, 2)
     post : ndarray of shape (n, K)
         Responsibilities (one-hot for K-means).
-    mixture : GaussianMixture
-        ``mu`` of shape (K, 2), ``var`` of shape (K,), ``p`` of shape (K,).
+    mixture : GaussianMixture or CovarianceMixture
+        ``mu`` of shape (K, 2), ``p`` of shape (K,); each component is drawn with its 1σ and 2σ
+        ellipses from em_core.ellipses (circles for the course's spherical ``var``).
     title : str
     circles : bool
         ``False`` for K-means: only the centroids are drawn.
@@ -472,18 +499,22 @@ def points_figure(
             f"points_figure draws 2-D data, got shape {np.shape(X)}; project wider data first "
             "(em_core.projection.principal_axes) and call mixture_scatter"
         )
+    before = (
+        None if previous is None else Previous(previous.mu, np.sqrt(mean_variance(previous)), sigma_ellipses(previous))
+    )
     return mixture_scatter(
         X,
         post,
         mixture.mu,
-        np.sqrt(mixture.var),
+        np.sqrt(mean_variance(mixture)),
         mixture.p,
         title=title,
         circles=circles,
         sigma_levels=(1, 2),
         show_weights=show_weights,
         changed=changed,
-        previous=None if previous is None else Previous(previous.mu, np.sqrt(previous.var)),
+        previous=before,
+        shapes=sigma_ellipses(mixture),
     )
 
 

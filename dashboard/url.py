@@ -1,4 +1,8 @@
-"""Keep the data set, K, seed, min variance and iteration in the URL, so a link reopens the view."""
+"""Keep the data set, K, seed, min variance and iteration in the URL, so a link reopens the view.
+
+The 2-D EM page's covariance type and start go in too (``cov=full``, ``init=kmeans++``), when they
+are not the course's; means placed by hand live in the session only, so a link cannot carry them.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,15 @@ import streamlit as st
 
 from dashboard.limits import MAX_K, MAX_LINK_ITERATION, MAX_MIN_VARIANCE, MAX_SEED, SUGGESTED_K, UPLOAD, plain
 from dashboard.presentation import KEY as PRESENT_KEY
+from em_core.covariance_em import COVARIANCE_TYPES
 from em_core.data import available_datasets
+from em_core.initialisation import STRATEGIES
+
+#: Link parameter -> (the session key that keeps it, the values a link may give, the course's value).
+PAGE_CHOICES = {
+    "cov": ("em2d_covariance", COVARIANCE_TYPES, "spherical"),
+    "init": ("em2d_init", STRATEGIES, "course"),
+}
 
 
 def _quoted(value: str) -> str:
@@ -60,6 +72,12 @@ def read_once() -> None:
         iteration = _int(params["it"], "it", 0, MAX_LINK_ITERATION, problems)
         if iteration is not None:
             st.session_state.pending_iteration = iteration
+    for name, (key, allowed, _) in PAGE_CHOICES.items():
+        if name in params:
+            if params[name] in allowed:
+                st.session_state[key] = params[name]
+            else:
+                problems.append(f"{name}={_quoted(params[name])} is not one of {', '.join(allowed)}")
     if problems:
         st.session_state.url_problems = "The link's " + "; ".join(problems) + ". Using the defaults instead."
 
@@ -71,9 +89,15 @@ def write(dataset: str, K: int, seed: int, min_variance: float, iteration: int |
         wanted = {}
     if iteration is not None and wanted:
         wanted["it"] = str(iteration)
+    for name, (key, allowed, default) in PAGE_CHOICES.items():
+        value = st.session_state.get(key, default)
+        if wanted and value != default and value in allowed:  # "hand" stays out: the means are not linkable
+            wanted[name] = value
     if st.session_state.get(PRESENT_KEY):  # a link to a projected view opens in presentation mode
         wanted["present"] = "1"
-    current = {key: st.query_params.get(key) for key in ("dataset", "k", "seed", "minvar", "it", "present")}
+    current = {
+        key: st.query_params.get(key) for key in ("dataset", "k", "seed", "minvar", "it", *PAGE_CHOICES, "present")
+    }
     if current != {key: wanted.get(key) for key in current}:
         st.query_params.clear()
         st.query_params.update(wanted)

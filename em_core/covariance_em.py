@@ -128,6 +128,14 @@ def _widen(mixture, covariance_type: str) -> np.ndarray:
     return full
 
 
+def mean_variance(mixture: GaussianMixture | CovarianceMixture) -> np.ndarray:
+    """Each component's variance per axis, ``trace(Sigma_j) / d``, shape (K,): ``var`` itself for spherical."""
+    if covariance_type_of(mixture) == "spherical":
+        return np.asarray(mixture.var, dtype=float)
+    diagonal = mixture.cov if mixture.covariance_type == "diag" else np.diagonal(mixture.cov, axis1=1, axis2=2)
+    return diagonal.mean(axis=1)
+
+
 def covariance_matrices(mixture: GaussianMixture | CovarianceMixture) -> np.ndarray:
     """Every component's covariance as a d x d matrix, shape (K, d, d), whatever the type."""
     return _widen(mixture, "full") if covariance_type_of(mixture) != "full" else mixture.cov.copy()

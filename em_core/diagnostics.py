@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from em_core import _kernels, baselines, wording
+from em_core.covariance_em import mean_variance
 from em_core.em import estep, fill_matrix, observed_mask
 from em_core.errors import DataError
 from em_core.mixture import GaussianMixture, rmse
@@ -74,7 +75,7 @@ def component_report(
 ) -> ComponentReport:
     """Flag collapsed components, floored variances and (given X and post) frozen mean coordinates."""
     frozen = coordinate_support(X, post) < 1.0 if X is not None and post is not None else None
-    return ComponentReport(mixture.p < EMPTY_WEIGHT, mixture.var <= min_variance, frozen)
+    return ComponentReport(mixture.p < EMPTY_WEIGHT, mean_variance(mixture) <= min_variance, frozen)
 
 
 def describe(report: ComponentReport, min_variance: float) -> list[str]:

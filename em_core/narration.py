@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from em_core import diagnostics, stepping, wording
+from em_core.covariance_em import mean_variance
 from em_core.errors import DataError
 from em_core.mixture import GaussianMixture
 from em_core.stepping import Algorithm, FitState
@@ -268,8 +269,8 @@ class MStepChange(NamedTuple):
 
     @property
     def var_change(self) -> np.ndarray:
-        """``var_after - var_before``, shape (K,)."""
-        return self.after.var - self.before.var
+        """``var_after - var_before``, shape (K,) (per axis, averaged, for a diag or full covariance)."""
+        return mean_variance(self.after) - mean_variance(self.before)
 
     @property
     def weight_change(self) -> np.ndarray:
@@ -293,7 +294,8 @@ class MStepChange(NamedTuple):
         else:
             j = int(np.argmax(np.abs(self.var_change)))
             if self.var_change[j] != 0:
-                parts.append(f"variance of j={j + 1} {wording.change(self.before.var[j], self.after.var[j])}")
+                before, after = mean_variance(self.before)[j], mean_variance(self.after)[j]
+                parts.append(f"variance of j={j + 1} {wording.change(before, after)}")
         j = int(np.argmax(np.abs(self.weight_change)))
         if self.weight_change[j] != 0:
             parts.append(f"weight of j={j + 1} {wording.change(self.before.p[j], self.after.p[j])}")
