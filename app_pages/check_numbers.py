@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from dashboard import session
+from dashboard import caches, session, work
 from dashboard.limits import FREE_REPORT_COST
-from em_core.report import course_report
+from em_core.stepping import InterruptedRunError
 
 s = session.settings()
 session.sync_url(s)
@@ -28,11 +28,6 @@ if dataset.X.size > 20_000:
     )
 
 
-@st.cache_data(max_entries=16, show_spinner="Running EM ...")
-def report(content_key: str, K: int, seed: int, min_variance: float, _X, _gold) -> str:
-    return course_report(_X, K=K, seed=seed, X_gold=_gold, min_variance=min_variance)
-
-
 cost = dataset.X.size * s.K
 request = (session.content_key(s), s.K, s.seed, s.min_variance)
 if cost > FREE_REPORT_COST and st.session_state.get("check_request") != request:
@@ -44,7 +39,14 @@ if cost > FREE_REPORT_COST and st.session_state.get("check_request") != request:
     if not st.button("Run EM and print", key="check_run", type="primary"):
         st.stop()
     st.session_state.check_request = request
-text = report(session.content_key(s), s.K, s.seed, s.min_variance, dataset.X, dataset.gold)
+limit = work.WorkLimit("Running EM to convergence")
+try:
+    text = caches.report(session.content_key(s), s.K, s.seed, s.min_variance, dataset.X, dataset.gold, limit)
+except InterruptedRunError as stopped:
+    st.warning(limit.message(f"{stopped}; nothing to print"), icon=":material/timer_off:")
+    st.stop()
+finally:
+    limit.done()
 st.download_button(
     "Download as text",
     text,

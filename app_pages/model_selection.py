@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import caches, covariance_views, curve_figures, fits, session
 from dashboard.limits import FREE_SWEEP_COST
+from dashboard.work import WorkLimit
 from em_core import experiment
 from em_core.covariance_em import COVARIANCE_TYPES
 
@@ -53,16 +54,16 @@ if cost > FREE_SWEEP_COST and st.session_state.get("ms_request") != request:
     if not st.button(f"Fit K = 1 .. {k_max} with {n_seeds} seed(s) each", key="ms_run", type="primary"):
         st.stop()
     st.session_state.ms_request = request
-progress = st.progress(0.0, text="Fitting ...")
+limit = WorkLimit("Fitting ...")
 sweeps = {}
 for number, method in enumerate(methods):
 
     def cached_fit(X, algorithm, K, seed, min_variance, max_iter):
-        return caches.fitted(content, algorithm, K, seed, min_variance, X)
+        return caches.fitted(content, algorithm, K, seed, min_variance, X, max_iter, _should_stop=limit)
 
     def show_progress(run, done, total, number=number, method=method):
         share = (number + done / total) / len(methods)
-        progress.progress(share, text=f"Fitting {method.title}: K = {run.k}, seed {run.seed}")
+        limit.progress(share, text=f"Fitting {method.title}: K = {run.k}, seed {run.seed}")
 
     sweeps[method] = experiment.sweep(
         dataset.X,
@@ -72,10 +73,21 @@ for number, method in enumerate(methods):
         name=dataset.name,
         gold=dataset.gold,
         min_variance=s.min_variance,
+        max_iter=s.max_iter,
         fit_one=cached_fit,
         on_run=show_progress,
+        should_stop=limit,
     )
-progress.empty()
+limit.done()
+if limit.stopped:
+    finished = sum(len(sweep.runs) for sweep in sweeps.values())
+    partial = f"{finished} of {total} fits finished; the chart shows the Ks they cover"
+    st.warning(limit.message(partial), icon=":material/timer_off:")
+    if not all(sweep.best_per_k for sweep in sweeps.values()):
+        st.stop()
+capped = sum(not run.converged for sweep in sweeps.values() for run in sweep.runs)
+if capped:
+    st.info(f"{capped} fit(s) stopped at the cap of {s.max_iter:,} iterations (sidebar) before their rule held.")
 
 likelihood = methods[-1]  # the EM of this kind of data: it has a likelihood, so a BIC
 best_rows = sweeps[likelihood].best_per_k

@@ -1,21 +1,31 @@
-"""The dashboard's Streamlit caches: results derived from a fit and the figures built from them.
+"""The dashboard's caches: results derived from a fit and the figures built from them.
 
 Every number comes from em_core; a cache is keyed by the data set's content (and the
-mixture's digest), never by the arrays themselves.
+mixture's digest), never by the arrays themselves. Each cache keeps at most its byte budget
+(:data:`dashboard.limits.CACHE_BYTES`) for all sessions together, least recently used out first
+(:mod:`dashboard.byte_cache`); what it returns is shared, so it is read-only.
+
+The heavy ones (a fit, the baselines, a held-out comparison, a printout) take a ``_should_stop``
+hook (:class:`dashboard.work.WorkLimit`): a result it cut short is returned but never kept.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-import streamlit as st
 
 from dashboard import matrix_figures
+from dashboard.byte_cache import byte_cache
+from dashboard.limits import CACHE_BYTES
 from em_core import GaussianMixture, em, experiment, rmse
-from em_core.projection import principal_axes, project_mixture
+from em_core.projection import users_on_components
+from em_core.report import course_report
+
+StopHook = Callable[[], bool] | None
 
 
 def mixture_digest(mixture: GaussianMixture) -> str:
@@ -38,7 +48,7 @@ class UserMap(NamedTuple):
     explained: np.ndarray  # (2,)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@byte_cache(CACHE_BYTES["completion"])
 def completion(
     dataset_key: str, digest: str, _X: np.ndarray, _gold: np.ndarray | None, _mixture: GaussianMixture
 ) -> Completion:
@@ -52,13 +62,10 @@ def completion(
     return Completion(X_pred, rmse_all, rmse_missing)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@byte_cache(CACHE_BYTES["user_map"])
 def user_map(dataset_key: str, digest: str, _X: np.ndarray, _mixture: GaussianMixture) -> UserMap:
     """The users and the components on the first two principal components of the completed matrix."""
-    X_pred = em.fill_matrix(_X, _mixture)
-    projection = principal_axes(X_pred)
-    means_2d, sigmas = project_mixture(projection, _mixture)
-    return UserMap(projection.apply(X_pred), means_2d, sigmas, projection.explained)
+    return UserMap(*users_on_components(_X, _mixture))  # a CSR matrix is never completed whole
 
 
 def get_completion(dataset_key: str, X, gold, mixture: GaussianMixture) -> Completion:
@@ -83,7 +90,7 @@ def parameter_table(mixture: GaussianMixture, max_columns: int = 8) -> pd.DataFr
     return pd.DataFrame(table)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@byte_cache(CACHE_BYTES["error_figures"])
 def error_figures(dataset_key: str, digest: str, _X: np.ndarray, _gold: np.ndarray, _X_pred: np.ndarray):
     """The |error| image and the histogram of predicted − gold on the missing entries, once per mixture."""
     error = _X_pred - _gold
@@ -99,27 +106,57 @@ def error_figures(dataset_key: str, digest: str, _X: np.ndarray, _gold: np.ndarr
     return image, histogram
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
+@byte_cache(CACHE_BYTES["matrix_figure"])
 def matrix_figure(key: str, _M: np.ndarray, _missing: np.ndarray | None = None, **style):
     """``matrix_figures.matrix_image``, built once per ``key`` (which must name the matrix's content)."""
     return matrix_figures.matrix_image(_M, missing=_missing, **style)
 
 
-@st.cache_data(max_entries=2000, show_spinner=False)
-def fitted(content_key: str, algorithm: str, K: int, seed: int, min_variance: float, _X: np.ndarray):
-    """One run of the course experiment (em_core.experiment.fit), cached per data set, algorithm, K and seed."""
-    return experiment.fit(_X, algorithm, K, seed, min_variance)
+@byte_cache(CACHE_BYTES["fitted"], keep=lambda run: not run.interrupted)
+def fitted(
+    content_key: str,
+    algorithm: str,
+    K: int,
+    seed: int,
+    min_variance: float,
+    _X: np.ndarray,
+    max_iter: int | None = None,
+    _should_stop: StopHook = None,
+):
+    """One run of the course experiment (em_core.experiment.fit), cached per data set, algorithm, K, seed and cap."""
+    return experiment.fit(_X, algorithm, K, seed, min_variance, max_iter, should_stop=_should_stop)
 
 
-@st.cache_data(max_entries=8, show_spinner="Running the baselines (KNN takes a few seconds on a large matrix) ...")
-def baselines_on_gold(content_key: str, _X: np.ndarray, _gold: np.ndarray) -> list[experiment.MethodScore]:
+def _all_run(scores) -> bool:
+    return all(score.error != experiment.NOT_RUN for score in scores)
+
+
+@byte_cache(CACHE_BYTES["baselines"], keep=_all_run)
+def baselines_on_gold(
+    content_key: str, _X: np.ndarray, _gold: np.ndarray, _should_stop: StopHook = None
+) -> list[experiment.MethodScore]:
     """Every completion baseline on ``_X`` (0 = missing), scored on its missing entries; cached per content."""
-    return experiment.score_baselines(_X, _gold, _X == 0)
+    return experiment.score_baselines(_X, _gold, _X == 0, should_stop=_should_stop)
 
 
-@st.cache_data(max_entries=8, show_spinner="Fitting on the kept ratings ...")
+@byte_cache(CACHE_BYTES["holdout"], keep=lambda result: not result.stopped)
 def holdout_scores(
-    content_key: str, fraction: float, holdout_seed: int, K: int, seed: int, min_variance: float, _X: np.ndarray
+    content_key: str,
+    fraction: float,
+    holdout_seed: int,
+    K: int,
+    seed: int,
+    min_variance: float,
+    _X: np.ndarray,
+    _should_stop: StopHook = None,
 ) -> experiment.HoldoutComparison:
     """Hide a share of the observed ratings, fit EM and the baselines on the rest, score on the hidden ones."""
-    return experiment.holdout_comparison(_X, K, seed, min_variance, fraction, holdout_seed)
+    return experiment.holdout_comparison(_X, K, seed, min_variance, fraction, holdout_seed, should_stop=_should_stop)
+
+
+@byte_cache(CACHE_BYTES["report"])
+def report(
+    content_key: str, K: int, seed: int, min_variance: float, _X: np.ndarray, _gold, _should_stop: StopHook = None
+) -> str:
+    """em_core's course printout (:func:`em_core.report.course_report`); a stopped run raises, so is never kept."""
+    return course_report(_X, K=K, seed=seed, X_gold=_gold, min_variance=min_variance, should_stop=_should_stop)

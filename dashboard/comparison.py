@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import caches, curve_figures
+from dashboard import caches, curve_figures, work
 from dashboard.limits import FREE_HOLDOUT_COST, literal
 from em_core import DataError, experiment
 from em_core.data import Dataset
@@ -62,7 +62,11 @@ def baselines_on_gold(content_key: str, dataset: Dataset, mixture_rmse: float | 
     ):
         return
     mixture = experiment.MethodScore("em", f"Mixture after iteration {iteration}", mixture_rmse, float("nan"))
-    scores = [mixture, *caches.baselines_on_gold(content_key, dataset.X, dataset.gold)]
+    limit = work.WorkLimit("Running the baselines (KNN takes a few seconds on a large matrix)")
+    scores = [mixture, *caches.baselines_on_gold(content_key, dataset.X, dataset.gold, _should_stop=limit)]
+    limit.done()
+    if limit.stopped:
+        st.warning(limit.message("the baselines not run show n/a"), icon=":material/timer_off:")
     _show(scores, "cmp_baselines_chart", "RMSE on the missing entries (lower is better)")
     st.caption(
         f"All methods are scored on the same {int(missing.sum()):,} missing entries against the gold matrix; "
@@ -90,11 +94,18 @@ def held_out(content_key: str, dataset: Dataset, K: int, seed: int, min_variance
     holdout_seed = right.number_input(
         "Hold-out seed", min_value=0, max_value=MAX_SEED, value=0, step=1, key="cmp_holdout_seed"
     )
+    limit = work.WorkLimit("Fitting on the kept ratings")
     try:
-        result = caches.holdout_scores(content_key, fraction, int(holdout_seed), K, seed, min_variance, dataset.X)
+        result = caches.holdout_scores(
+            content_key, fraction, int(holdout_seed), K, seed, min_variance, dataset.X, _should_stop=limit
+        )
     except DataError as err:
         st.error(literal(err), icon=":material/error:")
         return
+    finally:
+        limit.done()
+    if result.stopped:
+        st.warning(limit.message("the methods not run to their end show n/a"), icon=":material/timer_off:")
     _show(list(result.scores), "cmp_holdout_chart", f"RMSE on {result.n_hidden:,} held-out ratings (lower is better)")
     st.caption(
         f"{fraction:.0%} of the observed ratings (seed {int(holdout_seed)}) were hidden; EM (K = {K}, seed "

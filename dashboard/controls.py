@@ -103,6 +103,8 @@ def play_tick(slot: fits.FitSlot, X, prefix: str) -> None:
     if slot.rerun_page:
         slot.rerun_page = False
         st.rerun(scope="app")  # Play or Pause was pressed: start or stop the fragment's timer
+    if slot.playing and fits.stop_at_cap(slot):
+        st.rerun()  # the sidebar's "Max iterations": the whole page, so the fragment stops its timer
     if slot.playing and not slot.state.converged:
         _act(slot, X, "step", f"{prefix}_view")
         if not slot.playing:

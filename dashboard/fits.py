@@ -10,13 +10,14 @@ of sessions holds that prepared matrix once, not once per session.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
 
-from dashboard.session import Settings, content_key, dataset_label
+from dashboard.session import Settings, content_key, dataset_label, iteration_cap
+from dashboard.work import WorkLimit
 from em_core import narration, stepping
 from em_core.covariance_em import with_covariance_type
 from em_core.experiment import algorithm_for
@@ -195,11 +196,12 @@ def new_fit(s: Settings, method: Method, key: FitKey) -> FitSlot:
     return FitSlot(key=key, method=method, algorithm=algorithm, state=stepping.start(mixture, post), initial=mixture)
 
 
-def advance(slot: FitSlot, X: np.ndarray, action: str, max_iter: int = stepping.MAX_ITER) -> None:
+def advance(slot: FitSlot, X: np.ndarray, action: str, max_iter: int | None = None) -> None:
     """Apply a control to a fit: "E", "M", "step", "run" or "reset".
 
-    "run" goes on until the stopping rule holds or for at most ``max_iter`` more iterations (em_core's
-    cap, 1000: the course's fits stop by their rule in under 120), so no click runs without end.
+    "run" goes on until the stopping rule holds, until ``max_iter`` iterations in all (the sidebar's
+    "Max iterations", em_core's MAX_ITER by default) or for :data:`~dashboard.limits.WORK_SECONDS`
+    (then ``slot.notice`` says so), so no click runs without end; a closed session stops it sooner.
 
     The half-steps done are narrated (:func:`em_core.narration.log_entries`) into ``slot.log``;
     ``slot.last`` holds the entries of this control alone.
@@ -208,6 +210,7 @@ def advance(slot: FitSlot, X: np.ndarray, action: str, max_iter: int = stepping.
     state = slot.state
     previous = state
     entries: list = []
+    notice = None
     if action == "E" and state.next_step == "E":
         state = stepping.half_step(algo, X, state)
     elif action == "M" and state.next_step == "M":
@@ -215,7 +218,11 @@ def advance(slot: FitSlot, X: np.ndarray, action: str, max_iter: int = stepping.
     elif action == "step":
         state = stepping.step(algo, X, state)
     elif action == "run":
-        state, entries = narration.run_with_log(algo, X, state, state.iteration + max_iter, slot.key.min_variance)
+        limit = WorkLimit("Running to convergence")
+        cap = max_iter or iteration_cap()
+        state, entries = narration.run_with_log(algo, X, state, cap, slot.key.min_variance, should_stop=limit)
+        limit.done()
+        notice = limit.message("the run so far is shown; press Run to convergence to go on") if limit.stopped else None
     elif action == "reset":
         mixture, post = start_mixture(X, slot.state.mixture.n_components, slot.key.seed, slot.key.start)
         state = stepping.start(mixture, post, max_history=state.max_history)
@@ -226,6 +233,15 @@ def advance(slot: FitSlot, X: np.ndarray, action: str, max_iter: int = stepping.
     slot.log.extend(entries)
     slot.last = tuple(entries)
     slot.state = state
-    slot.notice = None
+    slot.notice = notice
     if state.converged:
         slot.playing = False
+
+
+def stop_at_cap(slot: FitSlot) -> bool:
+    """Play's cap: a fit at the sidebar's "Max iterations" stops playing, marked as stopped by the cap."""
+    if slot.state.converged or slot.state.iteration < iteration_cap():
+        return False
+    slot.playing = False
+    slot.state = replace(slot.state, stopped_by_cap=True)
+    return True

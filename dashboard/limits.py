@@ -32,6 +32,10 @@ __all__ = [
     "FREE_SWEEP_COST",
     "UPLOAD",
     "UPLOAD_CACHE_BYTES",
+    "CACHE_BYTES",
+    "WORK_SECONDS",
+    "MAX_ITER_SETTING",
+    "MAX_DRAWN_POINTS",
     "clip",
     "literal",
     "plain",
@@ -56,6 +60,29 @@ MAX_UPLOAD_LINES = 500_000
 #: The bytes of parsed uploads the server keeps for all sessions together (least recently used
 #: first out; an evicted upload is parsed again from its session's file when next needed).
 UPLOAD_CACHE_BYTES = 400 * 2**20
+#: The bytes each of the dashboard's result caches keeps for all sessions together (least recently
+#: used first out; :mod:`dashboard.byte_cache`). A netflix-sized matrix (1,200 x 1,200 floats) is
+#: 11.5 MB; the largest upload (MAX_VALUES floats) 48 MB, so every cache holds at least one of each.
+CACHE_BYTES = {
+    "completion": 96 * 2**20,  # completed matrices (n x d each)
+    "user_map": 16 * 2**20,  # users on two principal axes (n x 2 each)
+    "error_figures": 64 * 2**20,  # |error| images and histograms
+    "matrix_figure": 96 * 2**20,  # matrix images
+    "fitted": 32 * 2**20,  # model selection's runs (a mixture each: K x d)
+    "baselines": 8 * 2**20,  # baseline scores against the gold
+    "holdout": 64 * 2**20,  # held-out comparisons (each keeps its n x d split)
+    "report": 8 * 2**20,  # "Check your numbers" printouts
+}
+#: The seconds of work one click may start (a sweep, a held-out comparison, a run to convergence, a
+#: printout); past it the work stops and the page shows what finished, saying so. A closed tab or a
+#: new click stops it sooner (Streamlit's stop request, seen at the work's next progress update).
+WORK_SECONDS = 60.0
+#: The largest iteration cap the sidebar's "Max iterations" accepts (its default is em_core's
+#: stepping.MAX_ITER); Run, Play and model selection's fits stop at the cap chosen.
+MAX_ITER_SETTING = 10_000
+#: The most points a scatter figure carries (the 2-D pages, the PCA user map); beyond it a seeded
+#: sample, stratified by component, is drawn and the figure says "showing N of M points".
+MAX_DRAWN_POINTS = 20_000
 #: Model selection fits K = 1 .. K_max over several seeds at once; a sweep whose cost (values x
 #: the sum of K x seeds x methods, each unit one value's share of one component in one iteration)
 #: is above this waits for a click. 300 2-D points, K up to 4, 5 seeds, two methods: 60,000;

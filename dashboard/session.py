@@ -10,13 +10,12 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import streamlit as st
 
 from dashboard import url
+from dashboard.byte_cache import ByteLRU, nbytes
 from dashboard.limits import (
     MAX_COLUMNS,
     MAX_POINTS_2D,
@@ -41,6 +40,7 @@ from em_core.data import (
     load_dataset,
     read_only,
 )
+from em_core.stepping import MAX_ITER
 from em_core.validation import check_k
 
 
@@ -54,6 +54,7 @@ class Settings:
     seed: int
     min_variance: float
     k_error: str | None = None  # set when K does not fit the data set
+    max_iter: int = MAX_ITER  # the sidebar's "Max iterations": the cap of Run, Play and model selection's fits
 
 
 def init_state() -> None:
@@ -63,6 +64,7 @@ def init_state() -> None:
         "em_k": SUGGESTED_K["demo-2d"],
         "em_seed": 0,
         "em_min_variance": 0.25,
+        "em_max_iter": MAX_ITER,
         "uploaded": None,  # dict(name, content, gold, gold_name, kind) of the last valid upload
         "upload_error": None,
         "upload_digest": None,
@@ -87,7 +89,7 @@ def load_named(name: str, folder: str) -> Dataset:
     return read_only(dataset)
 
 
-class UploadStore:
+class UploadStore(ByteLRU):
     """Parsed uploads keyed by their salted digest, within ``budget`` bytes of arrays in all.
 
     The least recently used upload leaves first; one larger than the budget is still kept
@@ -95,34 +97,11 @@ class UploadStore:
     """
 
     def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self._items: OrderedDict[str, Dataset] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(budget, sizeof=self.size)
 
     @staticmethod
     def size(dataset: Dataset) -> int:
-        return dataset.X.nbytes + (0 if dataset.gold is None else dataset.gold.nbytes)
-
-    @property
-    def nbytes(self) -> int:
-        with self._lock:
-            return sum(self.size(dataset) for dataset in self._items.values())
-
-    def get(self, digest: str) -> Dataset | None:
-        with self._lock:
-            dataset = self._items.get(digest)
-            if dataset is not None:
-                self._items.move_to_end(digest)
-            return dataset
-
-    def put(self, digest: str, dataset: Dataset) -> None:
-        with self._lock:
-            self._items[digest] = dataset
-            self._items.move_to_end(digest)
-            total = sum(self.size(kept) for kept in self._items.values())
-            while total > self.budget and len(self._items) > 1:
-                _, oldest = self._items.popitem(last=False)
-                total -= self.size(oldest)
+        return nbytes(dataset.X) + nbytes(dataset.gold)
 
 
 #: Every session's parsed upload (per session: the digest is salted with the session's salt).
@@ -265,7 +244,13 @@ def settings() -> Settings:
         check_k(K, dataset.X.shape[0], dataset.name)
     except DataError as err:
         k_error = str(err)
-    return Settings(key, dataset, K, int(st.session_state.em_seed), float(st.session_state.em_min_variance), k_error)
+    seed, min_variance = int(st.session_state.em_seed), float(st.session_state.em_min_variance)
+    return Settings(key, dataset, K, seed, min_variance, k_error, iteration_cap())
+
+
+def iteration_cap() -> int:
+    """The iteration cap the sidebar set ("Max iterations"; em_core's MAX_ITER until changed)."""
+    return int(st.session_state.get("em_max_iter", MAX_ITER))
 
 
 def content_key(s: Settings) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import session
-from dashboard.limits import MAX_K, MAX_MIN_VARIANCE, MAX_SEED, UPLOAD, literal, plain
+from dashboard.limits import MAX_ITER_SETTING, MAX_K, MAX_MIN_VARIANCE, MAX_SEED, UPLOAD, literal, plain
 from em_core.data import BUILTIN, data_dir, missing_data_dirs
+from em_core.stepping import MAX_ITER
 
 
 def _upload_box() -> None:
@@ -86,6 +87,15 @@ def render() -> session.Settings:
             format="%.2f",
             key="em_min_variance",
             help="The course floors every variance at 0.25.",
+        )
+        st.number_input(
+            "Max iterations",
+            min_value=1,
+            max_value=MAX_ITER_SETTING,
+            step=100,
+            key="em_max_iter",
+            help="Run to convergence, Play and model selection's fits stop here if the stopping rule has not "
+            f"held by then (the course's fits stop by their rule in under 120; default {MAX_ITER:,}).",
         )
     settings = session.settings()
     problems = st.session_state.pop("url_problems", None)

@@ -30,6 +30,8 @@ user's top-N unseen items without the dense n x d matrix.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from em_core import _kernels, sparse_kernels, stepping
@@ -180,9 +182,16 @@ def algorithm(min_variance: float = 0.25) -> stepping.Algorithm:
 
 
 def run(
-    X: np.ndarray, mixture: GaussianMixture, post: np.ndarray, min_variance: float = 0.25
+    X: np.ndarray,
+    mixture: GaussianMixture,
+    post: np.ndarray,
+    min_variance: float = 0.25,
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[GaussianMixture, np.ndarray, float]:
     """Alternate E and M steps until the LL gain is <= 1e-6 * |LL|.
+
+    ``should_stop() -> bool`` is asked before every iteration; True raises
+    :class:`~em_core.stepping.InterruptedRunError` (this run returns converged fits only).
 
     Returns
     -------
@@ -193,7 +202,10 @@ def run(
     log_likelihood : float
         Of the last E-step.
     """
-    state = stepping.run(algorithm(min_variance), prepare(X), stepping.start(mixture, post, max_history=1))
+    start = stepping.start(mixture, post, max_history=1)
+    state = stepping.run(algorithm(min_variance), prepare(X), start, should_stop=should_stop)
+    if state.interrupted:
+        raise stepping.InterruptedRunError(f"EM stopped after {state.iteration} iterations, before convergence")
     return state.mixture, state.post, state.score
 
 

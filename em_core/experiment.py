@@ -73,7 +73,8 @@ class RunResult:
     """One run of :func:`fit`.
 
     ``score`` is the final log-likelihood (EM) or cost (K-means); ``converged`` is False when the
-    run stopped at ``max_iter`` before its stopping rule held.
+    run stopped at ``max_iter`` before its stopping rule held; ``interrupted`` when its
+    ``should_stop`` hook ended it (its ``score`` is NaN if that was before the first iteration).
     """
 
     k: int
@@ -83,6 +84,7 @@ class RunResult:
     iterations: int
     seconds: float
     converged: bool = True
+    interrupted: bool = False
 
 
 def fit(
@@ -95,8 +97,12 @@ def fit(
     callback: Callable[[stepping.FitState], None] | None = None,
     init_with="course",
     covariance_type: str = "spherical",
+    should_stop: Callable[[], bool] | None = None,
 ) -> RunResult:
     """One run from its start to convergence (or ``max_iter`` iterations).
+
+    ``should_stop() -> bool`` is asked before every iteration (:func:`em_core.stepping.run`); True
+    ends the run there, marked ``interrupted``.
 
     ``init_with`` is the start: ``"course"`` (the course's initialisation, the default),
     ``"kmeans++"``, or means given by hand (an array or a :class:`~em_core.initialisation.MeansFile`);
@@ -116,10 +122,11 @@ def fit(
         stepping.start(with_covariance_type(mixture, covariance_type), post, max_history=1),
         max_iter=max_iter,
         callback=callback,
+        should_stop=should_stop,
     )
-    return RunResult(
-        K, seed, state.mixture, float(state.score), state.iteration, time.perf_counter() - start, state.converged
-    )
+    score = float("nan") if state.score is None else float(state.score)
+    seconds = time.perf_counter() - start
+    return RunResult(K, seed, state.mixture, score, state.iteration, seconds, state.converged, state.interrupted)
 
 
 def best_of(runs: Sequence[RunResult], algorithm: str) -> RunResult:
@@ -167,8 +174,20 @@ class MethodScore(NamedTuple):
     error: str | None = None
 
 
+#: The ``error`` of a method a ``should_stop`` hook kept from running.
+NOT_RUN = "stopped before it finished"
+
+
+def _not_run(name: str) -> MethodScore:
+    return MethodScore(name, baselines.METHODS[name][0], None, 0.0, NOT_RUN)
+
+
 def score_baselines(
-    X_fit: np.ndarray, truth: np.ndarray, mask: np.ndarray, methods: Sequence[str] | None = None
+    X_fit: np.ndarray,
+    truth: np.ndarray,
+    mask: np.ndarray,
+    methods: Sequence[str] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[MethodScore]:
     """Run the baselines on ``X_fit`` (0 = missing) and score each on ``mask`` against ``truth``.
 
@@ -182,17 +201,20 @@ def score_baselines(
         The entries to score.
     methods : sequence of str, optional
         Names from :data:`em_core.baselines.METHODS`; all of them by default.
+    should_stop : callable, optional
+        ``should_stop() -> bool``, asked before each method; once True, the rest are not run
+        (their ``error`` is :data:`NOT_RUN`).
     """
-    return [
-        MethodScore(
-            r.name,
-            r.label,
-            None if r.X_pred is None else baselines.score_on(truth, r.X_pred, mask),
-            r.seconds,
-            r.error,
-        )
-        for r in baselines.run_all(X_fit, methods)
-    ]
+    names = list(baselines.METHODS) if methods is None else list(methods)
+    results = []
+    for name in names:
+        if should_stop is not None and should_stop():
+            results.append(_not_run(name))
+            continue
+        [r] = baselines.run_all(X_fit, [name])
+        rmse_value = None if r.X_pred is None else baselines.score_on(truth, r.X_pred, mask)
+        results.append(MethodScore(r.name, r.label, rmse_value, r.seconds, r.error))
+    return results
 
 
 # ---------------------------------------------------------------- a sweep over K x seeds
@@ -226,6 +248,7 @@ class Sweep:
     best_per_k: tuple[BestRun, ...]
     holdout: Holdout | None = None
     baselines_holdout: tuple[MethodScore, ...] = ()
+    stopped: bool = False  # a should_stop hook ended it early: ``runs`` holds the runs that finished
 
     @property
     def score_name(self) -> str:
@@ -263,6 +286,7 @@ def sweep(
     holdout_baselines: Sequence[str] = HOLDOUT_BASELINES,
     fit_one: FitOne = _fit_one,
     on_run: Callable[[RunResult, int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Sweep:
     """Fit every K in ``ks`` with every seed in ``seeds``; keep and score the best seed of each K.
 
@@ -286,19 +310,34 @@ def sweep(
         default (the dashboard passes a cached one).
     on_run : callable, optional
         ``on_run(run, done, total)`` after each run (a progress bar, a progress line).
+    should_stop : callable, optional
+        ``should_stop() -> bool``, asked before each run (and, with the default ``fit_one``, before
+        each iteration); once True the sweep ends with the runs that finished (``stopped``), the
+        best of each K among them, and no baselines. A ``fit_one`` of one's own may return an
+        ``interrupted`` run: it is dropped and the sweep ends.
     """
     ks = check_ks(ks, X.shape[0], name)
     seeds = [check_seed(seed) for seed in seeds]
     X_fit = X if holdout is None else holdout.X_train
     total = len(ks) * len(seeds)
+    if fit_one is _fit_one and should_stop is not None:
+
+        def fit_one(X, algorithm, K, seed, min_variance, max_iter):
+            return fit(X, algorithm, K, seed, min_variance, max_iter, should_stop=should_stop)
+
     runs: list[RunResult] = []
-    for K in ks:
-        for seed in seeds:
-            runs.append(fit_one(X_fit, algorithm, K, seed, min_variance, max_iter))
-            if on_run is not None:
-                on_run(runs[-1], len(runs), total)
+    stopped = False
+    for K, seed in ((K, seed) for K in ks for seed in seeds):
+        stopped = should_stop is not None and should_stop()
+        run = None if stopped else fit_one(X_fit, algorithm, K, seed, min_variance, max_iter)
+        if stopped or run.interrupted:
+            stopped = True
+            break
+        runs.append(run)
+        if on_run is not None:
+            on_run(run, len(runs), total)
     best_per_k = []
-    for K in dict.fromkeys(ks):
+    for K in dict.fromkeys(run.k for run in runs):
         best = best_of([r for r in runs if r.k == K], algorithm)
         row = BestRun(best)
         if score_name(algorithm) != "cost":
@@ -313,9 +352,9 @@ def sweep(
             )
         best_per_k.append(row)
     scored = ()
-    if holdout is not None and completes_matrices(algorithm):
-        scored = tuple(score_baselines(holdout.X_train, X, holdout.hidden, holdout_baselines))
-    return Sweep(name, algorithm, tuple(runs), tuple(best_per_k), holdout, scored)
+    if holdout is not None and completes_matrices(algorithm) and not stopped:
+        scored = tuple(score_baselines(holdout.X_train, X, holdout.hidden, holdout_baselines, should_stop))
+    return Sweep(name, algorithm, tuple(runs), tuple(best_per_k), holdout, scored, stopped)
 
 
 # ---------------------------------------------------------------- held-out comparison
@@ -335,6 +374,11 @@ class HoldoutComparison:
     def n_hidden(self) -> int:
         return self.holdout.n_hidden
 
+    @property
+    def stopped(self) -> bool:
+        """A ``should_stop`` hook ended it early: some method (EM or a baseline) was not run to its end."""
+        return any(score.error == NOT_RUN for score in self.scores)
+
 
 def holdout_comparison(
     X: np.ndarray,
@@ -345,6 +389,7 @@ def holdout_comparison(
     holdout_seed: int = 0,
     methods: Sequence[str] | None = None,
     max_iter: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> HoldoutComparison:
     """Hide ``fraction`` of the observed ratings of ``X``; fit EM (K, seed) and the baselines on the rest.
 
@@ -354,13 +399,18 @@ def holdout_comparison(
         Ratings; 0 means missing.
     methods : sequence of str, optional
         Baselines from :data:`em_core.baselines.METHODS`; all of them by default.
+    should_stop : callable, optional
+        ``should_stop() -> bool``, asked before every EM iteration and before each baseline; once
+        True, EM (if unfinished) and the rest are scored None with error :data:`NOT_RUN` (``stopped``).
     """
     split = hide(X, fraction, holdout_seed)
-    run = fit(split.X_train, "em", K, seed, min_variance, max_iter)
-    mixture_score = MethodScore(
-        "em",
-        f"Mixture, K = {K} (EM to convergence)",
-        holdout_rmse(X, split, em.fill_matrix(split.X_train, run.mixture)),
-        run.seconds,
-    )
-    return HoldoutComparison(split, (mixture_score, *score_baselines(split.X_train, X, split.hidden, methods)))
+    run = fit(split.X_train, "em", K, seed, min_variance, max_iter, should_stop=should_stop)
+    label = f"Mixture, K = {K} (EM to convergence)"
+    if run.interrupted:
+        names = list(baselines.METHODS) if methods is None else list(methods)
+        stopped = (MethodScore("em", label, None, run.seconds, NOT_RUN), *map(_not_run, names))
+        return HoldoutComparison(split, stopped)
+    rmse_value = holdout_rmse(X, split, em.fill_matrix(split.X_train, run.mixture))
+    mixture_score = MethodScore("em", label, rmse_value, run.seconds)
+    scores = score_baselines(split.X_train, X, split.hidden, methods, should_stop)
+    return HoldoutComparison(split, (mixture_score, *scores))

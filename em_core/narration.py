@@ -19,6 +19,7 @@ dashboard does. The numbers come from the same functions the fit uses (:mod:`em_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -510,6 +511,7 @@ def run_with_log(
     state: FitState,
     max_iter: int | None = None,
     min_variance: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[FitState, list[LogEntry]]:
     """:func:`em_core.stepping.run` (Run to convergence), keeping the log entry of every half-step it did.
 
@@ -523,4 +525,4 @@ def run_with_log(
         entries.extend(log_entries(algorithm, X, new, previous[0], min_variance))
         previous[0] = new
 
-    return stepping.run(algorithm, X, state, max_iter=max_iter, callback=keep), entries
+    return stepping.run(algorithm, X, state, max_iter=max_iter, callback=keep, should_stop=should_stop), entries

@@ -7,6 +7,8 @@ student who prints their own implementation the same way can diff the two texts 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from em_core import em
@@ -46,7 +48,12 @@ def _mixture(mixture: GaussianMixture) -> list[str]:
 
 
 def course_report(
-    X: np.ndarray, K: int = 4, seed: int = 0, X_gold: np.ndarray | None = None, min_variance: float = 0.25
+    X: np.ndarray,
+    K: int = 4,
+    seed: int = 0,
+    X_gold: np.ndarray | None = None,
+    min_variance: float = 0.25,
+    should_stop: Callable[[], bool] | None = None,
 ) -> str:
     """The course's ``test_solutions.txt`` layout, with em_core's numbers for ``X``.
 
@@ -69,6 +76,9 @@ def course_report(
         The complete matrix; it must agree with every observed entry of X.
     min_variance : float
         The variance floor of the M-step.
+    should_stop : callable, optional
+        Asked before every iteration of the run; True raises
+        :class:`~em_core.stepping.InterruptedRunError` (see :func:`em_core.em.run`).
     """
     X = check_has_observed(check_matrix(X, "X"), "X")
     K = check_k(K, X.shape[0])
@@ -80,7 +90,7 @@ def course_report(
     start, uniform = init(X, K, seed)
     first_post, first_ll = em.estep(X, start)
     first_mixture = em.mstep(X, first_post, start, min_variance)
-    fitted, post, log_likelihood = em.run(X, start, uniform, min_variance)
+    fitted, post, log_likelihood = em.run(X, start, uniform, min_variance, should_stop)
 
     with np.printoptions(**NUMPY_DEFAULT_PRINT):
         lines = ["Input:", _matrix("X", X), f"K: {K}", *_mixture(start), ""]

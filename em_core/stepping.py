@@ -70,6 +70,9 @@ class FitState:
     max_history : int
     stopped_by_cap : bool
         :func:`run` returned because it reached its iteration cap, not because the rule held.
+    interrupted : bool
+        :func:`run` returned because its ``should_stop`` hook said so (a time limit, a closed
+        session), before the rule held or the cap was reached.
     """
 
     mixture: GaussianMixture
@@ -82,6 +85,7 @@ class FitState:
     converged: bool = False
     max_history: int = 1000
     stopped_by_cap: bool = False
+    interrupted: bool = False
 
     @property
     def score(self) -> float | None:
@@ -149,7 +153,7 @@ def half_step(algorithm: Algorithm, X: np.ndarray, state: FitState) -> FitState:
     if state.next_step == "E":
         post, score = _checked(algorithm, state, algorithm.estep, X, state.mixture)
         scores = state.scores if score is None else state.scores + (score,)
-        return replace(state, post=post, scores=scores, next_step="M", stopped_by_cap=False)
+        return replace(state, post=post, scores=scores, next_step="M", stopped_by_cap=False, interrupted=False)
     mixture, score = _checked(algorithm, state, algorithm.mstep, X, state.post, state.mixture)
     scores = state.scores if score is None else state.scores + (score,)
     mixtures = state.mixtures + (mixture,)
@@ -169,6 +173,7 @@ def half_step(algorithm: Algorithm, X: np.ndarray, state: FitState) -> FitState:
         next_step="E",
         converged=converged,
         stopped_by_cap=False,
+        interrupted=False,
     )
 
 
@@ -186,6 +191,7 @@ def run(
     state: FitState,
     max_iter: int | None = MAX_ITER,
     callback: Callable[[FitState], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> FitState:
     """Step until the stopping rule holds, or until ``max_iter`` iterations in all (the cap).
 
@@ -196,11 +202,15 @@ def run(
         marked ``stopped_by_cap``); ``None`` means :data:`MAX_ITER`. There is no unbounded run.
     callback : callable, optional
         Called with the state after every iteration.
+    should_stop : callable, optional
+        ``should_stop() -> bool``, asked before every iteration; True ends the run there (a time
+        limit, a session that went away). It may also raise, which abandons the run.
 
     Returns
     -------
     FitState
-        ``converged`` when the rule stopped it, ``stopped_by_cap`` when the cap did.
+        ``converged`` when the rule stopped it, ``stopped_by_cap`` when the cap did,
+        ``interrupted`` when ``should_stop`` did.
 
     Raises
     ------
@@ -209,10 +219,16 @@ def run(
     """
     max_iter = check_max_iter(max_iter) or MAX_ITER
     while not state.converged and state.iteration < max_iter:
+        if should_stop is not None and should_stop():
+            return replace(state, interrupted=True)
         state = step(algorithm, X, state)
         if callback is not None:
             callback(state)
     return state if state.converged else replace(state, stopped_by_cap=True)
+
+
+class InterruptedRunError(Exception):
+    """A run that must end converged was stopped by its ``should_stop`` hook (see :func:`run`)."""
 
 
 class StoppingSeries(NamedTuple):

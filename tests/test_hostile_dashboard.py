@@ -12,7 +12,14 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard import session
-from dashboard.limits import FREE_REPORT_COST, FREE_SWEEP_COST, MAX_POINTS_2D, MAX_ROWS, MAX_UPLOAD_LINES
+from dashboard.limits import (
+    FREE_REPORT_COST,
+    FREE_SWEEP_COST,
+    MAX_ITER_SETTING,
+    MAX_POINTS_2D,
+    MAX_ROWS,
+    MAX_UPLOAD_LINES,
+)
 from em_core import DataError, stepping
 from em_core.data import load_dataset
 from tests.apptest_helpers import Dashboard
@@ -82,21 +89,30 @@ def test_a_failing_step_stops_play(step_fails_at_iteration_3):
     assert app.errors == ["iteration 3: the log_likelihood is nan, not a finite number"]
 
 
-def test_a_run_stopped_by_the_cap_says_so(monkeypatch):
-    original = stepping.run
-    monkeypatch.setattr(
-        stepping,
-        "run",
-        lambda algorithm, X, state, max_iter=None, callback=None: original(
-            algorithm, X, state, max_iter=2, callback=callback
-        ),
-    )
-    app = Dashboard("demo-large", page="matrix").click("emx_run")
-    assert app.fit("matrix").state.stopped_by_cap
-    assert (
-        "stopped at the cap of 2 iterations"
-        in app.at.markdown[[m.value.startswith("**Iteration") for m in app.at.markdown].index(True)].value
-    )
+def _status(app: Dashboard) -> str:
+    return next(m.value for m in app.at.markdown if m.value.startswith("**Iteration"))
+
+
+def test_max_iterations_is_in_the_sidebar_with_em_cores_cap_by_default_and_bounded():
+    app = Dashboard("demo-large", page="matrix")
+    cap = app.at.number_input(key="em_max_iter")
+    assert cap.label == "Max iterations" and cap.value == stepping.MAX_ITER and cap.max == MAX_ITER_SETTING
+
+
+def test_run_to_convergence_stops_at_the_sidebar_cap_and_says_so():
+    app = Dashboard("demo-large", page="matrix").set_number("em_max_iter", 2).click("emx_run")
+    state = app.fit("matrix").state
+    assert state.iteration == 2 and state.stopped_by_cap and not state.converged
+    assert "stopped at the cap of 2 iterations" in _status(app)
+
+
+def test_play_stops_at_the_sidebar_cap_and_says_so():
+    app = Dashboard("demo-large", page="matrix").set_number("em_max_iter", 3).click("emx_play")
+    for _ in range(5):  # each rerun stands for one tick of the fragment's timer
+        app.run()
+    slot = app.fit("matrix")
+    assert not slot.playing and slot.state.iteration == 3 and slot.state.stopped_by_cap
+    assert app.button("emx_play").label == "Play" and "stopped at the cap of 3 iterations" in _status(app)
 
 
 # ------------------------------------------------------------------ what a user typed is shown as plain text
