@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from dashboard import url
+from dashboard import url, user_points
 from dashboard.byte_cache import ByteLRU, nbytes
 from dashboard.limits import (
     MAX_COLUMNS,
@@ -177,6 +177,7 @@ def dataset_options() -> list[str]:
     options = available_datasets()
     if st.session_state.get("uploaded"):
         options.append(UPLOAD)
+    options += user_points.dataset_options(st.session_state.get("em_k", 1), st.session_state.get("dataset"))
     return options
 
 
@@ -224,6 +225,8 @@ def try_upload(name: str, content: bytes, gold_name: str | None, gold: bytes | N
 def current_dataset(key: str) -> Dataset:
     if key == UPLOAD:
         return load_upload(st.session_state.uploaded)
+    if key == user_points.DATASET:
+        return user_points.dataset()
     return load_named(key, folders_key())
 
 
@@ -257,6 +260,8 @@ def content_key(s: Settings) -> str:
     """A key that names the data set's content (cache keys and fit keys use it)."""
     if s.dataset_id == UPLOAD:
         return "upload:" + st.session_state.uploaded["digest"]
+    if s.dataset_id == user_points.DATASET:
+        return user_points.content_key()
     return f"{s.dataset_id}:{folders_key()}" if s.dataset_id in COURSE_FILES else s.dataset_id
 
 
