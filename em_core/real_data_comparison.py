@@ -414,7 +414,8 @@ def table(result: Comparison) -> str:
             lines.append(f"    ({row.error})")
     lines += ["", result.verdict]
     for diagnosis in result.diagnoses:
-        lines += ["", *explain(result, diagnosis)]
+        sentences = explain(result, diagnosis)
+        lines += ["", *sentences] if sentences else []
     return "\n".join(lines)
 
 

@@ -507,3 +507,65 @@ def test_a_run_stopped_by_the_cap_says_so_in_the_json_the_table_and_on_stderr(ca
     assert (
         json.loads(cli(capsys, "--data", "demo-small", "--k", "3", "--json")[1])["runs"][0]["stopped_by_cap"] is False
     )
+
+
+# ---------------------------------------------------------------- compare: EM variants against the baselines
+
+
+def compare_cli(capsys, *args: str) -> tuple[int, str, str]:
+    status = main(["compare", *args, "--quiet"])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_compare_json_is_em_cores_comparison(capsys):
+    from em_core import real_data_comparison, real_data_options
+
+    status, out, err = compare_cli(
+        capsys, "--data", "demo-small", "--k", "2", "3", "--holdout", "0.2", "--holdout-seeds", "0", "1",
+        "--variants", "course", "residuals+prior", "--prior-strength", "4", "--baselines", "user_mean",
+        "user_item_bias", "--json",
+    )  # fmt: skip
+    assert (status, err) == (0, "")
+    summary = json.loads(out)
+    variants = [real_data_options.COURSE, real_data_options.EMOptions(residuals=True, prior_strength=4.0)]
+    X = load_dataset("demo-small").X
+    expected = real_data_comparison.compare(
+        X, [2, 3], variants, holdout_seeds=[0, 1], fraction=0.2, methods=["user_mean", "user_item_bias"]
+    )
+    assert summary["shape"] == [20, 5] and summary["observed"] == int((X != 0).sum())
+    assert summary["holdout"] == {"fraction": 0.2, "seeds": [0, 1], "n_hidden": list(expected.n_hidden)}
+    assert [(r["name"], r["k"], r["rmse_holdout"]) for r in summary["rows"]] == [
+        (row.name, row.k, list(row.rmse)) for row in expected.rows
+    ]
+    assert summary["verdict"] == expected.verdict
+
+
+def test_compare_prints_the_table_with_the_verdict(capsys):
+    status, out, _ = compare_cli(capsys, "--data", "demo-small", "--k", "2", "--baselines", "user_item_bias")
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("demo-small: 20 x 5, 81 ratings; 10 % held out per split")
+    labels = [line[:52].strip() for line in lines[3:9]]
+    assert labels == [
+        "EM as in the course",
+        "EM, item-mean start",
+        "EM on residuals",
+        "EM, prior λ = 20",
+        "EM on residuals, item-mean start, prior λ = 20",
+        "User + item bias",
+    ]
+    assert "the user + item bias baseline" in lines[-1]  # the verdict closes the table
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--k", "2", "--prior-strength", "-1"], "the prior strength must be a finite number >= 0, got -1.0"),
+        (["--k", "2", "--holdout", "1.5"], "the held-out fraction must be a number strictly between 0 and 1"),
+        (["--k", "99"], "demo-small"),  # more components than the 20 users
+    ],
+)
+def test_compare_bad_input_is_one_line(capsys, args, fragment):
+    status, out, err = compare_cli(capsys, "--data", "demo-small", *args)
+    assert_one_error_line(status, out, err, fragment)
