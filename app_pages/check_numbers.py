@@ -1,5 +1,6 @@
 """Check your own numbers: the course's test case laid out exactly as test_solutions.txt."""
 
+import scipy.sparse as sp
 import streamlit as st
 
 from dashboard import caches, session, work
@@ -15,6 +16,14 @@ st.caption(
 )
 session.require(s, kind="ratings")
 dataset = s.dataset
+if sp.issparse(dataset.X):
+    st.info(
+        f"{session.dataset_label(s.dataset_id)} is a sparse {dataset.X.shape[0]:,} x {dataset.X.shape[1]:,} matrix: "
+        "the course's printout lists X and X_pred cell by cell, which means nothing at this size. Choose the "
+        "course's test set (or demo-small) in the sidebar to print and compare.",
+        icon=":material/info:",
+    )
+    st.stop()
 if s.dataset_id == "test" and (s.K, s.seed) != (4, 0):
     st.info(
         "The course's test case is K = 4, seed 0; set them in the sidebar to compare with test_solutions.txt.",

@@ -22,7 +22,7 @@ from dashboard import matrix_figures
 from dashboard.byte_cache import byte_cache
 from dashboard.limits import CACHE_BYTES
 from em_core import GaussianMixture, em, experiment, rmse
-from em_core.projection import principal_axes, project_mixture
+from em_core.projection import users_on_components
 from em_core.report import course_report
 
 StopHook = Callable[[], bool] | None
@@ -65,10 +65,7 @@ def completion(
 @byte_cache(CACHE_BYTES["user_map"])
 def user_map(dataset_key: str, digest: str, _X: np.ndarray, _mixture: GaussianMixture) -> UserMap:
     """The users and the components on the first two principal components of the completed matrix."""
-    X_pred = em.fill_matrix(_X, _mixture)
-    projection = principal_axes(X_pred)
-    means_2d, sigmas = project_mixture(projection, _mixture)
-    return UserMap(projection.apply(X_pred), means_2d, sigmas, projection.explained)
+    return UserMap(*users_on_components(_X, _mixture))  # a CSR matrix is never completed whole
 
 
 def get_completion(dataset_key: str, X, gold, mixture: GaussianMixture) -> Completion:

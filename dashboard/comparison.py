@@ -51,8 +51,10 @@ def _show(scores: list[experiment.MethodScore], key: str, title: str) -> None:
 
 def baselines_on_gold(content_key: str, dataset: Dataset, mixture_rmse: float | None, iteration: int) -> None:
     """The mixture's RMSE on the missing entries beside simple and strong baselines on the same entries."""
+    if dataset.gold is None:  # (a CSR data set never has one: X == 0 would be n x d)
+        return
     missing = dataset.X == 0
-    if dataset.gold is None or not missing.any():
+    if not missing.any():
         return
     if not st.toggle(
         "Compare with baselines",
@@ -76,7 +78,7 @@ def baselines_on_gold(content_key: str, dataset: Dataset, mixture_rmse: float | 
 
 def held_out(content_key: str, dataset: Dataset, K: int, seed: int, min_variance: float) -> None:
     """Hide a seeded share of the observed ratings, fit on the rest, and score every method on the hidden ones."""
-    cost = dataset.X.size * K
+    cost = dataset.X.shape[0] * dataset.X.shape[1] * K  # values x K, also for CSR (whose .size is its ratings)
     cheap = cost <= FREE_HOLDOUT_COST
     if not st.toggle(
         "Score on held-out ratings",

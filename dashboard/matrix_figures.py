@@ -83,7 +83,10 @@ def _legend_swatch(name: str, color: str) -> go.Scatter:
 class _Look:
     """How :func:`matrix_image` colours a matrix (its keyword arguments, checked once)."""
 
-    def __init__(self, zmin, zmax, colorscale, missing_color, colorbar_title, show_colorbar) -> None:
+    def __init__(
+        self, zmin, zmax, colorscale, missing_color, colorbar_title, show_colorbar, axis_names=("user", "item")
+    ) -> None:
+        self.row_name, self.column_name = axis_names
         self.zmin, self.zmax = zmin, zmax
         self.scale = _colorscale(colorscale)
         self.missing_color = missing_color
@@ -121,7 +124,7 @@ def _heatmap_traces(M: np.ndarray, missing: np.ndarray, look: _Look) -> list:
         colorbar=look.colorbar,
         showscale=look.show_colorbar,
         text=text,
-        hovertemplate=f"user %{{y}}<br>item %{{x}}<br>{look.title} %{{text}}<extra></extra>",
+        hovertemplate=f"{look.row_name} %{{y}}<br>{look.column_name} %{{x}}<br>{look.title} %{{text}}<extra></extra>",
         hoverongaps=True,
         connectgaps=False,
         name=look.title,
@@ -144,7 +147,7 @@ def _image_traces(M: np.ndarray, missing: np.ndarray, look: _Look) -> list:
             dx=1,
             y0=1,
             dy=1,
-            hovertemplate="user %{y}<br>item %{x}<extra></extra>",
+            hovertemplate=f"{look.row_name} %{{y}}<br>{look.column_name} %{{x}}<extra></extra>",
             name=look.title,
         )
     ]
@@ -194,6 +197,7 @@ def matrix_image(
     colorbar_title: str = "rating",
     show_colorbar: bool = True,
     square: bool = False,
+    axis_names: tuple[str, str] = ("user", "item"),
 ) -> go.Figure:
     """A users x items matrix as a colour image, missing entries in a neutral grey.
 
@@ -227,6 +231,10 @@ def matrix_image(
         shrinks to the matrix's shape) and sizes the figure's height from that shape for a
         plot area about 440 pixels wide (a tall matrix is capped at 640 pixels). ``False``
         (the default): cells stretch to fill the width.
+    axis_names : (str, str)
+        What a row and a column are, for the axis titles and the hover: ``("user", "item")``;
+        e.g. ``("user by activity", "item by ratings")`` for a corner of a large matrix
+        (:mod:`dashboard.matrix_views`), whose positions are ranks, not row numbers.
 
     Returns
     -------
@@ -240,13 +248,13 @@ def matrix_image(
     if missing.shape != M.shape:
         raise ValueError(f"matrix_image: the missing mask has shape {missing.shape}, the matrix {M.shape}")
     missing = missing | ~np.isfinite(M)
-    look = _Look(zmin, zmax, colorscale, missing_color, colorbar_title, show_colorbar)
+    look = _Look(zmin, zmax, colorscale, missing_color, colorbar_title, show_colorbar, axis_names)
     traces = _heatmap_traces(M, missing, look) if n * d <= HEATMAP_MAX_CELLS else _image_traces(M, missing, look)
     fig = go.Figure(traces)
     if missing.any():
         fig.add_trace(_legend_swatch("missing", missing_color))
-    fig.update_xaxes(title_text="item", showgrid=False, zeroline=False, range=[0.5, d + 0.5])
-    fig.update_yaxes(title_text="user", showgrid=False, zeroline=False, range=[n + 0.5, 0.5])
+    fig.update_xaxes(title_text=axis_names[1], showgrid=False, zeroline=False, range=[0.5, d + 0.5])
+    fig.update_yaxes(title_text=axis_names[0], showgrid=False, zeroline=False, range=[n + 0.5, 0.5])
     # the "missing" swatch sits under the colour bar
     fig.update_layout(legend=dict(x=1.02, xanchor="left", y=0, yanchor="bottom"), hovermode="closest")
     if square:
@@ -260,8 +268,9 @@ def matrix_image(
 NO_DATA_NAME = "no data: mean kept from its initial value"
 
 
-def _no_data_trace(no_data: np.ndarray, rows: list[str]) -> go.Heatmap:
-    """The never-updated cells in :data:`~dashboard.figure_style.MISSING_COLOR`, over the means."""
+def _no_data_trace(no_data: np.ndarray, rows: list[str], columns: np.ndarray) -> go.Heatmap:
+    """The never-updated cells in :data:`~dashboard.figure_style.MISSING_COLOR`, over the means
+    (``columns``: the item number, from 0, of each drawn column)."""
     return go.Heatmap(
         z=np.where(no_data, 1.0, None).tolist(),
         x0=1,
@@ -270,7 +279,8 @@ def _no_data_trace(no_data: np.ndarray, rows: list[str]) -> go.Heatmap:
         colorscale=[[0, MISSING_COLOR], [1, MISSING_COLOR]],
         showscale=False,
         name=NO_DATA_NAME,
-        hovertemplate="component %{y}<br>item %{x}<br>no data: the mean kept its initial value<extra></extra>",
+        customdata=np.broadcast_to(columns + 1, no_data.shape),
+        hovertemplate="component %{y}<br>item %{customdata}<br>no data: the mean kept its initial value<extra></extra>",
         xgap=1 if no_data.shape[1] <= 60 else 0,
         ygap=1,
     )
@@ -283,6 +293,7 @@ def means_heatmap(
     title: str = "",
     no_data: np.ndarray | None = None,
     flags: dict[int, str] | None = None,
+    columns: np.ndarray | None = None,
 ) -> go.Figure:
     """The cluster means as a K x items heatmap, component ``j=1`` on top.
 
@@ -299,6 +310,10 @@ def means_heatmap(
         never in the colour of a rating, with a legend entry :data:`NO_DATA_NAME`.
     flags : dict of int to str, optional
         A short note per component (0-based), appended to its row label, e.g. ``{2: "collapsed"}``.
+    columns : ndarray of int, optional
+        The items to draw, in order (e.g. :func:`dashboard.matrix_views.corner`'s most rated); the
+        x axis then counts them and says how many of how many, and the hover names each real item.
+        ``None``: every item.
 
     Returns
     -------
@@ -312,6 +327,11 @@ def means_heatmap(
         raise ValueError(f"means_heatmap: no_data has shape {np.shape(no_data)}, expected (K, items) = {(K, d)}")
     flags = flags or {}
     rows = [f"j={j + 1}" + (f" ({flags[j]})" if j in flags else "") for j in range(K)]
+    columns = np.arange(d) if columns is None else np.asarray(columns, dtype=int)
+    x_title = "item" if columns.size == d else f"item (rank by ratings: the {columns.size:,} most rated of {d:,})"
+    mu = mu[:, columns]
+    no_data = None if no_data is None else np.asarray(no_data, dtype=bool)[:, columns]
+    d = columns.size
     z = np.round(mu, 3)
     if not np.isfinite(z).all():
         z = np.where(np.isfinite(z), z, None).tolist()
@@ -325,17 +345,16 @@ def means_heatmap(
             zmax=zmax,
             colorscale="Viridis",
             colorbar=dict(title=dict(text="mean"), thickness=14),
-            hovertemplate="component %{y}<br>item %{x}<br>mean %{z:.2f}<extra></extra>",
+            customdata=np.broadcast_to(columns + 1, (K, d)),
+            hovertemplate="component %{y}<br>item %{customdata}<br>mean %{z:.2f}<extra></extra>",
             xgap=1 if d <= 60 else 0,
             ygap=1,
         )
     )
     if no_data is not None and np.any(no_data):
-        fig.add_traces(
-            [_no_data_trace(np.asarray(no_data, dtype=bool), rows), _legend_swatch(NO_DATA_NAME, MISSING_COLOR)]
-        )
+        fig.add_traces([_no_data_trace(no_data, rows, columns), _legend_swatch(NO_DATA_NAME, MISSING_COLOR)])
         fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
-    fig.update_xaxes(title_text="item", showgrid=False, zeroline=False)
+    fig.update_xaxes(title_text=x_title, showgrid=False, zeroline=False)
     fig.update_yaxes(title_text="component", showgrid=False, autorange="reversed", type="category")
     return style(fig, title, height=int(np.clip(110 + 30 * K, 220, 480)))
 

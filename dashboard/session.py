@@ -33,6 +33,7 @@ from em_core import DataError
 from em_core.data import (
     BUILTIN,
     COURSE_FILES,
+    FOLDER_SETS,
     Dataset,
     available_datasets,
     data_dirs,
@@ -194,6 +195,8 @@ def dataset_label(key: str, markdown: bool = True) -> str:
         return f"{key} (built-in)"
     if key in COURSE_FILES:
         return f"{key} (course)"
+    if key in FOLDER_SETS:
+        return f"{key} (from EM_DATA_DIR)"
     return key
 
 
@@ -262,7 +265,8 @@ def content_key(s: Settings) -> str:
         return "upload:" + st.session_state.uploaded["digest"]
     if s.dataset_id == user_points.DATASET:
         return user_points.content_key()
-    return f"{s.dataset_id}:{folders_key()}" if s.dataset_id in COURSE_FILES else s.dataset_id
+    from_folders = s.dataset_id in COURSE_FILES or s.dataset_id in FOLDER_SETS
+    return f"{s.dataset_id}:{folders_key()}" if from_folders else s.dataset_id
 
 
 def sync_url(s: Settings, iteration: int | None = None) -> None:

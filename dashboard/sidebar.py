@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import session
 from dashboard.limits import MAX_ITER_SETTING, MAX_K, MAX_MIN_VARIANCE, MAX_SEED, UPLOAD, literal, plain
-from em_core.data import BUILTIN, data_dir, missing_data_dirs
+from em_core.data import BUILTIN, FOLDER_SETS, data_dir, missing_data_dirs
 from em_core.stepping import MAX_ITER
 
 
@@ -70,6 +70,8 @@ def render() -> session.Settings:
         name = st.session_state.dataset
         if name in BUILTIN:
             st.caption(BUILTIN[name][0])
+        elif name in FOLDER_SETS:
+            st.caption(FOLDER_SETS[name][2])
         st.number_input("K (components)", min_value=1, max_value=MAX_K, step=1, key="em_k")
         st.number_input(
             "Seed",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from em_core import builtin, ratings_file, scenarios
 from em_core.errors import DataError
@@ -37,6 +38,16 @@ BUILTIN = {
     **{scenario.name: (scenario.title, "points") for scenario in scenarios.SCENARIOS.values()},
 }
 
+#: Rating-triplet sets found in a data folder: name -> (ratings file, items file, description).
+#: Both files must sit in one folder of :func:`data_dirs`; the set is kept sparse (CSR).
+FOLDER_SETS = {
+    "movielens-small": (
+        "ratings.csv",
+        "movies.csv",
+        "MovieLens latest-small: 100,836 ratings of 610 users x 9,724 movies (1.7 % observed), with titles",
+    ),
+}
+
 KINDS = ("ratings", "points")
 
 
@@ -47,8 +58,9 @@ class Dataset:
     Attributes
     ----------
     name : str
-    X : ndarray of shape (n, d)
-        For ``kind="ratings"`` 0 means missing; for ``kind="points"`` every value counts.
+    X : ndarray of shape (n, d), or scipy.sparse.csr_matrix
+        For ``kind="ratings"`` 0 means missing; for ``kind="points"`` every value counts. A
+        folder set (:data:`FOLDER_SETS`) is CSR: its stored entries are the ratings.
     gold : ndarray of shape (n, d) or None
         The complete matrix, when known.
     kind : {"ratings", "points"}
@@ -128,7 +140,35 @@ def available_datasets() -> list[str]:
     A folder of ``EM_DATA_DIR`` that does not exist is skipped here; :func:`missing_data_dirs`
     lists such folders, so that a caller can say so.
     """
-    return list(BUILTIN) + [name for name in COURSE_FILES if course_available(name)]
+    course = [name for name in COURSE_FILES if course_available(name)]
+    return list(BUILTIN) + course + [name for name in FOLDER_SETS if folder_set_dir(name) is not None]
+
+
+def folder_set_dir(name: str) -> Path | None:
+    """The first folder of :func:`data_dirs` holding both files of the folder set ``name``, or None."""
+    ratings, items, _ = FOLDER_SETS[name]
+    for folder in data_dirs():
+        if (folder / ratings).is_file() and (folder / items).is_file():
+            return folder
+    return None
+
+
+def load_folder_set(name: str) -> Dataset:
+    """A set of :data:`FOLDER_SETS` as a CSR rating matrix with its user ids, item ids and titles."""
+    folder = folder_set_dir(name)
+    ratings, items, _ = FOLDER_SETS[name]
+    if folder is None:
+        raise DataError(
+            f"data set {name!r} needs {ratings} and {items} in one folder of {_searched()}; download it "
+            "(MovieLens: grouplens.org/datasets/movielens) and add its folder to EM_DATA_DIR, separated by ':'"
+        )
+    text = decode_text(read_file(folder / ratings), ratings)
+    triplets = ratings_file.read_triplets(text, ratings, sparse=True)
+    if triplets is None:
+        raise DataError(f"{folder / ratings}: expected one rating per line (user, item, rating), found a matrix")
+    X, user_ids, item_ids, file_format = triplets
+    dataset = Dataset(name, X, None, "ratings", "folder", user_ids, item_ids, None, file_format)
+    return with_titles_beside(dataset, folder / ratings)
 
 
 def _searched() -> str:
@@ -214,8 +254,9 @@ def _builtin(name: str) -> Dataset:
 
 def read_only(dataset: Dataset) -> Dataset:
     """Make the data set's arrays read-only, for a data set that is cached and shared: a write
-    would change it for every caller."""
-    dataset.X.flags.writeable = False
+    would change it for every caller. A CSR matrix's three arrays are made read-only."""
+    for array in (dataset.X.data, dataset.X.indices, dataset.X.indptr) if sp.issparse(dataset.X) else (dataset.X,):
+        array.flags.writeable = False
     if dataset.gold is not None:
         dataset.gold.flags.writeable = False
     return dataset
@@ -225,8 +266,9 @@ def load_dataset(
     name_or_path: str | os.PathLike, gold: str | os.PathLike | None = None, kind: str | None = None
 ) -> Dataset:
     """Load a built-in set (``demo-2d``, ``demo-small``, ``demo-large``), a course set
-    (``toy``, ``test``, ``netflix``, from the first folder of :func:`data_dirs` holding each file)
-    or a file, with an optional gold file.
+    (``toy``, ``test``, ``netflix``, from the first folder of :func:`data_dirs` holding each file),
+    a folder set (``movielens-small``, kept sparse: :data:`FOLDER_SETS`) or a file, with an
+    optional gold file.
 
     ``kind`` applies to files (default "ratings"); named sets know their own. Files are read
     with :func:`read_file` (regular files of at most :data:`MAX_FILE_BYTES`).
@@ -234,6 +276,8 @@ def load_dataset(
     key = str(name_or_path)
     if key in BUILTIN and gold is None:
         return _builtin(key)
+    if key in FOLDER_SETS and gold is None and not path_exists(Path(key)):
+        return load_folder_set(key)
     if (key in BUILTIN or key in COURSE_FILES) and gold is not None and not path_exists(Path(key)):
         raise DataError(
             f"{key!r} is a named data set and brings its own gold matrix (if any); "
@@ -258,7 +302,7 @@ def load_dataset(
         )
     path = Path(key)
     if not path_exists(path):
-        names = ", ".join(list(BUILTIN) + list(COURSE_FILES))
+        names = ", ".join(list(BUILTIN) + list(COURSE_FILES) + list(FOLDER_SETS))
         raise DataError(f"{key}: no such file or data set; give a file path or one of: {names}")
     gold_path = Path(gold) if gold is not None else None
     dataset = dataset_from_bytes(

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 
 from em_core import _kernels, baselines, wording
 from em_core.covariance_em import mean_variance
@@ -44,10 +45,13 @@ def coordinate_support(X: np.ndarray, post: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    X : ndarray of shape (n, d)
-        Ratings; 0 means missing.
+    X : ndarray of shape (n, d), or scipy.sparse CSR matrix
+        Ratings; 0 means missing (CSR: the stored entries are the observed ones).
     post : ndarray of shape (n, K)
     """
+    if sp.issparse(X):
+        mask = sp.csr_matrix((np.ones(X.nnz), X.indices, X.indptr), shape=X.shape)
+        return np.asarray(mask.T @ post).T
     return _kernels.support(observed_mask(X), post)
 
 

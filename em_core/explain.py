@@ -21,6 +21,7 @@ from em_core._kernels import support
 from em_core.em import LOG_EPS, TOL, observed_mask
 from em_core.errors import DataError
 from em_core.mixture import VAR_FLOOR, GaussianMixture
+from em_core.sparse_ratings import check_ratings, is_sparse, row_of_entries
 from em_core.stepping import relative_gain_converged
 from em_core.validation import check_matrix, check_min_variance
 
@@ -228,6 +229,10 @@ def estep_terms(X: np.ndarray, mixture: GaussianMixture, u: int, j: int) -> ESte
         ``f == em.log_joint(X, mixture)[u, j]`` and ``post == em.estep(X, mixture)[0][u, j]``.
         A user with no observed rating has ``f = log_p``, so the posterior is the prior.
     """
+    if is_sparse(X):  # a CSR matrix: the user's own row is all this E-step reads
+        X = check_ratings(X)
+        u = _check_index(u, X.shape[0], "u", "user")
+        return estep_terms(X[u].toarray(), mixture, 0, j)
     X = check_matrix(X)
     mixture = _check_mixture(X, mixture)
     u = _check_index(u, X.shape[0], "u", "user")
@@ -286,7 +291,7 @@ def mstep_terms(
         The numbers :func:`em_core.em.mstep` computes: ``p_hat``, ``mu_hat`` and the
         ``updated`` decision exactly, ``var_hat`` to rounding.
     """
-    X = check_matrix(X)
+    X = check_ratings(X) if is_sparse(X) else check_matrix(X)
     mixture = _check_mixture(X, mixture)
     n, _ = X.shape
     K = mixture.mu.shape[0]
@@ -294,17 +299,13 @@ def mstep_terms(
     j = _check_index(j, K, "j", "component")
     i = _check_index(i, X.shape[1], "i", "item")
     min_variance = check_min_variance(min_variance)
-    observed = observed_mask(X)
-    # the same matrix products as em.mstep, so the update decision is the same to the bit
-    support_row = support(observed, post)[j]
-    sums_row = (post.T @ X)[j]
+    support_row, sums_row = _support_and_sums(X, post, j)
     update_row = support_row >= 1.0
     mu_row = mixture.mu[j].copy()
     mu_row[update_row] = sums_row[update_row] / support_row[update_row]
     weight = post[:, j]
     weight_total = float(support_row.sum())
-    diff = (X - mu_row[None, :]) * observed
-    sse = float(weight @ np.einsum("ud,ud->u", diff, diff))
+    sse = _weighted_sse(X, weight, mu_row)
     floor = max(min_variance, VAR_FLOOR)
     var_old = float(mixture.var[j])
     if weight_total > 0:
@@ -330,6 +331,27 @@ def mstep_terms(
         var_hat=var_hat,
         floored=bool(var_raw < floor),
     )
+
+
+def _support_and_sums(X, post: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """Component ``j``'s support and weighted sums per item, each of shape (d,).
+
+    Dense: the same matrix products as em.mstep, so the update decision is the same to the bit.
+    CSR: sums over the stored entries (the ratings) only.
+    """
+    if is_sparse(X):
+        weight, d = post[row_of_entries(X.indptr), j], X.shape[1]
+        return np.bincount(X.indices, weight, d), np.bincount(X.indices, weight * X.data, d)
+    return support(observed_mask(X), post)[j], (post.T @ X)[j]
+
+
+def _weighted_sse(X, weight: np.ndarray, mu_row: np.ndarray) -> float:
+    """``sum_u weight_u sum_{i rated by u} (x_ui - mu_row_i)^2``, for a dense (0 = missing) or CSR ``X``."""
+    if is_sparse(X):
+        diff = X.data - mu_row[X.indices]
+        return float(weight[row_of_entries(X.indptr)] @ (diff * diff))
+    diff = (X - mu_row[None, :]) * observed_mask(X)
+    return float(weight @ np.einsum("ud,ud->u", diff, diff))
 
 
 def stopping_terms(ll_old: float, ll_new: float, tol: float = TOL) -> StoppingTerms:

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import NamedTuple, NoReturn
 
 import numpy as np
+import scipy.sparse as sp
 
 from em_core.errors import DataError
 
@@ -92,8 +93,9 @@ class RatingTriplets(NamedTuple):
 
     Attributes
     ----------
-    X : ndarray of shape (n_users, n_items)
-        The ratings; 0 where the user did not rate the item.
+    X : ndarray of shape (n_users, n_items), or scipy.sparse.csr_matrix
+        The ratings; 0 where the user did not rate the item (CSR: the stored entries are the
+        ratings, when :func:`read_triplets` was asked for ``sparse=True``).
     user_ids : ndarray of shape (n_users,), int64
         The file's user id of each row, ascending.
     item_ids : ndarray of shape (n_items,), int64
@@ -127,7 +129,9 @@ class _Layout(NamedTuple):
 # ---------------------------------------------------------------- reading the ratings
 
 
-def read_triplets(text: str, source: str = "input", max_values: int | None = None) -> RatingTriplets | None:
+def read_triplets(
+    text: str, source: str = "input", max_values: int | None = None, sparse: bool = False
+) -> RatingTriplets | None:
     """Read a triplet file, or return None when the text is a rating matrix.
 
     Parameters
@@ -151,6 +155,9 @@ def read_triplets(text: str, source: str = "input", max_values: int | None = Non
         A triplet file with a bad line (non-numeric id, non-finite rating, a rating of 0, a
         repeated (user, item) pair), a header with no rating column or no ratings, a dense
         matrix over the limit, or a file that reads both ways.
+
+    ``sparse=True`` returns ``X`` as a CSR matrix whose stored entries are the ratings (no
+    dense matrix is built, so ``max_values`` does not apply).
     """
     layout = _layout(text, source)
     if layout is None:
@@ -166,7 +173,7 @@ def read_triplets(text: str, source: str = "input", max_values: int | None = Non
         if _not_triplets(table):
             return None
         _refuse_ambiguous(table, layout, source)
-    return _to_matrix(table, layout, source, DENSE_LIMIT if max_values is None else max_values)
+    return _to_matrix(table, layout, source, DENSE_LIMIT if max_values is None else max_values, sparse)
 
 
 def _layout(text: str, source: str) -> _Layout | None:
@@ -295,7 +302,9 @@ def _refuse_ambiguous(table: np.ndarray, layout: _Layout, source: str) -> NoRetu
     )
 
 
-def _to_matrix(table: np.ndarray, layout: _Layout, source: str, max_values: int) -> RatingTriplets:
+def _to_matrix(
+    table: np.ndarray, layout: _Layout, source: str, max_values: int, sparse: bool = False
+) -> RatingTriplets:
     users, items, ratings = table["user"], table["item"], table["rating"]
     for column, what in ((users, "user"), (items, "item")):
         if column.min() < 0:
@@ -324,6 +333,9 @@ def _to_matrix(table: np.ndarray, layout: _Layout, source: str, max_values: int)
             f"(first on line {_file_line(layout, first)}); keep one rating per user and item"
         )
     n_values = user_ids.size * item_ids.size
+    if sparse:
+        X = sp.csr_matrix((ratings.astype(float), (rows, cols)), shape=(user_ids.size, item_ids.size))
+        return RatingTriplets(X, user_ids, item_ids, layout.file_format)
     if n_values > max_values:
         raise DataError(
             f"{source}: {ratings.size:,} ratings of {user_ids.size:,} users x {item_ids.size:,} items make a "

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from plotly.colors import hex_to_rgb
 
-from dashboard import figure_style, matrix_figures
+from dashboard import figure_style, matrix_figures, matrix_views
 from tests.figure_checks import MB, annotation_texts, decode_image, serialise, traces
 from tests.helpers import random_ratings
 
@@ -190,3 +191,80 @@ def test_error_histogram_of_perfect_predictions():
     fig = matrix_figures.error_histogram(np.zeros(10))
     serialise(fig)
     assert sum(fig.data[0].y) == 10
+
+
+# ---------------------------------------------------------------- large matrices: what is drawn (matrix_views)
+
+
+def heavy_tailed_csr(n, d, seed):
+    """A seeded CSR rating matrix whose users and items differ widely in activity (as MovieLens's do)."""
+    rng = np.random.RandomState(seed)
+    user_weight = rng.pareto(1.2, n) + 0.05
+    item_weight = rng.pareto(1.0, d) + 0.05
+    cells = rng.random_sample((n, d)) < np.clip(0.6 * np.outer(user_weight, item_weight) / item_weight.mean(), 0, 1)
+    X = np.where(cells, rng.randint(1, 6, (n, d)).astype(float), 0.0)
+    return sp.csr_matrix(X), X
+
+
+def test_a_small_matrix_is_drawn_whole_in_its_own_order_without_a_caption():
+    X = random_ratings(1200, 1200, missing=0.23, seed=1)  # the Netflix matrix's shape: drawn as before
+    where = matrix_views.corner(X)
+    assert where.whole and where.caption() == ""
+    np.testing.assert_array_equal(where.rows, np.arange(1200))
+    assert where.axis_names() == ("user", "item")
+    assert matrix_views.block(X, where) is X
+
+
+@pytest.mark.parametrize("form", ["dense", "csr"])
+def test_a_wide_matrix_is_drawn_as_its_most_rated_items_sorted_and_captioned(form):
+    X_csr, X = heavy_tailed_csr(300, 3000, seed=2)
+    M = X if form == "dense" else X_csr
+    where = matrix_views.corner(M, max_rows=1200, max_columns=500)
+    counts = (X != 0).sum(axis=0)
+    # every drawn item has at least as many ratings as every item left out, most rated first
+    assert counts[where.columns].min() >= np.delete(counts, where.columns).max()
+    assert np.all(np.diff(counts[where.columns]) <= 0)
+    np.testing.assert_array_equal(where.column_counts, counts[where.columns])
+    np.testing.assert_array_equal(where.rows, np.arange(300))  # the rows fit: all, in their order
+    np.testing.assert_array_equal(matrix_views.block(M, where), X[:, where.columns])
+    assert where.caption() == (
+        "Drawn: the 300 users (all) × the 500 most rated of 3,000 items (items sorted by their number of ratings, "
+        "most first); the whole matrix (300 × 3,000) is too large to draw cell by cell."
+    )
+    assert where.axis_names() == ("user", "item (rank by ratings)")
+
+
+def test_a_tall_and_wide_csr_matrix_is_never_densified_whole():
+    X_csr, X = heavy_tailed_csr(2000, 2500, seed=3)
+    where = matrix_views.corner(X_csr, max_rows=100, max_columns=80)
+    shown = matrix_views.block(X_csr, where)
+    assert shown.shape == (100, 80)
+    np.testing.assert_array_equal(shown, X[np.ix_(where.rows, where.columns)])
+    user_counts = (X != 0).sum(axis=1)
+    assert user_counts[where.rows].min() >= np.delete(user_counts, where.rows).max()
+    np.testing.assert_array_equal(matrix_views.observed_values(X_csr), X[X != 0])
+
+
+def test_block_refuses_a_matrix_of_another_shape():
+    where = matrix_views.corner(np.ones((3, 4)))
+    with pytest.raises(ValueError, match=r"the matrix is \(4, 3\), the corner was chosen on \(3, 4\)"):
+        matrix_views.block(np.ones((4, 3)), where)
+
+
+def test_matrix_image_names_its_axes_as_asked():
+    fig = matrix_figures.matrix_image(np.ones((2, 3)), axis_names=("user", "item (rank by ratings)"))
+    assert fig.layout.xaxis.title.text == "item (rank by ratings)"
+    assert "item (rank by ratings) %{x}" in traces(fig, "heatmap")[1].hovertemplate
+
+
+def test_means_heatmap_of_chosen_columns_draws_them_and_names_the_real_items():
+    mu = np.arange(2 * 10, dtype=float).reshape(2, 10)
+    no_data = np.zeros((2, 10), dtype=bool)
+    no_data[1, 7] = True
+    fig = matrix_figures.means_heatmap(mu, no_data=no_data, columns=np.array([7, 2, 9]))
+    means, grey = traces(fig, "heatmap")
+    np.testing.assert_array_equal(np.asarray(means.z, dtype=float), mu[:, [7, 2, 9]])
+    np.testing.assert_array_equal(np.asarray(means.customdata)[0], [8, 3, 10])  # items numbered from 1
+    assert np.asarray(grey.z, dtype=object)[1, 0] == 1.0 and np.asarray(grey.z, dtype=object)[0, 0] is None
+    assert fig.layout.xaxis.title.text == "item (rank by ratings: the 3 most rated of 10)"
+    assert matrix_figures.means_heatmap(mu).layout.xaxis.title.text == "item"

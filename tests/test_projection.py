@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from em_core import builtin
+from em_core import builtin, em, init
 from em_core.mixture import GaussianMixture
-from em_core.projection import principal_axes, project_mixture
+from em_core.projection import UserMap, principal_axes, project_mixture, users_on_components
+from tests.helpers import random_ratings
 
 
 def correlated_data(n, d, seed):
@@ -148,3 +150,51 @@ def test_axes_agree_with_numpy_where_the_plane_is_defined(X):
     if s[1] > 1e-3 * s[0] and s[0] - s[1] > 1e-3 * s[0] and s[1] - s[2] > 1e-3 * s[0]:
         reference = np.linalg.svd(Xc, full_matrices=False)[2][:2]
         np.testing.assert_allclose(projection.axes.T @ projection.axes, reference.T @ reference, atol=1e-6)
+
+
+# ---------------------------------------------------------------- the completed matrix, dense or CSR
+
+
+def fitted_mixture(X, K, seed, steps=3):
+    mixture, _ = init(X, K, seed)
+    for _ in range(steps):
+        post, _ = em.estep(X, mixture)
+        mixture = em.mstep(X, post, mixture)
+    return mixture
+
+
+@pytest.mark.parametrize(
+    "n, d, missing, K",
+    [
+        (120, 40, 0.3, 3),
+        (60, 300, 0.95, 4),  # wide and sparse, as MovieLens is
+        (40, 5, 0.2, 2),  # few columns
+        (3, 3, 0.3, 1),  # so small that the dense SVD is taken
+    ],
+)
+def test_users_on_components_is_the_same_for_csr_without_completing_it(n, d, missing, K):
+    X = random_ratings(n, d, missing, seed=n + d)
+    X[np.arange(n), np.arange(n) % d] = 3.0  # every user has a rating
+    mixture = fitted_mixture(X, K, seed=0)
+    dense = users_on_components(X, mixture)
+    # the reference: today's picture, the completed matrix projected on its principal axes
+    X_pred = em.fill_matrix(X, mixture)
+    projection = principal_axes(X_pred)
+    np.testing.assert_allclose(dense.Z, projection.apply(X_pred), atol=1e-12)
+    sparse = users_on_components(sp.csr_matrix(X), mixture)
+    for name in UserMap._fields:
+        np.testing.assert_allclose(getattr(sparse, name), getattr(dense, name), rtol=1e-7, atol=1e-9, err_msg=name)
+
+
+def test_users_on_components_never_builds_the_dense_completion(monkeypatch):
+    X = random_ratings(80, 50, 0.9, seed=5)
+    X[:, 0] = 4.0
+    mixture = fitted_mixture(X, 3, seed=1)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the CSR path completed the whole matrix")
+
+    monkeypatch.setattr(em, "fill_matrix", refuse)
+    monkeypatch.setattr(sp.csr_matrix, "toarray", refuse)
+    result = users_on_components(sp.csr_matrix(X), mixture)
+    assert result.Z.shape == (80, 2) and np.all(np.isfinite(result.Z))
