@@ -1,28 +1,86 @@
-"""Stepping controls shared by the K-means and EM pages."""
+"""Stepping controls shared by the K-means and EM pages.
+
+Under load (a class of 30 on one server, benchmarks/load_sessions.py): a fit runs one control at a
+time (:func:`one_fit_at_a_time`; a click that comes while one runs is left out, and says so), and Play
+slows down instead of asking for more than the server gives (:func:`play_wait`). Streamlit itself folds
+the timer ticks that arrive while a Play frame runs into one pending rerun, so no backlog builds up.
+"""
 
 from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import streamlit as st
 
 from dashboard import fits, presentation, session, step_log
+from dashboard.limits import PLAY_INTERVAL
 from em_core import DataError
+
+#: Play under load: a frame (a Play step and the page it draws, from one tick to the next) that took
+#: more than PLAY_OVERRUN x PLAY_INTERVAL is followed by a wait of PLAY_BACKOFF x its length (at most
+#: MAX_PLAY_WAIT s, so Pause answers), so a playing session keeps its script thread busy at most half the
+#: time and plays slower the busier the server is. Quiet, a frame fits in the interval and nothing waits.
+PLAY_OVERRUN = 1.5
+PLAY_BACKOFF = 1.0
+MAX_PLAY_WAIT = 3.0
+BUSY_MESSAGE = "This fit is still busy with the previous click; that click was left out."
+
+_running: set[int] = set()  # id() of the fits a control is running on, in this server process
+_running_lock = threading.Lock()
+
+
+@contextmanager
+def one_fit_at_a_time(slot: fits.FitSlot) -> Iterator[bool]:
+    """``with one_fit_at_a_time(slot) as free:`` -- ``free`` is False while another control runs on
+    this fit (in any thread), and True otherwise, the fit then being marked busy until the block ends."""
+    with _running_lock:
+        free = id(slot) not in _running
+        _running.add(id(slot))
+    try:
+        yield free
+    finally:
+        if free:
+            with _running_lock:
+                _running.discard(id(slot))
+
+
+def play_wait(previous_start: float | None, now: float) -> float:
+    """Seconds the Play frame ticked at ``now`` waits before it steps (see :data:`PLAY_BACKOFF`).
+
+    ``previous_start`` is when the previous Play frame started stepping (``time.monotonic()``), None
+    for the first frame after Play was pressed.
+    """
+    if previous_start is None:
+        return 0.0
+    frame = now - previous_start
+    if frame <= PLAY_OVERRUN * PLAY_INTERVAL:
+        return 0.0
+    return min(MAX_PLAY_WAIT, PLAY_BACKOFF * frame)
 
 
 def _act(slot: fits.FitSlot, X, action: str, view_key: str) -> None:
     """Apply ``action``; a DataError (a non-finite score) stops Play and is kept for the stepper to show."""
     st.session_state.pop(f"{view_key}_error", None)
-    try:
-        fits.advance(slot, X, action)
-    except DataError as err:
-        slot.playing = False
-        st.session_state[f"{view_key}_error"] = str(err)
+    with one_fit_at_a_time(slot) as free:
+        if not free:
+            st.session_state[f"{view_key}_busy"] = BUSY_MESSAGE
+            return
+        try:
+            fits.advance(slot, X, action)
+        except DataError as err:
+            slot.playing = False
+            st.session_state[f"{view_key}_error"] = str(err)
     st.session_state[view_key] = slot.state.iteration
 
 
-def _set_play(slot: fits.FitSlot, playing: bool) -> None:
+def _set_play(slot: fits.FitSlot, playing: bool, prefix: str) -> None:
     """Play or Pause: set the state the button showed (two fast clicks on Play still play)."""
     if slot.playing != playing:
         slot.playing = playing
+        st.session_state.pop(f"{prefix}_play_started", None)  # a new Play starts unpaced
         # the fragment's timer is set when the whole page runs, so the page must run again
         slot.rerun_page = True
 
@@ -83,7 +141,7 @@ def buttons(slot: fits.FitSlot, X, prefix: str, half_steps: bool) -> None:
         key=f"{prefix}_play",
         disabled=done and not slot.playing,
         on_click=_set_play,
-        args=(slot, not slot.playing),
+        args=(slot, not slot.playing, prefix),
         width="stretch",
         icon=":material/pause:" if slot.playing else ":material/play_arrow:",
         shortcut=_shortcut("play"),
@@ -106,6 +164,9 @@ def play_tick(slot: fits.FitSlot, X, prefix: str) -> None:
     if slot.playing and fits.stop_at_cap(slot):
         st.rerun()  # the sidebar's "Max iterations": the whole page, so the fragment stops its timer
     if slot.playing and not slot.state.converged:
+        clock = f"{prefix}_play_started"
+        time.sleep(play_wait(st.session_state.get(clock), time.monotonic()))
+        st.session_state[clock] = time.monotonic()
         _act(slot, X, "step", f"{prefix}_view")
         if not slot.playing:
             st.rerun()  # the step failed: the whole page, so the fragment stops its timer
@@ -168,6 +229,9 @@ def stepper(slot: fits.FitSlot, s: session.Settings, prefix: str) -> int:
     error = st.session_state.get(f"{prefix}_view_error")
     if error:
         st.error(error, icon=":material/error:")
+    busy = st.session_state.pop(f"{prefix}_view_busy", None)
+    if busy:
+        st.info(busy, icon=":material/hourglass_top:")
     st.markdown(status_line(slot))
     step_log.show(slot, prefix)
     return view_slider(slot, prefix)

@@ -1,0 +1,128 @@
+"""A class at once: one fit runs one control at a time, Play slows down under load, and a short load run.
+
+The unit tests hold the controls' overload rules (dashboard/controls.py). ``test_short_class`` drives
+five Streamlit sessions through Streamlit's own websocket protocol for 20 s on demo-2d, as
+benchmarks/load_sessions.py does for the full table (30-100 sessions, minutes), and asserts no error
+and a p95 that catches a hang, not a figure: the machine CI runs on is shared.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from dashboard import controls
+from dashboard.limits import PLAY_INTERVAL
+
+# ---------------------------------------------------------------- one control at a time
+
+
+class FakeSlot:
+    """What ``controls._act`` touches of a fit: its play flag and its state's iteration."""
+
+    def __init__(self) -> None:
+        self.playing = False
+        self.iteration = 0
+
+    @property
+    def state(self):
+        return self
+
+
+def test_one_fit_at_a_time_refuses_a_second_control_while_one_runs():
+    slot, other = FakeSlot(), FakeSlot()
+    with controls.one_fit_at_a_time(slot) as first:
+        assert first
+        with controls.one_fit_at_a_time(slot) as second:
+            assert not second  # the same fit: refused
+        with controls.one_fit_at_a_time(other) as elsewhere:
+            assert elsewhere  # another fit (another session's) is not held up
+        with controls.one_fit_at_a_time(slot) as third:
+            assert not third  # a refused block does not free the fit it did not hold
+    with controls.one_fit_at_a_time(slot) as after:
+        assert after  # free again once the running control ends
+
+
+def test_a_click_during_a_running_step_is_left_out_and_said(monkeypatch: pytest.MonkeyPatch):
+    """Two threads press Step on one fit: the second press does not start a second fit, and says why."""
+    slot = FakeSlot()
+    entered, release = threading.Event(), threading.Event()
+    calls = []
+
+    def slow_advance(fit, X, action):
+        calls.append(action)
+        entered.set()
+        assert release.wait(10), "the test never released the first step"
+        fit.iteration += 1
+
+    monkeypatch.setattr(controls.fits, "advance", slow_advance)
+    state: dict = {}
+    monkeypatch.setattr(controls.st, "session_state", state)
+    first = threading.Thread(target=controls._act, args=(slot, None, "step", "emx_view"))
+    first.start()
+    assert entered.wait(10)
+    controls._act(slot, None, "step", "emx_view")  # while the first is inside its step
+    assert calls == ["step"]
+    assert state["emx_view_busy"] == controls.BUSY_MESSAGE
+    release.set()
+    first.join(10)
+    assert slot.iteration == 1 and state["emx_view"] == 1
+    controls._act(slot, None, "step", "emx_view")  # the fit is free again: this one steps
+    assert calls == ["step", "step"] and slot.iteration == 2
+
+
+# ---------------------------------------------------------------- Play under load
+
+
+@pytest.mark.parametrize(
+    ("frame", "wait"),
+    [
+        (PLAY_INTERVAL, 0.0),  # quiet: the frame fits in the timer's interval, Play keeps its pace
+        (0.99 * controls.PLAY_OVERRUN * PLAY_INTERVAL, 0.0),  # just under the edge: not yet an overrun
+        (2.0, 2.0 * controls.PLAY_BACKOFF),  # a 2 s frame is followed by a wait as long as it took
+        (60.0, controls.MAX_PLAY_WAIT),  # a very slow frame: capped, so Pause still answers
+    ],
+)
+def test_play_waits_after_a_frame_that_overran(frame: float, wait: float):
+    assert controls.play_wait(100.0, 100.0 + frame) == pytest.approx(wait)
+
+
+def test_the_first_frame_after_play_never_waits():
+    assert controls.play_wait(None, 123.0) == 0.0
+
+
+def test_a_playing_session_takes_at_most_half_of_its_thread_when_frames_overrun():
+    """Simulated: every frame costs 2 s of the server's time; with the wait, Play asks for half of it."""
+    now, started, busy = 0.0, None, 0.0
+    for _ in range(20):
+        now += controls.play_wait(started, now)
+        started = now
+        now += 2.0  # the frame's work; the next tick comes as soon as it ends (coalesced by Streamlit)
+        busy += 2.0
+    assert busy / now == pytest.approx(1 / (1 + controls.PLAY_BACKOFF), rel=0.05)
+
+
+# ---------------------------------------------------------------- a short class, end to end
+
+SESSIONS = 5
+SECONDS = 20.0
+HANG_SECONDS = 30.0  # p95 above this is a hang on any machine (quiet: about 0.3 s; load 15 on 2 cores: 10 s)
+
+
+@pytest.mark.load
+def test_short_class():
+    pytest.importorskip(
+        "websockets", reason="the load test speaks Streamlit's websocket protocol (pip install websockets)"
+    )
+    from benchmarks import load_sessions
+    from tests.streamlit_server import StreamlitServer
+
+    behaviour = load_sessions.Behaviour(think=2.0, play_share=0.2, upload_share=0.1)
+    with StreamlitServer() as server:
+        result = load_sessions.run(server, SESSIONS, SECONDS, "2d", {"dataset": "demo-2d", "k": 4}, behaviour)
+    steps = result["click_to_done"].get("step", {})
+    assert result["errors"] == 0, result["error_examples"]
+    assert steps.get("count", 0) >= SESSIONS, result  # every student stepped at least once or so
+    assert steps["p95"] < HANG_SECONDS, result
+    assert result["click_to_shown"]["step"]["count"] == steps["count"], "a Step's status line never came"
