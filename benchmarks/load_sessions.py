@@ -89,6 +89,7 @@ class Sample:
     kind: str  # "open", "step", "play_on", "pause", "reset", "upload"
     shown: float | None  # seconds from the click to the new status line (None: none came)
     done: float  # seconds from the click to script_finished
+    at: float = 0.0  # time.monotonic() of the click
 
 
 @dataclass
@@ -223,7 +224,7 @@ class Session:
         shown = self.shown_at - started if self.status_seen.is_set() else None
         if kind == "step" and self.iteration == before:
             self.tally.errors.append(f"step: still at iteration {before} when the run finished")
-        sample = Sample(kind, shown, done)
+        sample = Sample(kind, shown, done, started)
         self.tally.samples.append(sample)
         return sample
 
@@ -329,6 +330,7 @@ class Behaviour:
     think: float = 3.0  # seconds between two actions, jittered +-30 %
     play_share: float = 0.1  # of actions that are a Play (then Pause)
     upload_share: float = 0.03  # of actions that are an upload (once per session at most)
+    run_share: float = 0.0  # of actions that are Run to convergence (the slow click of the page)
 
 
 async def student(
@@ -354,6 +356,8 @@ async def student(
                 await session.upload("class.txt", UPLOADS[page].encode(), holds)
             elif draw < behaviour.upload_share + behaviour.play_share:
                 await session.play(rng.uniform(*PLAY_SECONDS))
+            elif draw < behaviour.upload_share + behaviour.play_share + behaviour.run_share:
+                await session.click("Run to convergence", "run")
             else:
                 await session.click("Step", "step")
     except (OSError, TimeoutError, KeyError, websockets.WebSocketException) as err:
@@ -420,6 +424,7 @@ async def drive(
     await asyncio.gather(
         *(student(i, base, page, query, behaviour, until, tally, xsrf) for i in range(sessions)), watcher
     )
+    half_time = wall + seconds / 2
     wall = time.monotonic() - wall
     cpu_server = (proc_cpu_seconds(pid) - cpu_server) if pid else None
     cpu_self = own_cpu_seconds() - cpu_self
@@ -439,6 +444,8 @@ async def drive(
         "error_examples": sorted(set(tally.errors))[:5],
         "click_to_shown": {k: summary([s.shown for s in v if s.shown is not None]) for k, v in by_kind.items()},
         "click_to_done": {k: summary([s.done for s in v]) for k, v in by_kind.items()},
+        # the second half of the run only: every student has opened the page by then
+        "step_done_second_half": summary([s.done for s in by_kind.get("step", []) if s.at >= half_time]),
         "steps_per_second": round(len(by_kind.get("step", [])) / wall, 2),
         "play_frames_per_second_per_player": round(tally.play_frames / tally.play_seconds, 2)
         if tally.play_seconds
@@ -485,7 +492,7 @@ def run(server: StreamlitServer, sessions: int, seconds: float, page: str, query
 
 def one_run(args, dataset: str, k: int, page: str, sessions: int) -> dict:
     query = {"dataset": dataset, "k": k}
-    behaviour = Behaviour(think=args.think, play_share=args.play_share, upload_share=args.upload_share)
+    behaviour = Behaviour(args.think, args.play_share, args.upload_share, args.run_share)
     if args.url:
         return asyncio.run(drive(args.url, args.server_pid, sessions, args.seconds, page, query, behaviour))
     with server_on(args.port, REPO / "test-artifacts" / f"load-{dataset}-{sessions}.log") as server:
@@ -499,7 +506,8 @@ def line(result: dict) -> str:
     return (
         f"{result['query']['dataset']:>8} K={result['query']['k']:<3} N={result['sessions']:<4}"
         f" step done p50 {fmt(step.get('p50'))} p95 {fmt(step.get('p95'))} max {fmt(step.get('max'))} s"
-        f" (shown p95 {fmt(shown.get('p95'))}; n={step.get('count', 0)})"
+        f" (shown p95 {fmt(shown.get('p95'))}; 2nd half p95 {fmt(result['step_done_second_half']['p95'])};"
+        f" n={step.get('count', 0)})"
         f" | play {result['play_frames_per_second_per_player'] or '-'} it/s"
         f" | errors {result['errors']}"
         f" | server RSS max {result['server_rss_mb']['max']} MB, CPU {result['server_cpu_share_of_machine']}"
@@ -520,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=3.0, help="seconds between a student's actions (+-30 %%)")
     parser.add_argument("--play-share", type=float, default=0.1, help="share of actions that are Play")
     parser.add_argument("--upload-share", type=float, default=0.03, help="share of actions that are an upload")
+    parser.add_argument("--run-share", type=float, default=0.0, help="share of actions that are Run to convergence")
     parser.add_argument("--port", type=int, default=PORTS[0], help="port of the server this starts (127.0.0.1)")
     parser.add_argument("--url", help="drive a server already running there instead of starting one")
     parser.add_argument("--server-pid", type=int, help="with --url: its PID, for RSS and CPU")

@@ -8,12 +8,16 @@ and a p95 that catches a hang, not a figure: the machine CI runs on is shared.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+from collections import deque
 
+import numpy as np
 import pytest
 
-from dashboard import controls
+from dashboard import controls, fits, session
 from dashboard.limits import PLAY_INTERVAL
+from em_core.data import load_dataset
 
 # ---------------------------------------------------------------- one control at a time
 
@@ -101,6 +105,50 @@ def test_a_playing_session_takes_at_most_half_of_its_thread_when_frames_overrun(
         now += 2.0  # the frame's work; the next tick comes as soon as it ends (coalesced by Streamlit)
         busy += 2.0
     assert busy / now == pytest.approx(1 / (1 + controls.PLAY_BACKOFF), rel=0.05)
+
+
+# ---------------------------------------------------------------- what one student's fit holds
+
+#: A netflix K=12 fit's private bytes (its history of mixtures, its posterior, its step log) from
+#: start to convergence: 16-27 iterations x 116 kB of mixtures, 115 kB of posterior, ~30 kB per
+#: E-step in the log. With Streamlit's own objects for a session (about a megabyte) and the widgets,
+#: a student stays under the 10 MB that tests/test_concurrency.py measures from outside.
+FIT_BUDGET_MB = 5.0
+
+
+def private_bytes(obj, seen: set[int] | None = None) -> int:
+    """The bytes of the distinct numpy arrays reachable from ``obj`` (through tuples, lists, deques,
+    dicts and dataclasses), each counted once; the fit's shared algorithm object is left out."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
+    if isinstance(obj, tuple | list | deque):
+        return sum(private_bytes(item, seen) for item in obj)
+    if isinstance(obj, dict):
+        return sum(private_bytes(item, seen) for item in obj.values())
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return sum(private_bytes(getattr(obj, f.name), seen) for f in dataclasses.fields(obj) if f.name != "algorithm")
+    return 0
+
+
+@pytest.mark.parametrize("seed", [0, 1])  # 23 and 27 iterations to convergence: the longest of seeds 0-4
+def test_a_netflix_fit_holds_a_few_megabytes(course_dir, seed: int):
+    dataset = load_dataset("netflix")
+    s = session.Settings("netflix", dataset, 12, seed, 0.25)
+    slot = fits.new_fit(s, fits.EM, fits.fit_key(s, fits.EM))
+    steps = 0
+    while not slot.state.converged:
+        fits.advance(slot, dataset.X, "step")  # as Step or Play does, with its narrated log
+        steps += 1
+        assert steps < 100, "netflix K=12 did not converge"
+    held_mb = private_bytes(slot) / 2**20
+    mixture_mb = sum(a.nbytes for a in slot.state.mixture if isinstance(a, np.ndarray)) / 2**20
+    assert held_mb <= FIT_BUDGET_MB, f"{held_mb:.1f} MB after {steps} Steps ({mixture_mb:.2f} MB per mixture)"
+    # the history keeps every mixture of a fit this short: nothing the slider shows was dropped
+    assert slot.state.history_range == (0, steps)
 
 
 # ---------------------------------------------------------------- a short class, end to end
