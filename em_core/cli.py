@@ -88,17 +88,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: ``--variants`` names -> the options they turn on (the prior at ``--prior-strength``).
-VARIANTS = {
-    "course": {},
-    "item-mean-start": {"item_mean_start": True},
-    "residuals": {"residuals": True},
-    "prior": {"prior": True},
-    "residuals+prior": {"residuals": True, "prior": True},
-    "all": {"item_mean_start": True, "residuals": True, "prior": True},
-}
-
-
 def _add_compare(commands, names: str) -> None:
     """The ``compare`` command: EM variants against the baselines on held-out ratings (real data)."""
     compare = commands.add_parser(
@@ -115,11 +104,11 @@ def _add_compare(commands, names: str) -> None:
     compare.add_argument(
         "--variants",
         nargs="+",
-        choices=list(VARIANTS),
-        default=list(VARIANTS)[:4] + ["all"],
+        default=["course", *real_data_options.OPTION_NAMES, "all"],
+        metavar="NAME",
         help="EM variants: course (the reference), item-mean-start (missing initial coordinates at the item "
-        "mean), residuals (EM after user + item biases), prior (means shrunk toward the item mean), "
-        "residuals+prior, all (default: course item-mean-start residuals prior all)",
+        "mean), residuals (EM after user + item biases), prior (means shrunk toward the item mean), or "
+        "several joined by '+' (all: the three); default: course item-mean-start residuals prior all",
     )
     compare.add_argument(
         "--prior-strength",
@@ -171,14 +160,7 @@ def _compare(args: argparse.Namespace) -> int:
     check_min_variance(args.min_variance)
     fraction = _fraction(args.holdout)
     strength = real_data_options.check_prior_strength(args.prior_strength)
-    variants = []
-    for name in dict.fromkeys(args.variants):
-        on = VARIANTS[name]
-        variants.append(
-            real_data_options.EMOptions(
-                on.get("item_mean_start", False), on.get("residuals", False), strength if on.get("prior") else 0.0
-            )
-        )
+    variants = [real_data_options.parse_variant(name, strength) for name in args.variants]
     dataset = load_dataset(args.data, kind="ratings")
 
     def progress(done: int, total: int, what: str) -> None:

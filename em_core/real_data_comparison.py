@@ -259,6 +259,15 @@ def _hidden_values(X, X_pred, hidden) -> tuple[np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------- the comparison
 
 
+class ComparisonStoppedError(Exception):
+    """A ``should_stop`` hook ended :func:`compare` before it finished (the message says how far it got)."""
+
+
+def _check_stop(should_stop: Callable[[], bool] | None, done: int, total: int) -> None:
+    if should_stop is not None and should_stop():
+        raise ComparisonStoppedError(f"stopped after {done} of {total} fits and baselines")
+
+
 def _check_variants(variants: Sequence[EMOptions]) -> tuple[EMOptions, ...]:
     variants = tuple(variants)
     if not variants or not all(isinstance(v, EMOptions) for v in variants):
@@ -301,6 +310,7 @@ def compare(
     min_variance: float = 0.25,
     max_iter: int | None = None,
     on_progress: Callable[[int, int, str], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Comparison:
     """Score EM variants and baselines on the same held-out ratings, for each holdout seed.
 
@@ -322,6 +332,9 @@ def compare(
         How messages and the result name the data.
     on_progress : callable, optional
         ``on_progress(done, total, what)`` after each fit.
+    should_stop : callable, optional
+        ``should_stop() -> bool``, asked before each fit and baseline; True ends the work with
+        :class:`ComparisonStoppedError` (a comparison is only shown whole).
     """
     variants = _check_variants(real_data_options.standard_variants() if variants is None else variants)
     X = as_form(X, "auto")
@@ -351,6 +364,7 @@ def compare(
                 key = (f"em:{options.name}", K)
                 fits = []
                 for seed in seeds:
+                    _check_stop(should_stop, done, total)
                     fits.append(real_data_options.fit(split.X_train, K, seed, options, min_variance, max_iter))
                     seconds[key] = seconds.get(key, 0.0) + fits[-1].seconds
                     done += 1
@@ -362,6 +376,7 @@ def compare(
                 if options.is_course and split_number == 0:
                     diagnoses.append(diagnose(split.X_train, best, X, split.hidden))
         for method in methods:
+            _check_stop(should_stop, done, total)
             key = (method, None)
             start = time.perf_counter()
             try:

@@ -140,6 +140,43 @@ def standard_variants(prior_strength: float = DEFAULT_PRIOR_STRENGTH) -> tuple[E
     )
 
 
+def variants_with(item_mean_start: bool, residuals: bool, prior_strength: float) -> tuple[EMOptions, ...]:
+    """The course's EM, each option that is on alone, and (with two or more on) their combination.
+
+    ``variants_with(True, True, DEFAULT_PRIOR_STRENGTH)`` is :func:`standard_variants`.
+    """
+    prior_strength = check_prior_strength(prior_strength)
+    alone = [
+        EMOptions(item_mean_start=True) if item_mean_start else None,
+        EMOptions(residuals=True) if residuals else None,
+        EMOptions(prior_strength=prior_strength) if prior_strength > 0 else None,
+    ]
+    variants = [COURSE, *(v for v in alone if v is not None)]
+    if len(variants) > 2:
+        variants.append(EMOptions(item_mean_start, residuals, prior_strength))
+    return tuple(variants)
+
+
+#: The parts of a variant's name (:attr:`EMOptions.name`), joined by "+"; "all" names all three.
+OPTION_NAMES = ("item-mean-start", "residuals", "prior")
+
+
+def parse_variant(name: str, prior_strength: float = DEFAULT_PRIOR_STRENGTH) -> EMOptions:
+    """The options a name stands for: ``"course"``, ``"all"``, or parts of :data:`OPTION_NAMES` joined by "+".
+
+    ``parse_variant(options.name, strength)`` gives ``options`` back (the prior at ``prior_strength``).
+    """
+    parts = list(OPTION_NAMES) if name == "all" else [] if name == "course" else str(name).split("+")
+    unknown = [part for part in parts if part not in OPTION_NAMES]
+    if unknown or len(set(parts)) != len(parts):
+        raise DataError(
+            f"unknown EM variant {name!r}; give course, all, or {', '.join(OPTION_NAMES)} joined by '+' "
+            "(e.g. residuals+prior)"
+        )
+    strength = check_prior_strength(prior_strength) if "prior" in parts else 0.0
+    return EMOptions("item-mean-start" in parts, "residuals" in parts, strength)
+
+
 # ---------------------------------------------------------------- the matrix EM fits
 
 

@@ -14,15 +14,18 @@ from em_core.holdout import hide, holdout_rmse
 from em_core.mixture import GaussianMixture, init, rmse
 from em_core.real_data_options import (
     COURSE,
+    DEFAULT_PRIOR_STRENGTH,
     RESIDUAL_ZERO,
     EMOptions,
     complete,
     fit,
     item_mean_start,
     item_means,
+    parse_variant,
     residual_matrix,
     shrunk_mstep,
     standard_variants,
+    variants_with,
 )
 from tests.helpers import random_ratings
 from tests.solutions import load_solutions
@@ -198,3 +201,30 @@ def test_a_sparse_completion_needs_the_entries_to_predict():
     S = sp.csr_matrix(sparse_ratings())
     with pytest.raises(DataError, match="pass at= the entries to predict"):
         complete(S, fit(S, 2, 0, ALL_ON))
+
+
+@pytest.mark.parametrize(
+    "on, names",
+    [
+        ((False, False, 0.0), ["course"]),
+        ((False, True, 0.0), ["course", "residuals"]),
+        ((True, False, 2.0), ["course", "item-mean-start", "prior", "item-mean-start+prior"]),
+    ],
+)
+def test_variants_with_lists_each_option_alone_and_their_combination(on, names):
+    assert [v.name for v in variants_with(*on)] == names
+
+
+def test_all_options_on_are_the_standard_variants():
+    assert variants_with(True, True, DEFAULT_PRIOR_STRENGTH) == standard_variants()
+
+
+@pytest.mark.parametrize("options", [*standard_variants(7.0), EMOptions(residuals=True, prior_strength=7.0)])
+def test_a_variant_name_gives_its_options_back(options):
+    assert parse_variant(options.name, 7.0) == options
+
+
+@pytest.mark.parametrize("name", ["residual", "prior+prior", "course+prior", ""])
+def test_unknown_variant_names_are_refused(name):
+    with pytest.raises(DataError, match=r"unknown EM variant .*; give course, all, or item-mean-start, residuals"):
+        parse_variant(name)
