@@ -35,6 +35,7 @@ import os
 import random
 import re
 import resource
+import signal
 import sys
 import time
 import urllib.request
@@ -128,7 +129,12 @@ class Session:
         headers = {"Cookie": f"_streamlit_xsrf={self.xsrf}"} if self.xsrf else None
         url = self.base.replace("http", "ws", 1) + "/_stcore/stream"
         self.ws = await websockets.connect(
-            url, subprotocols=protocols, additional_headers=headers, max_size=None, open_timeout=RUN_TIMEOUT
+            url,
+            subprotocols=protocols,
+            additional_headers=headers,
+            max_size=None,
+            open_timeout=RUN_TIMEOUT,
+            ping_interval=None,  # a browser sends no websocket pings; a starved server must not drop us for it
         )
         self.reader = asyncio.create_task(self._read())
 
@@ -509,7 +515,7 @@ def line(result: dict) -> str:
         f" (shown p95 {fmt(shown.get('p95'))}; 2nd half p95 {fmt(result['step_done_second_half']['p95'])};"
         f" n={step.get('count', 0)})"
         f" | play {result['play_frames_per_second_per_player'] or '-'} it/s"
-        f" | errors {result['errors']}"
+        f" | errors {result['errors']}{' (' + result['error_examples'][0][:80] + ')' if result['errors'] else ''}"
         f" | server RSS max {result['server_rss_mb']['max']} MB, CPU {result['server_cpu_share_of_machine']}"
         f" | generator CPU {result['generator_cpu_share_of_machine']}"
         f" | load {result['load_average_before']}->{result['load_average_after']}"
@@ -537,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a kill by PID still stops the server it started
     plan = [(args.dataset, args.k, args.page, tuple(args.sessions))]
     if args.quick:
         plan, args.seconds = QUICK, min(args.seconds, QUICK_SECONDS)
