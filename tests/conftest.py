@@ -45,6 +45,7 @@ settings.load_profile(os.environ.get("EM_HYPOTHESIS_PROFILE") or ("ci" if ci_run
 STRICT_MARKERS = {
     "course": {"course_dir", "course_matrix"},
     "browser": {"browser", "context", "page", "app_server"},
+    "deploy": set(),  # nginx in front of replicas (tests/test_deploy.py): .ci/run installs nginx
 }
 
 
