@@ -2,9 +2,11 @@
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import streamlit as st
 
-from dashboard import caches, comparison, downloads, fits, session
+from dashboard import caches, comparison, completion_views, downloads, fits, matrix_figures, matrix_views, session
+from dashboard import recommendation_tables as tables
 
 s = session.settings()
 st.title("Completion vs gold")
@@ -13,9 +15,13 @@ slot = fits.get_fit("matrix", s, fits.EM)
 session.sync_url(s, slot.state.iteration)
 dataset = s.dataset
 X = dataset.X
+n, d = X.shape
 state = slot.state
-done = caches.get_completion(session.content_key(s), X, dataset.gold, state.mixture)
-missing = X == 0
+key = session.content_key(s)
+digest = caches.mixture_digest(state.mixture)
+# a CSR data set is never completed whole (n x d cells): only the cells drawn and the user asked for
+whole = None if sp.issparse(X) else caches.get_completion(key, X, dataset.gold, state.mixture)
+n_missing = n * d - matrix_views.observed_values(X).size
 
 st.caption(
     f"The completion of the mixture after iteration {state.iteration} of the run on the "
@@ -24,37 +30,63 @@ st.caption(
 )
 cols = st.columns(4)
 cols[0].metric("Iteration", state.iteration)
-cols[1].metric("Missing entries", f"{int(missing.sum()):,}")
+cols[1].metric("Missing entries", f"{n_missing:,}")
 if dataset.gold is None:
     cols[2].metric("RMSE (all entries)", "—")
     cols[3].metric("RMSE (missing only)", "—")
     st.info(
         "This data set has no gold matrix, so the completion cannot be scored. Upload a gold file with the "
-        "matrix (sidebar) to compare.",
+        "matrix (sidebar) to compare, or score on held-out ratings below.",
         icon=":material/info:",
     )
 else:
-    cols[2].metric("RMSE (all entries)", f"{done.rmse_all:.6f}", help="The course's RMSE: over every entry.")
+    cols[2].metric("RMSE (all entries)", f"{whole.rmse_all:.6f}", help="The course's RMSE: over every entry.")
     cols[3].metric(
         "RMSE (missing only)",
-        "—" if done.rmse_missing is None else f"{done.rmse_missing:.6f}",
+        "—" if whole.rmse_missing is None else f"{whole.rmse_missing:.6f}",
         help="Only the entries EM had to guess.",
     )
 
-key = session.content_key(s)
-digest = caches.mixture_digest(state.mixture)
+drawn = matrix_views.corner(X)
+names = drawn.axis_names()
+observed = matrix_views.block(X, drawn)
+if whole is None:
+    completed = completion_views.completed_block(key, X, state.mixture, drawn)
+else:
+    completed = matrix_views.block(whole.X_pred, drawn)
 charts = [
-    ("observed", caches.matrix_figure(f"{key}:observed", X, missing, title="Observed")),
-    ("completed", caches.matrix_figure(f"{key}:{digest}:completed", done.X_pred, title="Completed")),
+    ("observed", caches.matrix_figure(f"{key}:observed", observed, observed == 0, title="Observed", axis_names=names)),
+    ("completed", caches.matrix_figure(f"{key}:{digest}:completed", completed, title="Completed", axis_names=names)),
 ]
 histogram = None
 if dataset.gold is not None:
-    error_image, histogram = caches.error_figures(key, digest, X, dataset.gold, done.X_pred)
-    charts += [("gold", caches.matrix_figure(f"{key}:gold", dataset.gold, title="Gold")), ("error", error_image)]
+    gold = matrix_views.block(dataset.gold, drawn)
+    if drawn.whole:
+        error_image, histogram = caches.error_figures(key, digest, X, dataset.gold, whole.X_pred)
+    else:
+        error_image = caches.matrix_figure(
+            f"{key}:{digest}:error",
+            np.abs(completed - gold),
+            zmin=0.0,
+            zmax=4.0,
+            colorscale="Reds",
+            title="|error|",
+            colorbar_title="|error|",
+            axis_names=names,
+        )
+        histogram = matrix_figures.error_histogram(
+            (whole.X_pred - dataset.gold)[X == 0], title="Predicted − gold on the missing entries"
+        )
+    charts += [
+        ("gold", caches.matrix_figure(f"{key}:gold", gold, title="Gold", axis_names=names)),
+        ("error", error_image),
+    ]
 cells = [cell for _ in range(2) for cell in st.columns(2)]
 for cell, (name, chart) in zip(cells, charts, strict=False):
     with cell:
         st.plotly_chart(chart, key=f"cmp_{name}")
+if not drawn.whole:
+    st.caption(drawn.caption())
 if dataset.gold is not None:
     st.caption(
         "Observed entries are exact by construction, so |error| is zero there; the light cells of the "
@@ -65,7 +97,7 @@ if dataset.gold is not None:
         st.caption("Errors centred on 0 mean the mixture neither over- nor under-rates on average.")
 
 st.subheader("How good is this completion?")
-comparison.baselines_on_gold(key, dataset, done.rmse_missing, state.iteration)
+comparison.baselines_on_gold(key, dataset, None if whole is None else whole.rmse_missing, state.iteration)
 comparison.held_out(key, dataset, s.K, s.seed, s.min_variance)
 
 st.subheader("Download this iteration")
@@ -81,22 +113,36 @@ files = downloads.fit_files(
         "iteration": state.iteration,
         "log_likelihood": state.score,
     },
-    X_pred=done.X_pred,
+    X_pred=None if whole is None else whole.X_pred,
 )
 downloads.buttons("cmp", files)
+if whole is None:
+    st.caption(
+        f"No completed-matrix download here: it would hold {n * d:,} values. The Recommendations page lists "
+        "each user's highest predictions; the command line (python -m em_core) scores held-out ratings."
+    )
 
 st.subheader("One user")
-user = st.number_input("User", min_value=1, max_value=X.shape[0], value=1, step=1, key="cmp_user")
-row = {
-    "item": np.arange(1, X.shape[1] + 1),
-    "observed": np.where(X[user - 1] != 0, X[user - 1], np.nan),
-    "predicted": done.X_pred[user - 1],
-}
+user = st.number_input(
+    "User", min_value=1, max_value=n, value=1, step=1, key="cmp_user", help="Rows are numbered from 1."
+)
+if dataset.user_ids is not None:
+    st.caption(f"Row {user} is user id {int(dataset.user_ids[user - 1])} in {session.dataset_label(s.dataset_id)}.")
+rated, ratings = tables.user_ratings(dataset, user - 1)
+line = np.full(d, np.nan)
+line[rated] = ratings
+row = {"item": tables.item_ids(dataset)}
+if dataset.item_titles:
+    row["title"] = tables.item_names(dataset, np.arange(d))
+row["observed"] = line
+row["predicted"] = (
+    completion_views.completed_row(key, X, state.mixture, user - 1) if whole is None else whole.X_pred[user - 1]
+)
 if dataset.gold is not None:
     row["gold"] = dataset.gold[user - 1]
-    row["|error|"] = np.abs(dataset.gold[user - 1] - done.X_pred[user - 1])
+    row["|error|"] = np.abs(dataset.gold[user - 1] - whole.X_pred[user - 1])
 table = pd.DataFrame(row)
 only_missing = st.toggle("Only the items this user did not rate", value=True, key="cmp_only_missing")
 if only_missing:
-    table = table[X[user - 1] == 0].drop(columns="observed")
+    table = table[np.isnan(line)].drop(columns="observed")
 st.dataframe(table, hide_index=True, width="stretch")

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from em_core import em, sparse_kernels
 from em_core.errors import DataError
 from em_core.mixture import GaussianMixture
-from em_core.sparse_ratings import check_entries, check_ratings, row_of_entries
+from em_core.sparse_ratings import as_form, check_entries, check_ratings, is_sparse, row_of_entries
 
 #: At most this many predicted cells (users x items) at once.
 CELLS_PER_BLOCK = 2**22
@@ -41,12 +41,17 @@ class TopItems(NamedTuple):
     scores: np.ndarray
 
 
-def _check_users(users, n: int) -> np.ndarray:
+def _ratings(X) -> sp.csr_matrix:
+    """``X`` as CSR: a CSR matrix checked, or a dense one (0 = missing) converted."""
+    return check_ratings(X) if is_sparse(X) else as_form(np.asarray(X, dtype=float), "sparse")
+
+
+def _check_users(users, n: int, name: str = "users", unit: str = "row") -> np.ndarray:
     users = np.arange(n) if users is None else np.asarray(users)
     if users.ndim != 1 or not np.issubdtype(users.dtype, np.integer) or users.size == 0:
-        raise DataError(f"users must be a non-empty list of row numbers, got {users!r}; e.g. [0, 5, 7]")
+        raise DataError(f"{name} must be a non-empty list of {unit} numbers, got {users!r}; e.g. [0, 5, 7]")
     if users.min() < 0 or users.max() >= n:
-        raise DataError(f"users must be row numbers from 0 to {n - 1}, got {int(users.min())}..{int(users.max())}")
+        raise DataError(f"{name} must be {unit} numbers from 0 to {n - 1}, got {int(users.min())}..{int(users.max())}")
     return users
 
 
@@ -67,8 +72,8 @@ def fill_rows(X, mixture: GaussianMixture, users) -> np.ndarray:
 
     Parameters
     ----------
-    X : scipy.sparse CSR matrix of shape (n, d)
-        Ratings at the stored entries.
+    X : scipy.sparse CSR matrix of shape (n, d), or ndarray of shape (n, d)
+        Ratings at the stored entries (an array: 0 = missing).
     mixture : GaussianMixture
     users : sequence of int
         Row numbers.
@@ -78,10 +83,37 @@ def fill_rows(X, mixture: GaussianMixture, users) -> np.ndarray:
     X_pred : ndarray of shape (len(users), d)
         Row t is :func:`em_core.em.fill_matrix`'s row ``users[t]`` on the dense form.
     """
-    X = check_ratings(X)
+    X = _ratings(X)
     users = _check_users(users, X.shape[0])
     rows = X[users].toarray()
     return np.where(rows != 0, rows, posterior(X, mixture, users) @ mixture.mu)
+
+
+def fill_block(X, mixture: GaussianMixture, users, items) -> np.ndarray:
+    """The completed matrix at the given users x items only: their ratings kept, ``sum_j p(j|u) mu_j`` elsewhere.
+
+    What a page draws of a large matrix (the most active users x the most rated items) costs
+    ``len(users) x len(items)`` cells, never ``len(users) x d``.
+
+    Parameters
+    ----------
+    X : scipy.sparse CSR matrix of shape (n, d), or ndarray of shape (n, d) (0 = missing)
+    mixture : GaussianMixture
+    users : sequence of int
+        Row numbers, in the order wanted.
+    items : sequence of int
+        Column numbers, in the order wanted.
+
+    Returns
+    -------
+    X_pred : ndarray of shape (len(users), len(items))
+        Entry (t, s) is :func:`em_core.em.fill_matrix`'s entry ``(users[t], items[s])``.
+    """
+    X = _ratings(X)
+    users = _check_users(users, X.shape[0])
+    items = _check_users(items, X.shape[1], "items", "column")
+    rows = X[users][:, items].toarray()
+    return np.where(rows != 0, rows, posterior(X, mixture, users) @ mixture.mu[:, items])
 
 
 def best_columns(values: np.ndarray, n_top: int) -> np.ndarray:
@@ -109,7 +141,7 @@ def top_unseen(X, mixture: GaussianMixture, n_top: int = 10, users=None) -> TopI
 
     Parameters
     ----------
-    X : scipy.sparse CSR matrix of shape (n, d)
+    X : scipy.sparse CSR matrix of shape (n, d), or ndarray of shape (n, d) (0 = missing)
     mixture : GaussianMixture
     n_top : int
     users : sequence of int, optional
@@ -120,7 +152,7 @@ def top_unseen(X, mixture: GaussianMixture, n_top: int = 10, users=None) -> TopI
     TopItems
         Ties go to the lower item index.
     """
-    X = check_ratings(X)
+    X = _ratings(X)
     users = _check_users(users, X.shape[0])
     if isinstance(n_top, bool) or not isinstance(n_top, (int, np.integer)) or n_top < 1:
         raise DataError(f"n_top must be a whole number >= 1, got {n_top!r}; e.g. 10")

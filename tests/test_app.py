@@ -161,7 +161,7 @@ TITLES = {
 #: (Their fallback, if any, is declared in PAGE_NEEDS.)
 CONTENT_TESTED_ELSEWHERE = {"side_by_side", "your_points", "recommendations", "real_data", "lesson"}
 #: page -> the kind of data it needs ("points2d" or "ratings"), for pages added after the first seven.
-PAGE_NEEDS: dict[str, str] = {"side_by_side": "points2d"}
+PAGE_NEEDS: dict[str, str] = {"side_by_side": "points2d", "recommendations": "ratings"}
 #: Model selection fits every K up to "Largest K" for 5 seeds: on a 1200 x 1200 set that takes about a
 #: minute on first open (see the report), so the render test starts it with K = 1..2 and one seed there.
 SMALL_MODEL_SELECTION = {"ms_kmax": 2, "ms_seeds": 1}

@@ -1,0 +1,44 @@
+"""The completion as the pages show it at any size: em_core's predictions for the cells drawn and
+the users asked for, cached per data set content and mixture, never the whole n x d matrix.
+
+Every number is :mod:`em_core.sparse_completion`'s (the same as :func:`em_core.em.fill_matrix` on the
+dense form); a cache is keyed by the data set's content key and the mixture's digest.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from dashboard import caches, matrix_views
+from em_core import GaussianMixture, sparse_completion
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _completed_block(content_key: str, digest: str, _X, _mixture: GaussianMixture, _where) -> np.ndarray:
+    return sparse_completion.fill_block(_X, _mixture, _where.rows, _where.columns)
+
+
+def completed_block(content_key: str, X, mixture: GaussianMixture, where: matrix_views.Corner) -> np.ndarray:
+    """The completed matrix at the corner's rows x columns, shape (r, c) (the corner is a function of X)."""
+    return _completed_block(content_key, caches.mixture_digest(mixture), X, mixture, where)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _completed_row(content_key: str, digest: str, row: int, _X, _mixture: GaussianMixture) -> np.ndarray:
+    return sparse_completion.fill_rows(_X, _mixture, [row])[0]
+
+
+def completed_row(content_key: str, X, mixture: GaussianMixture, row: int) -> np.ndarray:
+    """One user's completed row, shape (d,): their ratings kept, the mixture's prediction elsewhere."""
+    return _completed_row(content_key, caches.mixture_digest(mixture), row, X, mixture)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _top_unseen(content_key: str, digest: str, row: int, n_top: int, _X, _mixture: GaussianMixture):
+    return sparse_completion.top_unseen(_X, _mixture, n_top, users=[row])
+
+
+def top_unseen(content_key: str, X, mixture: GaussianMixture, row: int, n_top: int) -> sparse_completion.TopItems:
+    """One user's ``n_top`` unseen items with the highest predicted rating (em_core's ``top_unseen``)."""
+    return _top_unseen(content_key, caches.mixture_digest(mixture), row, n_top, X, mixture)
