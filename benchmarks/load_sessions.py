@@ -435,6 +435,7 @@ async def drive(
     cpu_server = (proc_cpu_seconds(pid) - cpu_server) if pid else None
     cpu_self = own_cpu_seconds() - cpu_self
     cores = os.cpu_count() or 1
+    actions = len(tally.samples) + tally.play_frames
     by_kind: dict[str, list[Sample]] = {}
     for sample in tally.samples:
         by_kind.setdefault(sample.kind, []).append(sample)
@@ -462,6 +463,11 @@ async def drive(
             "end": trace[-1][1] if trace else None,
         },
         "server_cpu_share_of_machine": round(cpu_server / wall / cores, 3) if cpu_server is not None else None,
+        # what a click costs the server in CPU seconds (opens, Steps, Play frames, uploads, all together),
+        # and so how many students thinking ``think`` s between clicks one core serves: a figure that
+        # holds on a shared machine, where the latencies measure the neighbours too
+        "server_cpu_s_per_action": round(cpu_server / actions, 3) if cpu_server and actions else None,
+        "students_per_core": round(behaviour.think / (cpu_server / actions), 1) if cpu_server and actions else None,
         "generator_cpu_share_of_machine": round(cpu_self / wall / cores, 3),
         "trace_s_rssmb_load": trace,
     }
@@ -517,6 +523,7 @@ def line(result: dict) -> str:
         f" | play {result['play_frames_per_second_per_player'] or '-'} it/s"
         f" | errors {result['errors']}{' (' + result['error_examples'][0][:80] + ')' if result['errors'] else ''}"
         f" | server RSS max {result['server_rss_mb']['max']} MB, CPU {result['server_cpu_share_of_machine']}"
+        f" ({result['server_cpu_s_per_action']} s a click: {result['students_per_core']} students a core)"
         f" | generator CPU {result['generator_cpu_share_of_machine']}"
         f" | load {result['load_average_before']}->{result['load_average_after']}"
     )
