@@ -190,6 +190,8 @@ def sweep_json(result: experiment.Sweep) -> dict:
     summary = {
         "dataset": result.dataset,
         "algorithm": result.algorithm,
+        "shape": None if result.shape is None else list(result.shape),
+        "observed": result.n_observed,
         "runs": [
             {
                 "k": r.k,

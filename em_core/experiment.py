@@ -30,6 +30,7 @@ from em_core.errors import DataError
 from em_core.holdout import Holdout, hide, holdout_rmse
 from em_core.initialisation import initial_mixture
 from em_core.mixture import GaussianMixture, rmse
+from em_core.sparse_ratings import is_sparse
 from em_core.validation import check_k, check_max_iter, check_seed
 
 ALGORITHMS = ("kmeans", "naive-em", "em")
@@ -249,6 +250,8 @@ class Sweep:
     holdout: Holdout | None = None
     baselines_holdout: tuple[MethodScore, ...] = ()
     stopped: bool = False  # a should_stop hook ended it early: ``runs`` holds the runs that finished
+    shape: tuple[int, int] | None = None  # (users, items) of the matrix swept
+    n_observed: int | None = None  # its observed values: the ratings (all n x d values for complete points)
 
     @property
     def score_name(self) -> str:
@@ -354,7 +357,9 @@ def sweep(
     scored = ()
     if holdout is not None and completes_matrices(algorithm) and not stopped:
         scored = tuple(score_baselines(holdout.X_train, X, holdout.hidden, holdout_baselines, should_stop))
-    return Sweep(name, algorithm, tuple(runs), tuple(best_per_k), holdout, scored, stopped)
+    n_observed = (X.nnz if is_sparse(X) else int(np.count_nonzero(X))) if completes_matrices(algorithm) else X.size
+    n, d = X.shape
+    return Sweep(name, algorithm, tuple(runs), tuple(best_per_k), holdout, scored, stopped, (n, d), n_observed)
 
 
 # ---------------------------------------------------------------- held-out comparison

@@ -113,7 +113,7 @@ def test_em_json_is_one_object_with_the_numbers_em_core_computes(capsys):
     # the seeds must disagree somewhere, or "best" would not be tested
     assert len({r["score"] for r in runs if r["k"] == 4}) > 1
 
-    assert set(summary) == {"dataset", "algorithm", "runs", "best_per_k"}
+    assert set(summary) == {"dataset", "algorithm", "shape", "observed", "runs", "best_per_k"}
     assert (summary["dataset"], summary["algorithm"]) == ("demo-small", "em")
     assert [(r["k"], r["seed"]) for r in summary["runs"]] == [(r["k"], r["seed"]) for r in runs]
     for row, want in zip(summary["runs"], runs, strict=True):
@@ -569,3 +569,24 @@ def test_compare_prints_the_table_with_the_verdict(capsys):
 def test_compare_bad_input_is_one_line(capsys, args, fragment):
     status, out, err = compare_cli(capsys, "--data", "demo-small", *args)
     assert_one_error_line(status, out, err, fragment)
+
+
+@pytest.mark.parametrize(
+    "lines, algorithm, shape, observed",
+    [
+        # rating triplets: users x items, one rating per line
+        (["userId,movieId,rating", "7,30,4", "7,10,5", "2,30,3.5", "9,20,1"], "em", [3, 3], 4),
+        # a matrix file: 0 is missing, so only the non-zero values are ratings
+        (["5 0 3", "0 1 4", "2 0 0"], "em", [3, 3], 5),
+        # complete points: every value counts
+        (["0.5 1.0", "2.0 -1.0", "0 0", "3 3"], "kmeans", [4, 2], 8),
+    ],
+)
+def test_json_gives_the_shape_and_the_number_of_observed_values(capsys, tmp_path, lines, algorithm, shape, observed):
+    path = tmp_path / "data.csv"
+    path.write_text("\n".join(lines) + "\n")
+    status, out, err = cli(capsys, "--data", str(path), "--algorithm", algorithm, "--k", "1", "--seeds", "0", "--json")
+    assert (status, err) == (0, "")
+    summary = json.loads(out)
+    assert (summary["shape"], summary["observed"]) == (shape, observed)
+    assert summary["shape"] == list(load_dataset(path, kind="ratings" if algorithm == "em" else "points").X.shape)

@@ -21,7 +21,7 @@ from em_core.mixture import bic, init, rmse
 from tests.test_cli import REPO, assert_one_error_line, cli, cli_process
 
 #: The top-level keys of a --holdout run; without --holdout only the first four.
-HOLDOUT_KEYS = {"dataset", "algorithm", "runs", "best_per_k", "holdout", "baselines_holdout"}
+HOLDOUT_KEYS = {"dataset", "algorithm", "shape", "observed", "runs", "best_per_k", "holdout", "baselines_holdout"}
 ROW_KEYS = {"k", "seed", "log_likelihood", "bic", "rmse", "rmse_missing", "rmse_holdout"}
 
 
@@ -81,7 +81,7 @@ def test_without_holdout_the_json_has_no_holdout_fields(capsys):
     status, out, _ = cli(capsys, "--data", "demo-small", "--k", "2", "--json")
     assert status == 0
     summary = json.loads(out)
-    assert set(summary) == {"dataset", "algorithm", "runs", "best_per_k"}
+    assert set(summary) == {"dataset", "algorithm", "shape", "observed", "runs", "best_per_k"}
     assert "rmse_holdout" not in summary["best_per_k"][0]
 
 

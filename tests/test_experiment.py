@@ -202,7 +202,7 @@ def test_sweep_json_is_the_cli_contract(algorithm, score_key, best_keys, scored,
     summary = sweep_json(result)
 
     assert json.loads(json.dumps(summary, allow_nan=False)) == summary
-    assert set(summary) == {"dataset", "algorithm", "runs", "best_per_k"}
+    assert set(summary) == {"dataset", "algorithm", "shape", "observed", "runs", "best_per_k"}
     assert (summary["dataset"], summary["algorithm"]) == ("demo-small", algorithm)
     assert len(summary["runs"]) == 4
     for row, one in zip(summary["runs"], result.runs, strict=True):
