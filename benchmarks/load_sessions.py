@@ -120,6 +120,7 @@ class Session:
         self.runs_finished = 0  # the runs_started count at the latest final script_finished
         self.file_urls: asyncio.Future | None = None
         self.timer: asyncio.Task | None = None
+        self.closing = False
         self.reader: asyncio.Task | None = None
 
     # -- connection
@@ -139,6 +140,7 @@ class Session:
         self.reader = asyncio.create_task(self._read())
 
     async def close(self) -> None:
+        self.closing = True
         self._stop_timer()
         if self.ws is not None:
             await self.ws.close()
@@ -152,7 +154,8 @@ class Session:
                 message.ParseFromString(data)
                 self._handle(message)
         except websockets.ConnectionClosedError as err:
-            self.tally.errors.append(f"disconnected: {err}")
+            if not self.closing:  # the server dropped us, not our own goodbye
+                self.tally.errors.append(f"disconnected: {err}")
         self.finished.set()
 
     def _handle(self, message: ForwardMsg) -> None:
@@ -334,6 +337,7 @@ def xsrf_cookie(base: str) -> str | None:
 @dataclass(frozen=True)
 class Behaviour:
     think: float = 3.0  # seconds between two actions, jittered +-30 %
+    arrive: float = 10.0  # students open the page at random times within this many seconds of the start
     play_share: float = 0.1  # of actions that are a Play (then Pause)
     upload_share: float = 0.03  # of actions that are an upload (once per session at most)
     run_share: float = 0.0  # of actions that are Run to convergence (the slow click of the page)
@@ -343,7 +347,7 @@ async def student(
     index: int, base: str, page: str, query: dict, behaviour: Behaviour, until: float, tally: Tally, xsrf: str | None
 ) -> None:
     rng = random.Random(index)
-    await asyncio.sleep(rng.uniform(0, behaviour.think))  # students arrive over a few seconds
+    await asyncio.sleep(rng.uniform(0, behaviour.arrive))
     session = Session(base, PAGES[page], query, tally, xsrf)
     try:
         await session.connect()
@@ -504,7 +508,7 @@ def run(server: StreamlitServer, sessions: int, seconds: float, page: str, query
 
 def one_run(args, dataset: str, k: int, page: str, sessions: int) -> dict:
     query = {"dataset": dataset, "k": k}
-    behaviour = Behaviour(args.think, args.play_share, args.upload_share, args.run_share)
+    behaviour = Behaviour(args.think, args.arrive, args.play_share, args.upload_share, args.run_share)
     if args.url:
         return asyncio.run(drive(args.url, args.server_pid, sessions, args.seconds, page, query, behaviour))
     with server_on(args.port, REPO / "test-artifacts" / f"load-{dataset}-{sessions}.log") as server:
@@ -519,7 +523,7 @@ def line(result: dict) -> str:
         f"{result['query']['dataset']:>8} K={result['query']['k']:<3} N={result['sessions']:<4}"
         f" step done p50 {fmt(step.get('p50'))} p95 {fmt(step.get('p95'))} max {fmt(step.get('max'))} s"
         f" (shown p95 {fmt(shown.get('p95'))}; 2nd half p95 {fmt(result['step_done_second_half']['p95'])};"
-        f" n={step.get('count', 0)})"
+        f" n={step.get('count', 0)}; open p95 {fmt(result['click_to_done'].get('open', {}).get('p95'))})"
         f" | play {result['play_frames_per_second_per_player'] or '-'} it/s"
         f" | errors {result['errors']}{' (' + result['error_examples'][0][:80] + ')' if result['errors'] else ''}"
         f" | server RSS max {result['server_rss_mb']['max']} MB, CPU {result['server_cpu_share_of_machine']}"
@@ -539,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=12)
     parser.add_argument("--page", choices=sorted(PAGES), default="matrix")
     parser.add_argument("--think", type=float, default=3.0, help="seconds between a student's actions (+-30 %%)")
+    parser.add_argument("--arrive", type=float, default=10.0, help="students open the page within this many s")
     parser.add_argument("--play-share", type=float, default=0.1, help="share of actions that are Play")
     parser.add_argument("--upload-share", type=float, default=0.03, help="share of actions that are an upload")
     parser.add_argument("--run-share", type=float, default=0.0, help="share of actions that are Run to convergence")

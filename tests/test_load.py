@@ -166,7 +166,7 @@ def test_short_class():
     from benchmarks import load_sessions
     from tests.streamlit_server import StreamlitServer
 
-    behaviour = load_sessions.Behaviour(think=2.0, play_share=0.2, upload_share=0.1)
+    behaviour = load_sessions.Behaviour(think=2.0, arrive=5.0, play_share=0.2, upload_share=0.1)
     with StreamlitServer() as server:
         result = load_sessions.run(server, SESSIONS, SECONDS, "2d", {"dataset": "demo-2d", "k": 4}, behaviour)
     steps = result["click_to_done"].get("step", {})
