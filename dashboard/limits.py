@@ -52,8 +52,9 @@ MAX_VALUES = 6_000_000
 MAX_ROWS = 20_000
 #: The most columns (items, dimensions) an upload may have: the image's width, the means' heatmap.
 MAX_COLUMNS = 10_000
-#: The most 2-D points an upload may have: the Data, K-means and EM pages draw every point.
-MAX_POINTS_2D = 100_000
+#: The most 2-D points an upload may have: every step computes all points' posteriors, a file of
+#: 250,000 lines takes seconds to read, and the figures draw a sample (MAX_DRAWN_POINTS) of them.
+MAX_POINTS_2D = 250_000
 #: The most lines an upload may have (a matrix row, a point or one rating per line), counted before
 #: parsing, so a file far beyond the limits above is refused in a fraction of a second.
 MAX_UPLOAD_LINES = 500_000

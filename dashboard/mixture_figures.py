@@ -23,6 +23,7 @@ from dashboard.figure_style import (
     padded_range,
     style,
 )
+from dashboard.point_sample import drawn_points, sample_note
 from em_core.covariance_em import mean_variance
 from em_core.ellipses import Ellipses, sigma_ellipses
 
@@ -91,7 +92,7 @@ def _scatter_type(n: int) -> type:
 # ----------------------------------------------------------------------------- labels
 
 
-def _point_hover(post: np.ndarray, point_name: str, top: int = 3, names: Sequence[str] | None = None) -> list[str]:
+def _point_hover(post: np.ndarray, point_name: str, top: int = 3, names: Sequence[str] | None = None, numbers=None):
     """Hover text per point: its number (from 1) and its largest responsibilities.
 
     ``names`` (one per component) replaces ``j=1, j=2, ...``; with names, components with
@@ -103,7 +104,7 @@ def _point_hover(post: np.ndarray, point_name: str, top: int = 3, names: Sequenc
     for i, (row, best) in enumerate(zip(post, order, strict=True)):
         kept = best if names is None else [j for k, j in enumerate(best) if k == 0 or row[j] > 0]
         parts = "<br>".join(f"{label[j]}: {row[j]:.2f}" for j in kept)
-        texts.append(f"{point_name} {i + 1}<br>{parts}")
+        texts.append(f"{point_name} {i + 1 if numbers is None else numbers[i]}<br>{parts}")
     return texts
 
 
@@ -210,7 +211,7 @@ def _check_scatter(Z, post, means, sigmas, weights) -> tuple[np.ndarray, ...]:
     return Z, post, means, sigmas, weights
 
 
-def _points_trace(Z: np.ndarray, post: np.ndarray, point_name: str, names: list[str] | None):
+def _points_trace(Z: np.ndarray, post: np.ndarray, point_name: str, names: list[str] | None, numbers=None):
     """The points, each in the blend of its responsibilities' colours."""
     n = Z.shape[0]
     return _scatter_type(n)(
@@ -224,7 +225,7 @@ def _points_trace(Z: np.ndarray, post: np.ndarray, point_name: str, names: list[
             opacity=0.85,
             line=dict(color="white", width=0.5 if n <= 300 else 0),
         ),
-        hovertext=_point_hover(post, point_name, names=names),
+        hovertext=_point_hover(post, point_name, names=names, numbers=numbers),
         hovertemplate="%{hovertext}<br>(%{x:.3g}, %{y:.3g})<extra></extra>",
         showlegend=False,
     )
@@ -436,7 +437,8 @@ def mixture_scatter(
     positions = _label_positions(means, [c.label for c in components], x_range, y_range) if labelled else None
 
     names = None if show_weights else [c.name for c in components]
-    fig = go.Figure(_points_trace(Z, post, point_name, names))
+    drawn = drawn_points(len(Z), post)  # at most MAX_DRAWN_POINTS, each component in its share
+    fig = sample_note(go.Figure(_points_trace(Z[drawn], post[drawn], point_name, names, drawn + 1)), drawn.size, len(Z))
     if changed is not None and len(changed):
         fig.add_trace(_changed_trace(Z, changed, Z.shape[0]))
     if previous is not None:
@@ -558,14 +560,15 @@ def plain_points(X: np.ndarray, title: str = "", axis_titles: tuple[str, str] = 
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"plain_points draws 2-D data, got shape {np.shape(X)}")
-    n = X.shape[0]
+    drawn = drawn_points(X.shape[0])  # at most MAX_DRAWN_POINTS
+    n = drawn.size
     fig = go.Figure(
         _scatter_type(n)(
-            x=finite_or_gaps(X[:, 0]),
-            y=finite_or_gaps(X[:, 1]),
+            x=finite_or_gaps(X[drawn, 0]),
+            y=finite_or_gaps(X[drawn, 1]),
             mode="markers",
             marker=dict(color="#555", size=_marker_size(n), opacity=0.7),
-            customdata=np.arange(1, n + 1),
+            customdata=drawn + 1,
             hovertemplate="point %{customdata}<br>(%{x:.3g}, %{y:.3g})<extra></extra>",
             showlegend=False,
         )
@@ -573,4 +576,4 @@ def plain_points(X: np.ndarray, title: str = "", axis_titles: tuple[str, str] = 
     fig.update_xaxes(title_text=axis_titles[0], zeroline=False)
     fig.update_yaxes(title_text=axis_titles[1], zeroline=False)
     equal_axes(fig, padded_range(X[:, 0]), padded_range(X[:, 1]))
-    return style(fig, title, height=480)
+    return sample_note(style(fig, title, height=480), n, X.shape[0])

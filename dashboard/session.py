@@ -109,7 +109,7 @@ class UploadStore(ByteLRU):
 UPLOADS = UploadStore(UPLOAD_CACHE_BYTES)
 
 _WHY_LINES = {
-    "points": "the Data, K-means and EM pages draw every point, and a larger file takes minutes to read",
+    "points": "every step of the 2-D pages computes every point's posterior, and a larger file takes long to read",
     "ratings": "the pages draw every row, and a larger file takes minutes to read",
 }
 
@@ -129,7 +129,7 @@ def check_upload_shape(dataset: Dataset, name: str) -> None:
     """Refuse a parsed upload whose rows, columns or points cost more than the pages can draw."""
     n, d = dataset.X.shape
     if dataset.kind == "points" and d == 2 and n > MAX_POINTS_2D:
-        why = f"at most {MAX_POINTS_2D:,} 2-D points (the Data, K-means and EM pages draw every point)"
+        why = f"at most {MAX_POINTS_2D:,} 2-D points (every step of the 2-D pages computes every point's posterior)"
     elif n > MAX_ROWS and not (dataset.kind == "points" and d == 2):
         why = f"at most {MAX_ROWS:,} rows (the pages draw the matrix as an n x d image, one row of pixels per row)"
     elif d > MAX_COLUMNS:

@@ -3,8 +3,14 @@ limit per click and Streamlit's stop request (a closed session) that use them.""
 
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 from dashboard import caches, work
 from em_core import baselines, em, experiment, stepping
@@ -13,6 +19,9 @@ from em_core.holdout import hide
 from em_core.mixture import init
 from em_core.report import course_report
 from tests.apptest_helpers import Dashboard
+from tests.browser_page import AppPage
+from tests.helpers import CHROMIUM, CHROMIUM_MISSING
+from tests.streamlit_server import StreamlitServer
 
 
 class AfterCalls:
@@ -173,3 +182,54 @@ def test_within_the_time_limit_the_same_pages_show_their_results():
     assert app.at.success and not app.at.warning
     app.open("check_numbers")
     assert app.at.code and not app.at.warning
+
+
+# ------------------------------------------------------------------ a real server: a closed tab stops the work
+
+#: This suite's port for its own server (the hostile-input tests own 8610-8619).
+SERVER_PORT = 8613
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (/proc/<pid>/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_rate(pid: int, seconds: float) -> float:
+    """The cores process ``pid`` used on average over the next ``seconds``."""
+    before = _cpu_seconds(pid)
+    time.sleep(seconds)  # measuring a rate over wall time: a wait on the clock is the point
+    return (_cpu_seconds(pid) - before) / seconds
+
+
+def _seconds_until_idle(pid: int, limit: float, window: float = 0.5, idle: float = 0.05) -> float:
+    """Seconds until process ``pid`` first spends a ``window`` using under ``idle`` cores (``limit`` at most)."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit and _cpu_rate(pid, window) >= idle:
+        pass
+    return time.monotonic() - start
+
+
+@pytest.mark.browser
+@pytest.mark.course
+def test_closing_the_tab_during_a_long_sweep_stops_the_servers_work_within_seconds(course_dir, browser):
+    if CHROMIUM is None:
+        pytest.skip(CHROMIUM_MISSING)
+    server = StreamlitServer()
+    server.port = SERVER_PORT
+    with server:
+        app = AppPage.new_context(browser, server.url, timeout_ms=300_000)
+        app.goto("/model_selection?" + urlencode({"dataset": "netflix", "k": 12}))
+        app.button(key="ms_run").click()  # K = 1 .. 12, two seeds, on netflix: minutes of work
+        # from K = 5 on, one fit lasts seconds: the old per-run progress would only stop after it
+        expect(app.page.get_by_test_id("stProgress")).to_contain_text("K = 5", timeout=app.timeout_ms)
+        working = _cpu_rate(server.pid, 1.0)
+        app.close()
+        to_idle = _seconds_until_idle(server.pid, limit=30.0)
+        after = _cpu_rate(server.pid, 2.0)
+        print(
+            f"server CPU {working:.2f} cores while fitting; idle {to_idle:.1f} s after the tab closed; then {after:.2f}"
+        )
+        assert working > 2 * after  # it was fitting, and stopped
+        assert to_idle < 3.0 and after < 0.05

@@ -15,11 +15,13 @@ from dashboard import session
 from dashboard.limits import (
     FREE_REPORT_COST,
     FREE_SWEEP_COST,
+    MAX_DRAWN_POINTS,
     MAX_ITER_SETTING,
     MAX_POINTS_2D,
     MAX_ROWS,
     MAX_UPLOAD_LINES,
 )
+from dashboard.point_sample import drawn_points
 from em_core import DataError, stepping
 from em_core.data import load_dataset
 from tests.apptest_helpers import Dashboard
@@ -292,3 +294,46 @@ def test_check_your_numbers_on_a_large_matrix_waits_for_the_click():
     app.open("check_numbers")
     assert "check_run" in app.widget_keys() and not app.at.code
     assert any(f"{FREE_REPORT_COST:,}" in info for info in app.infos)
+
+
+# ------------------------------------------------------------------ figures draw a bounded number of points
+
+
+def test_the_sample_keeps_each_components_share_is_seeded_and_exactly_the_limit():
+    rng = np.random.default_rng(1)
+    labels = rng.choice(3, size=50_000, p=[0.7, 0.25, 0.05])
+    post = np.eye(3)[labels]
+    drawn = drawn_points(50_000, post, limit=1_000)
+    assert drawn.size == 1_000 and np.unique(drawn).size == 1_000
+    shares = np.bincount(labels[drawn], minlength=3) / 1_000
+    assert np.allclose(shares, np.bincount(labels) / 50_000, atol=1e-3)  # largest-remainder rounding
+    assert np.array_equal(drawn, drawn_points(50_000, post, limit=1_000))  # the same on every rerun
+    assert np.array_equal(drawn_points(999, post[:999], limit=1_000), np.arange(999))  # under the limit: all
+
+
+def _drawn(figure: dict) -> int:
+    """The markers of the points trace (the one trace with more than a handful of points)."""
+    return max(len(trace.get("x", ())) for trace in figure["data"])
+
+
+def _notes(figure: dict) -> list[str]:
+    return [a["text"] for a in figure["layout"].get("annotations", ()) if a.get("name") == "sample_note"]
+
+
+def test_200000_points_are_accepted_and_every_page_draws_a_sample_saying_so():
+    app = Dashboard(em_k=3)
+    app.upload("many.txt", _points(200_000), kind="points")
+    assert app.dataset == "upload"
+    note = f"showing {MAX_DRAWN_POINTS:,} of 200,000 points"
+    for page, key in [("data", "data_points"), ("kmeans", "km_points"), ("em2d", "em2d_points")]:
+        app.open(page)
+        figure = app.figure(key)
+        assert _drawn(figure) == MAX_DRAWN_POINTS, page
+        assert [text.startswith(note) for text in _notes(figure)] == [True], page
+    app.click("em2d_step")
+    assert _drawn(app.figure("em2d_points")) == MAX_DRAWN_POINTS
+
+
+def test_a_small_data_set_draws_every_point_and_no_note():
+    figure = Dashboard("demo-2d", page="em2d").figure("em2d_points")
+    assert _drawn(figure) == load_dataset("demo-2d").X.shape[0] and _notes(figure) == []
