@@ -61,7 +61,7 @@ top = completion_views.top_unseen(key, X, state.mixture, row, int(n_top))
 rated = tables.highest_rated(dataset, row, int(n_top))
 n_rated, n_items = len(tables.user_ratings(dataset, row)[0]), X.shape[1]
 
-left, right = st.columns(2)
+left, right = st.columns([3, 2])
 with left:
     st.subheader(f"Recommended for user {int(user_id)}")
     table = tables.recommended(dataset, top)
@@ -75,8 +75,16 @@ with left:
             key="rec_top",
             column_config={"predicted rating": st.column_config.NumberColumn(format="%.3f")},
         )
+        support = int(table["users who rated it"].median())
         st.caption(
             f"The {len(table)} highest predictions among the {n_items - n_rated:,} items this user did not rate."
+            + (
+                f" Half of them were rated by {support} user{'s' if support != 1 else ''} or fewer: a mean "
+                "that few ratings moved (or none: it keeps its initial value) can sit at the top of the scale. "
+                "'Results on real data' shows what that costs."
+                if support <= 2
+                else ""
+            )
         )
 with right:
     st.subheader(f"Rated highest by user {int(user_id)}")

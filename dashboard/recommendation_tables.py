@@ -55,8 +55,8 @@ def user_ratings(dataset: Dataset, row: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def recommended(dataset: Dataset, top: TopItems, position: int = 0) -> pd.DataFrame:
-    """One user's recommendations, best first: rank, item id, title, predicted rating and how many
-    users rated the item (a prediction resting on one or two ratings is a guess).
+    """One user's recommendations, best first: rank, predicted rating, how many users rated the item
+    (a prediction resting on one or two ratings is a guess), item id and title.
 
     Parameters
     ----------
@@ -68,23 +68,23 @@ def recommended(dataset: Dataset, top: TopItems, position: int = 0) -> pd.DataFr
     return pd.DataFrame(
         {
             "rank": np.arange(1, columns.size + 1),
-            "item": item_ids(dataset)[columns],
-            "title": item_names(dataset, columns),
             "predicted rating": top.scores[position][found],
             "users who rated it": rating_counts(dataset.X, axis=0)[columns],
+            "item": item_ids(dataset)[columns],
+            "title": item_names(dataset, columns),
         }
     )
 
 
 def highest_rated(dataset: Dataset, row: int, n_top: int) -> pd.DataFrame:
-    """A user's ``n_top`` highest ratings, highest first (ties: the lower item id first)."""
+    """A user's ``n_top`` highest ratings, highest first (ties: the lower item id first): rating, item id, title."""
     columns, ratings = user_ratings(dataset, row)
     order = np.lexsort((columns, -ratings))[:n_top]
     columns = columns[order]
     return pd.DataFrame(
         {
+            "rating": ratings[order],
             "item": item_ids(dataset)[columns],
             "title": item_names(dataset, columns),
-            "rating": ratings[order],
         }
     )
