@@ -2,7 +2,17 @@
 
 import streamlit as st
 
-from dashboard import caches, curve_figures, fit_page, fits, formulas, matrix_figures, mixture_figures, session
+from dashboard import (
+    caches,
+    curve_figures,
+    fit_page,
+    fits,
+    formulas,
+    matrix_figures,
+    matrix_views,
+    mixture_figures,
+    session,
+)
 from em_core import diagnostics
 
 s = session.settings()
@@ -76,14 +86,21 @@ def means_map(shown: fit_page.Shown) -> None:
     """The means heatmap: collapsed components flagged, coordinates kept from the init drawn as "no data"."""
     mixture = shown.mixture
     no_data, flags = None, {}
-    if shown.iteration > 0 and shown.slot.initial is not None:  # at iteration 0 every mean is the init
+    if shown.iteration > 0 and shown.slot.initial is not None and matrix_views.is_sparse(X):
+        # a CSR matrix: the collapse report would complete all n x d cells; the "no data" mask does not
+        no_data = diagnostics.kept_from_init(mixture, shown.slot.initial, X, shown.producing_post)
+    elif shown.iteration > 0 and shown.slot.initial is not None:  # at iteration 0 every mean is the init
         report = diagnostics.collapse_report(X, mixture, shown.slot.initial, s.min_variance, shown.producing_post)
         for line in report.sentences():
             st.warning(line, icon=":material/scatter_plot:")
         no_data = report.kept_from_init
         flags = {c.j: f"collapsed on user {c.user + 1}" if c.user >= 0 else "collapsed" for c in report.collapsed}
     means = matrix_figures.means_heatmap(
-        mixture.mu, title=f"Cluster means after iteration {shown.iteration}", no_data=no_data, flags=flags
+        mixture.mu,
+        title=f"Cluster means after iteration {shown.iteration}",
+        no_data=no_data,
+        flags=flags,
+        columns=matrix_views.corner(X).columns,  # a large matrix: its most rated items only
     )
     st.plotly_chart(means, key="emx_means")
     st.caption(
