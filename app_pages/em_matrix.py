@@ -26,12 +26,19 @@ X = s.dataset.X
 
 
 def curve_and_map(shown: fit_page.Shown) -> None:
-    """The LL curve with the stopping rule, and the users on the first two principal components."""
-    done = caches.get_user_map(session.content_key(s), X, shown.mixture)
+    """The LL curve with the stopping rule, and the users on the first two principal components.
+
+    Each chart is built once per input (:func:`dashboard.caches.figure_once`): a half-step rebuilds only
+    the charts it changed (an M-step leaves the LL curve, an E-step the PCA plane)."""
+    data_key = session.content_key(s)
+    done = caches.get_user_map(data_key, X, shown.mixture)
     left, right = st.columns(2)
     with left:
-        curve = curve_figures.score_curve(
-            shown.scores, shown.slot.score_name, rule=shown.slot.algorithm.converged, current=shown.current
+        scores, rule, current = shown.scores, shown.slot.algorithm.converged, shown.current
+        curve = caches.figure_once(
+            "ll",
+            f"{scores}|{rule}|{current}",
+            lambda: curve_figures.score_curve(scores, shown.slot.score_name, rule=rule, current=current),
         )
         st.plotly_chart(curve, key="emx_ll")
         st.caption(
@@ -39,24 +46,31 @@ def curve_and_map(shown: fit_page.Shown) -> None:
             "threshold 1e-6·|LL|; the run stops at the first gain under the line."
         )
     with right:
+        readable = mixture_figures.circles_readable(done.Z, done.sigmas)
         axes = tuple(f"PC{i + 1} ({share:.0%} of variance)" for i, share in enumerate(done.explained))
-        users = mixture_figures.mixture_scatter(
-            done.Z,
-            shown.post,
-            done.means_2d,
-            done.sigmas,
-            shown.mixture.p,
-            title="Users on the first two principal components",
-            axis_titles=axes,
-            point_name="user",
+        key = f"{data_key}|{caches.mixture_digest(shown.mixture)}|{caches.array_digest(shown.post)}"
+        users = caches.figure_once(
+            "pca",
+            key,
+            lambda: mixture_figures.mixture_scatter(
+                done.Z,
+                shown.post,
+                done.means_2d,
+                done.sigmas,
+                shown.mixture.p,
+                title="Users on the first two principal components",
+                axis_titles=axes,
+                point_name="user",
+                circles=readable,  # circles no one can see are neither built nor sent
+            ),
         )
         st.plotly_chart(users, key="emx_pca")
-        if mixture_figures.circles_readable(done.Z, done.sigmas):
+        if readable:
             circles = "so each circle is its component's 1σ and 2σ."
         else:
             circles = (
                 f"but here σ ≤ {float(done.sigmas.max()):.2g} is too small against the users' spread for "
-                "its 1σ and 2σ circles to show: each component reads as its ×."
+                "a 1σ or 2σ circle to show, so none is drawn: each component is the × at its mean."
             )
         st.caption(
             "Users projected on the first two principal components of the current completed matrix, "
@@ -76,7 +90,12 @@ def one_user(shown: fit_page.Shown) -> int:
         st.caption(f"User {user} rated {rated:,} of {X.shape[1]:,} items.")
     with bars_col:
         title = f"p(j | user {user}) against the prior p_j"
-        bars = curve_figures.posterior_bars(shown.post[user - 1], prior=shown.mixture.p, title=title)
+        row, prior = shown.post[user - 1], shown.mixture.p
+        bars = caches.figure_once(
+            "posterior",
+            f"{title}|{caches.array_digest(row, prior)}",
+            lambda: curve_figures.posterior_bars(row, prior=prior, title=title),
+        )
         st.plotly_chart(bars, key="emx_post")
         st.caption("The posterior of the chosen user: how strongly each component claims them after the E-step.")
     return user - 1
@@ -84,23 +103,32 @@ def one_user(shown: fit_page.Shown) -> int:
 
 def means_map(shown: fit_page.Shown) -> None:
     """The means heatmap: collapsed components flagged, coordinates kept from the init drawn as "no data"."""
-    mixture = shown.mixture
+    mixture, initial = shown.mixture, shown.slot.initial
     no_data, flags = None, {}
-    if shown.iteration > 0 and shown.slot.initial is not None and matrix_views.is_sparse(X):
+    if shown.iteration > 0 and initial is not None and matrix_views.is_sparse(X):
         # a CSR matrix: the collapse report would complete all n x d cells; the "no data" mask does not
-        no_data = diagnostics.kept_from_init(mixture, shown.slot.initial, X, shown.producing_post)
-    elif shown.iteration > 0 and shown.slot.initial is not None:  # at iteration 0 every mean is the init
-        report = diagnostics.collapse_report(X, mixture, shown.slot.initial, s.min_variance, shown.producing_post)
-        for line in report.sentences():
+        no_data = diagnostics.kept_from_init(mixture, initial, X, shown.producing_post, not_updated=shown.not_updated)
+    elif shown.iteration > 0 and initial is not None:  # at iteration 0 every mean is the init
+        # once per mixture; the M-step's own support mask (from its narration) spares a K x n x d product
+        found = caches.get_collapse_findings(
+            session.content_key(s), X, mixture, initial, s.min_variance, shown.producing_post, shown.not_updated
+        )
+        for line in found.sentences:
             st.warning(line, icon=":material/scatter_plot:")
-        no_data = report.kept_from_init
-        flags = {c.j: f"collapsed on user {c.user + 1}" if c.user >= 0 else "collapsed" for c in report.collapsed}
-    means = matrix_figures.means_heatmap(
-        mixture.mu,
-        title=f"Cluster means after iteration {shown.iteration}",
-        no_data=no_data,
-        flags=flags,
-        columns=matrix_views.corner(X).columns,  # a large matrix: its most rated items only
+        no_data = found.kept_from_init
+        flags = {c.j: f"collapsed on user {c.user + 1}" if c.user >= 0 else "collapsed" for c in found.collapsed}
+    title = f"Cluster means after iteration {shown.iteration}"
+    key = f"{session.content_key(s)}|{caches.mixture_digest(mixture)}|{caches.array_digest(no_data)}|{flags}|{title}"
+    means = caches.figure_once(
+        "means",
+        key,
+        lambda: matrix_figures.means_heatmap(
+            mixture.mu,
+            title=title,
+            no_data=no_data,
+            flags=flags,
+            columns=matrix_views.corner(X).columns,  # a large matrix: its most rated items only
+        ),
     )
     st.plotly_chart(means, key="emx_means")
     st.caption(

@@ -17,11 +17,12 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
 from dashboard import matrix_figures
 from dashboard.byte_cache import byte_cache
 from dashboard.limits import CACHE_BYTES
-from em_core import GaussianMixture, em, experiment, rmse
+from em_core import GaussianMixture, diagnostics, em, experiment, rmse
 from em_core.projection import users_on_components
 from em_core.report import course_report
 
@@ -74,6 +75,80 @@ def get_completion(dataset_key: str, X, gold, mixture: GaussianMixture) -> Compl
 
 def get_user_map(dataset_key: str, X, mixture: GaussianMixture) -> UserMap:
     return user_map(dataset_key, mixture_digest(mixture), X, mixture)
+
+
+@byte_cache(CACHE_BYTES["step_figures"])
+def _figure(kind: str, key: str, _build: Callable[[], go.Figure]) -> go.Figure:
+    return _build()
+
+
+def figure_once(kind: str, key: str, build: Callable[[], go.Figure]) -> go.Figure:
+    """``build()``, made once per ``(kind, key)`` and shared: a rerun (or a half-step) that leaves a figure's
+    inputs as they were neither builds it again nor sends it again (Streamlit sends a spec it sent before
+    as a reference). ``key`` must name every input of ``build``; the figure returned must not be changed."""
+    return _figure(kind, key, build)
+
+
+def array_digest(*arrays) -> str:
+    """A short digest of some arrays' contents (None counts as empty), for :func:`figure_once` keys."""
+    digest = hashlib.sha1()
+    for array in arrays:
+        if array is not None:
+            digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update(b"|")
+    return digest.hexdigest()
+
+
+class CollapseFindings(NamedTuple):
+    """What the matrix page shows of :func:`em_core.diagnostics.collapse_report` (small: no n x d array)."""
+
+    sentences: tuple[str, ...]
+    kept_from_init: np.ndarray  # (K, d) bool: mean coordinates drawn as "no data"
+    collapsed: tuple  # diagnostics.CollapsedComponent, in order of j
+
+
+@byte_cache(CACHE_BYTES["collapse"])
+def collapse_findings(
+    dataset_key: str,
+    digest: str,
+    initial_digest: str,
+    min_variance: float,
+    support_known: bool,
+    _X: np.ndarray,
+    _mixture: GaussianMixture,
+    _initial: GaussianMixture,
+    _post: np.ndarray | None,
+    _not_updated: np.ndarray | None,
+) -> CollapseFindings:
+    """em_core's collapse report for ``_mixture``, once per mixture (an E-step or a rerun that leaves the
+    mixture as it was finds it here). ``support_known``: ``_post`` or ``_not_updated`` was given."""
+    report = diagnostics.collapse_report(_X, _mixture, _initial, min_variance, _post, not_updated=_not_updated)
+    return CollapseFindings(tuple(report.sentences()), report.kept_from_init, report.collapsed)
+
+
+def get_collapse_findings(
+    dataset_key: str,
+    X,
+    mixture: GaussianMixture,
+    initial: GaussianMixture,
+    min_variance: float,
+    post: np.ndarray | None = None,
+    not_updated: np.ndarray | None = None,
+) -> CollapseFindings:
+    """:func:`collapse_findings`; ``not_updated`` (the M-step's own support mask) spares ``post``'s products."""
+    known = post is not None or not_updated is not None
+    return collapse_findings(
+        dataset_key,
+        mixture_digest(mixture),
+        mixture_digest(initial),
+        min_variance,
+        known,
+        X,
+        mixture,
+        initial,
+        None if not_updated is not None else post,
+        not_updated,
+    )
 
 
 def parameter_table(mixture: GaussianMixture, max_columns: int = 8) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from dashboard.figure_style import (
     gaps,
     legend_below,
     style,
+    style_layout,
 )
 from em_core.stepping import StoppingRule
 
@@ -31,53 +32,55 @@ _SCORE_LABELS = {"log_likelihood": "log-likelihood", "cost": "K-means cost"}
 # ----------------------------------------------------------------------------- scores
 
 
-def _stopping_rule_traces(fig: go.Figure, values: np.ndarray, rule: StoppingRule) -> None:
+# Every builder on a Step's path makes its figure in one constructor call from plain dicts: plotly
+# validates a figure once then, not again on each add_trace / update_layout (a Step on the matrix page
+# spent more time in those checks than in its E- and M-step).
+
+#: The rows of the two-row score curve: (y domain, x and y axis names). Plotly's make_subplots
+#: with row heights 0.55 / 0.45 and a vertical spacing of 0.1 gives these domains.
+_TOP, _BOTTOM = ([0.505, 1.0], "x", "y"), ([0.0, 0.405], "x2", "y2")
+
+
+def _stopping_rule_traces(values: np.ndarray, rule: StoppingRule) -> list[dict]:
     """Row 2 of :func:`score_curve`: each iteration's gain (log y) against the stopping threshold.
 
     The gain and the threshold are em_core's (:meth:`~em_core.stepping.StoppingRule.series`). Gains
     <= 0 cannot sit on a log axis: they are drawn at a floor below every positive value, as red
-    down-triangles.
+    down-triangles. Needs two scores (:func:`score_curve` says so on the row before).
     """
     is_cost = not rule.relative
-    T = values.size
-    if T < 2:
-        fig.add_annotation(
-            text="the gain appears from iteration 2",
-            x=0.5,
-            y=0.5,
-            xref="x2 domain",
-            yref="y2 domain",
-            showarrow=False,
-            font=dict(color="#666"),
-        )
-        return
     x, gain, threshold, _ = rule.series(values)
     positive = np.isfinite(gain) & (gain > 0)
     shown = np.concatenate([gain[positive], threshold[np.isfinite(threshold) & (threshold > 0)]])
     floor = float(shown.min()) / 10 if shown.size else 1e-12
     gain_label = "drop cost<sub>t-1</sub> − cost<sub>t</sub>" if is_cost else "gain LL<sub>t</sub> − LL<sub>t-1</sub>"
-    gain_trace = go.Scatter(
-        x=x,
-        y=gaps(np.where(positive, gain, np.nan)),
-        mode="lines+markers",
-        name=gain_label,
-        line=dict(color=PALETTE[2], width=2),
-        marker=dict(size=6),
-        hovertemplate="iteration %{x}<br>gain %{y:.3g}<extra></extra>",
-    )
-    threshold_trace = go.Scatter(
-        x=x,
-        y=gaps(np.where(threshold > 0, threshold, np.nan)),
-        mode="lines",
-        name="threshold tol" if is_cost else "threshold tol·|LL<sub>t</sub>|",
-        line=dict(color="#555", width=1.5, dash="dash"),
-        hovertemplate="iteration %{x}<br>threshold %{y:.3g}<extra></extra>",
-    )
-    traces = [gain_trace, threshold_trace]
+    row = dict(type="scatter", xaxis=_BOTTOM[1], yaxis=_BOTTOM[2])
+    traces = [
+        dict(
+            row,
+            x=x,
+            y=gaps(np.where(positive, gain, np.nan)),
+            mode="lines+markers",
+            name=gain_label,
+            line=dict(color=PALETTE[2], width=2),
+            marker=dict(size=6),
+            hovertemplate="iteration %{x}<br>gain %{y:.3g}<extra></extra>",
+        ),
+        dict(
+            row,
+            x=x,
+            y=gaps(np.where(threshold > 0, threshold, np.nan)),
+            mode="lines",
+            name="threshold tol" if is_cost else "threshold tol·|LL<sub>t</sub>|",
+            line=dict(color="#555", width=1.5, dash="dash"),
+            hovertemplate="iteration %{x}<br>threshold %{y:.3g}<extra></extra>",
+        ),
+    ]
     not_positive = np.isfinite(gain) & ~positive
     if not_positive.any():
         traces.append(
-            go.Scatter(
+            dict(
+                row,
                 x=x[not_positive],
                 y=np.full(int(not_positive.sum()), floor),
                 customdata=gain[not_positive],
@@ -87,47 +90,78 @@ def _stopping_rule_traces(fig: go.Figure, values: np.ndarray, rule: StoppingRule
                 hovertemplate="iteration %{x}<br>gain %{customdata:.3g} (≤ 0)<extra></extra>",
             )
         )
-    for trace in traces:
-        fig.add_trace(trace, row=2, col=1)
+    return traces
 
 
-def _two_rows(score_trace: go.Scatter, label: str, values: np.ndarray, rule: StoppingRule) -> go.Figure:
+def _two_row_layout(label: str, T: int, rule: StoppingRule, x_axis: dict) -> dict:
+    """The axes and row titles of the score on top and the stopping rule below, sharing the iteration axis."""
     is_cost = not rule.relative
-    """The score on top and the stopping rule below, sharing the iteration axis."""
-    fig = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        row_heights=[0.55, 0.45],
-        vertical_spacing=0.1,
-        subplot_titles=(label, "stopping rule: stop when the " + ("drop" if is_cost else "gain") + " ≤ threshold"),
-    )
-    fig.add_trace(score_trace, row=1, col=1)
-    _stopping_rule_traces(fig, values, rule)
-    fig.update_yaxes(title_text=label, row=1, col=1)
-    fig.update_yaxes(
-        title_text="drop (log)" if is_cost else "gain (log)", type="log", exponentformat="power", row=2, col=1
-    )
-    fig.update_xaxes(title_text="iteration", row=2, col=1)
-    return fig
-
-
-def _mark_current(fig: go.Figure, values: np.ndarray, current: int, label: str, two_rows: bool) -> None:
-    """A dotted line at iteration ``current`` (through both rows) and a ring on its score."""
-    fig.add_vline(
-        x=current, line=dict(color="#333", width=1.5, dash="dot"), **(dict(row="all", col=1) if two_rows else {})
-    )
-    if 1 <= current <= values.size and np.isfinite(values[current - 1]):
-        marker = go.Scatter(
-            x=[current],
-            y=[float(values[current - 1])],
-            mode="markers",
-            name=f"iteration {current}",
-            marker=dict(size=13, color="rgba(0,0,0,0)", line=dict(color="#333", width=2)),
-            hovertemplate=f"shown: iteration {current}<br>{label} %{{y:.6g}}<extra></extra>",
-            showlegend=False,
+    titles = (label, "stopping rule: stop when the " + ("drop" if is_cost else "gain") + " ≤ threshold")
+    annotations = [
+        dict(
+            text=text,
+            x=0.5,
+            xanchor="center",
+            xref="paper",
+            y=domain[1],
+            yanchor="bottom",
+            yref="paper",
+            showarrow=False,
+            font=dict(size=16),
         )
-        fig.add_trace(marker, **({"row": 1, "col": 1} if two_rows else {}))
+        for text, (domain, _, _) in zip(titles, (_TOP, _BOTTOM), strict=True)
+    ]
+    if T < 2:
+        annotations.append(
+            dict(
+                text="the gain appears from iteration 2",
+                x=0.5,
+                y=0.5,
+                xref="x2 domain",
+                yref="y2 domain",
+                showarrow=False,
+                font=dict(color="#666"),
+            )
+        )
+    return dict(
+        xaxis=dict(x_axis, anchor="y", domain=[0.0, 1.0], matches="x2", showticklabels=False),
+        yaxis=dict(anchor="x", domain=_TOP[0], title=dict(text=label)),
+        xaxis2=dict(x_axis, anchor="y2", domain=[0.0, 1.0], title=dict(text="iteration")),
+        yaxis2=dict(
+            anchor="x2",
+            domain=_BOTTOM[0],
+            title=dict(text="drop (log)" if is_cost else "gain (log)"),
+            type="log",
+            exponentformat="power",
+        ),
+        annotations=annotations,
+    )
+
+
+def _current_marks(values: np.ndarray, current: int, label: str, two_rows: bool) -> tuple[list[dict], list[dict]]:
+    """A dotted line at iteration ``current`` (through both rows once the lower one has data) and a ring
+    on its score: (shapes, traces)."""
+    line = dict(color="#333", width=1.5, dash="dot")
+    rows = (_TOP, _BOTTOM) if two_rows and values.size >= 2 else (_TOP,)
+    shapes = [
+        dict(type="line", x0=current, x1=current, xref=x, y0=0, y1=1, yref=f"{y} domain", line=line) for _, x, y in rows
+    ]
+    traces = []
+    if 1 <= current <= values.size and np.isfinite(values[current - 1]):
+        traces.append(
+            dict(
+                type="scatter",
+                x=[current],
+                y=[float(values[current - 1])],
+                mode="markers",
+                name=f"iteration {current}",
+                marker=dict(size=13, color="rgba(0,0,0,0)", line=dict(color="#333", width=2)),
+                hovertemplate=f"shown: iteration {current}<br>{label} %{{y:.6g}}<extra></extra>",
+                showlegend=False,
+                **(dict(xaxis="x", yaxis="y") if two_rows else {}),
+            )
+        )
+    return shapes, traces
 
 
 def score_curve(
@@ -168,29 +202,36 @@ def score_curve(
     T = values.size
     if T == 0:
         return empty_figure(empty_message, title=label, height=300 if rule is None else 460)
-    score_trace = go.Scatter(
-        x=np.arange(1, T + 1),
-        y=gaps(values),
-        mode="lines+markers",
-        name=label,
-        line=dict(color=PALETTE[0], width=2),
-        marker=dict(size=6),
-        hovertemplate=f"iteration %{{x}}<br>{label} %{{y:.6g}}<extra></extra>",
-    )
-    if rule is None:
-        fig = go.Figure(score_trace)
-        fig.update_xaxes(title_text="iteration")
-        fig.update_yaxes(title_text=label)
-    else:
-        fig = _two_rows(score_trace, label, values, rule)
-    if current is not None:
-        _mark_current(fig, values, current, label, two_rows=rule is not None)
+    two_rows = rule is not None
+    traces = [
+        dict(
+            type="scatter",
+            x=np.arange(1, T + 1),
+            y=gaps(values),
+            mode="lines+markers",
+            name=label,
+            line=dict(color=PALETTE[0], width=2),
+            marker=dict(size=6),
+            hovertemplate=f"iteration %{{x}}<br>{label} %{{y:.6g}}<extra></extra>",
+            **(dict(xaxis="x", yaxis="y") if two_rows else {}),
+        )
+    ]
     first, last = (1, T) if current is None else (min(1, current), max(T, current))
-    fig.update_xaxes(range=[first - 0.5, last + 0.5], dtick=1 if T <= 20 else None)
+    x_axis = dict(range=[first - 0.5, last + 0.5], **(dict(dtick=1) if T <= 20 else {}))
+    if two_rows:
+        layout = _two_row_layout(label, T, rule, x_axis)
+        if T >= 2:
+            traces += _stopping_rule_traces(values, rule)
+    else:
+        layout = dict(xaxis=dict(x_axis, title=dict(text="iteration")), yaxis=dict(title=dict(text=label)))
+    if current is not None:
+        shapes, marks = _current_marks(values, current, label, two_rows)
+        layout["shapes"] = shapes
+        traces += marks
     # one series needs no legend (the y axis names it); the two-row version keeps one below
-    fig.update_layout(hovermode="closest", showlegend=rule is not None)
-    style(fig, "", height=300 if rule is None else 500)
-    return fig if rule is None else legend_below(fig)
+    layout.update(hovermode="closest", showlegend=two_rows)
+    layout.update(style_layout("", height=500 if two_rows else 300, below=two_rows))
+    return go.Figure(data=traces, layout=layout)
 
 
 # ----------------------------------------------------------------------------- model selection
@@ -382,8 +423,9 @@ def posterior_bars(post_row: np.ndarray, prior: np.ndarray | None = None, title:
     K = post_row.size
     labels = [f"j={j + 1}" for j in range(K)]
     shown = gaps(post_row)
-    fig = go.Figure(
-        go.Bar(
+    traces = [
+        dict(
+            type="bar",
             x=labels,
             y=shown,
             name="posterior p(j | x)",
@@ -394,13 +436,14 @@ def posterior_bars(post_row: np.ndarray, prior: np.ndarray | None = None, title:
             hovertemplate="%{x}<br>posterior %{y:.3f}<extra></extra>",
             showlegend=prior is not None,
         )
-    )
+    ]
     if prior is not None:
         prior = np.asarray(prior, dtype=float).ravel()
         if prior.size != K:
             raise ValueError(f"posterior_bars: prior has {prior.size} weights, the posterior {K}")
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            dict(
+                type="scatter",
                 x=labels,
                 y=gaps(prior),
                 mode="markers",
@@ -409,8 +452,10 @@ def posterior_bars(post_row: np.ndarray, prior: np.ndarray | None = None, title:
                 hovertemplate="%{x}<br>prior %{y:.3f}<extra></extra>",
             )
         )
-    fig.update_xaxes(type="category", title_text="component")
-    fig.update_yaxes(range=[0, 1.1], tickvals=[0, 0.25, 0.5, 0.75, 1], title_text="probability")
-    fig.update_layout(bargap=0.3)
-    style(fig, title, height=300)
-    return fig if prior is None else legend_below(fig)
+    layout = dict(
+        xaxis=dict(type="category", title=dict(text="component")),
+        yaxis=dict(range=[0, 1.1], tickvals=[0, 0.25, 0.5, 0.75, 1], title=dict(text="probability")),
+        bargap=0.3,
+        **style_layout(title, height=300, below=prior is not None),
+    )
+    return go.Figure(data=traces, layout=layout)

@@ -76,6 +76,17 @@ class Shown(NamedTuple):
             return None
         return entries[-1].change.before
 
+    @property
+    def not_updated(self) -> np.ndarray | None:
+        """EM on a rating matrix: the mean coordinates the M-step that made the shown mixture kept
+        (support < 1), as its narration computed them (None when the step log no longer holds it)."""
+        for entry in reversed(self.slot.log):
+            if entry.half == "M" and entry.iteration == self.iteration:
+                return entry.change.not_updated
+            if entry.iteration < self.iteration:
+                break
+        return None
+
     def _just_done(self) -> tuple:
         """The latest control's log entries when they lead to what is shown (one E- or M-step, or a
         Step); a Run, a scrubbed-back view or a reset shows none."""
@@ -105,6 +116,8 @@ def run(
     @st.fragment(run_every=PLAY_INTERVAL if slot.playing else None)
     def panel() -> None:
         shown = controls.stepper(slot, s, prefix)
+        if shown != slot.state.iteration:  # scrubbed back: the link reopens the iteration shown
+            session.sync_url(s, shown)
         view = stepping.view(slot.algorithm, s.dataset.X, slot.state, shown)
         body(Shown(s, slot, shown, view.mixture, view.post, view.producing_post))
 

@@ -73,6 +73,8 @@ CACHE_BYTES = {
     "baselines": 8 * 2**20,  # baseline scores against the gold
     "holdout": 64 * 2**20,  # held-out comparisons (each keeps its n x d split)
     "report": 8 * 2**20,  # "Check your numbers" printouts
+    "collapse": 8 * 2**20,  # the matrix page's collapse findings (a K x d mask each)
+    "step_figures": 48 * 2**20,  # the matrix page's charts, kept while their inputs stay (a Step's E half)
 }
 #: The seconds of work one click may start (a sweep, a held-out comparison, a run to convergence, a
 #: printout); past it the work stops and the page shows what finished, saying so. A closed tab or a

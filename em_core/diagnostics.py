@@ -118,7 +118,12 @@ def holds_at_most_one_point(mixture: GaussianMixture, n_points: int) -> np.ndarr
 
 
 def kept_from_init(
-    mixture: GaussianMixture, initial: GaussianMixture, X: np.ndarray | None = None, post: np.ndarray | None = None
+    mixture: GaussianMixture,
+    initial: GaussianMixture,
+    X: np.ndarray | None = None,
+    post: np.ndarray | None = None,
+    *,
+    not_updated: np.ndarray | None = None,
 ) -> np.ndarray:
     """Mean coordinates never updated since the initialisation, shape (K, d) bool.
 
@@ -126,9 +131,15 @@ def kept_from_init(
     ``post`` of the M-step that produced ``mixture``, its support is below 1 (so a value an update
     happened to reproduce, e.g. a collapsed component on the very user it started from, is data,
     not "no data"). Without ``post`` equality alone decides.
+
+    ``not_updated`` is ``coordinate_support(X, post) < 1`` when the caller has it already (the
+    narration of that M-step computed it: :attr:`em_core.narration.MStepChange.not_updated`); it
+    stands in for ``X`` and ``post``.
     """
     kept = np.asarray(mixture.mu) == np.asarray(initial.mu)
-    if X is not None and post is not None:
+    if not_updated is not None:
+        kept &= np.asarray(not_updated, dtype=bool)
+    elif X is not None and post is not None:
         kept &= coordinate_support(X, post) < 1.0
     return kept
 
@@ -308,6 +319,8 @@ def collapse_report(
     min_variance: float,
     post: np.ndarray | None = None,
     X_pred: np.ndarray | None = None,
+    *,
+    not_updated: np.ndarray | None = None,
 ) -> CollapseReport:
     """Collapsed components, never-updated mean coordinates and out-of-range predictions.
 
@@ -325,7 +338,10 @@ def collapse_report(
         The posterior of the M-step that produced ``mixture`` (``stepping.view(...).producing_post``);
         with it a coordinate is "kept from init" only where its support is also below 1.
     X_pred : ndarray of shape (n, d), optional
-        The completion ``em.fill_matrix(X, mixture)`` if the caller has it already.
+        The completion ``em.fill_matrix(X, mixture)`` if the caller has it already (else it is made
+        from this function's own E-step, one E-step in all).
+    not_updated : ndarray of bool, shape (K, d), optional
+        ``coordinate_support(X, post) < 1`` if the caller has it already (see :func:`kept_from_init`).
 
     Returns
     -------
@@ -336,10 +352,15 @@ def collapse_report(
     _check_like(X, mixture, initial)
     n = X.shape[0]
     observed = X != 0
-    kept = kept_from_init(mixture, initial, X, post)
+    if not_updated is not None and np.shape(not_updated) != np.shape(mixture.mu):
+        raise DataError(
+            f"not_updated has shape {np.shape(not_updated)}, the means {np.shape(mixture.mu)}; "
+            "pass the support mask of the M-step that produced this mixture"
+        )
+    kept = kept_from_init(mixture, initial, X, post, not_updated=not_updated)
     post_now, _ = estep(X, mixture)
     if X_pred is None:
-        X_pred = fill_matrix(X, mixture)
+        X_pred = fill_matrix(X, mixture, post_now)
     low, high = float(X[observed].min()), float(X[observed].max())
     slack = RANGE_SLACK * max(high - low, 1.0)
     out_of_range = ~observed & ((X_pred < low - slack) | (X_pred > high + slack))

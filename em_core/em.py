@@ -209,19 +209,22 @@ def run(
     return state.mixture, state.post, state.score
 
 
-def fill_matrix(X: np.ndarray, mixture: GaussianMixture) -> np.ndarray:
+def fill_matrix(X: np.ndarray, mixture: GaussianMixture, post: np.ndarray | None = None) -> np.ndarray:
     """Complete ``X``: observed entries stay, each missing one becomes ``sum_j p(j|u) mu_j``.
 
     Parameters
     ----------
     X : ndarray of shape (n, d)
         Ratings; 0 means missing.
+    post : ndarray of shape (n, K), optional
+        ``estep(X, mixture)[0]`` when the caller has it already (else it is computed here).
 
     Returns
     -------
     X_pred : ndarray of shape (n, d)
     """
-    post, _ = estep(X, mixture)
+    if post is None:
+        post, _ = estep(X, mixture)
     X = X.X if isinstance(X, (_kernels.Prepared, sparse_kernels.Prepared)) else X
     # a CSR matrix is completed densely only while that fits (else: em_core.sparse_completion)
     X = as_form(X, "dense") if is_sparse(X) else np.asarray(X, dtype=float)

@@ -1,0 +1,125 @@
+"""A Step rebuilds only what it changed, computes each number once, and the matrix page's small bugs
+(issue 11): the link follows the scrub slider; circles no one can see are not drawn.
+
+AppTest runs the page in this process, so a builder is counted by wrapping it (``counting``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from dashboard import caches, curve_figures, matrix_figures, mixture_figures
+from em_core import diagnostics, em, init, narration, stepping
+from em_core.experiment import algorithm_for
+from tests.apptest_helpers import STEPPERS, Dashboard
+from tests.helpers import random_ratings
+
+MIN_VARIANCE = 0.25
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    """How often each chart builder of the matrix page ran (the figure cache emptied first)."""
+    calls: Counter = Counter()
+    for module, name in [
+        (curve_figures, "score_curve"),
+        (curve_figures, "posterior_bars"),
+        (mixture_figures, "mixture_scatter"),
+        (matrix_figures, "means_heatmap"),
+    ]:
+        original = getattr(module, name)
+
+        def counted(*args, _original=original, _name=name, **kwargs):
+            calls[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+    caches._figure.clear()
+    return calls
+
+
+def test_each_half_step_rebuilds_only_the_charts_it_changed(counting):
+    app = Dashboard("demo-small", page="matrix")
+    app.click("emx_step")
+    counting.clear()
+    app.click("emx_estep")  # new posterior and LL; the mixture (the means) stays
+    assert counting == Counter(score_curve=1, posterior_bars=1, mixture_scatter=1)
+    counting.clear()
+    app.click("emx_mstep")  # new mixture; the LL curve (no new score, same iteration marked) stays
+    assert counting == Counter(posterior_bars=1, mixture_scatter=1, means_heatmap=1)
+    counting.clear()
+    app.set_toggle("emx_formulas", True)  # nothing the charts show changed
+    assert counting == Counter()
+
+
+def test_a_step_draws_what_the_fit_holds_after_it(counting):
+    """The cached charts are the current ones: the LL curve ends at the new score, the means are the new means."""
+    app = Dashboard("demo-small", page="matrix")
+    app.step("emx", 2)
+    state = app.fit("matrix").state
+    curve = app.figure("emx_ll")
+    top = next(trace for trace in curve["data"] if trace.get("name") == "log-likelihood")
+    np.testing.assert_allclose(np.asarray(top["y"], dtype=float), state.scores)
+    means = app.figure("emx_means")
+    shown = np.array([[np.nan if v is None else v for v in row] for row in means["data"][0]["z"]], dtype=float)
+    # the heatmap sends its means to 3 decimals (payload), enough for a rating
+    np.testing.assert_allclose(shown[np.isfinite(shown)], state.mixture.mu[np.isfinite(shown)], atol=5e-4)
+
+
+@pytest.mark.parametrize("page_name", ["kmeans", "em2d", "matrix"])
+def test_scrubbing_back_puts_the_shown_iteration_in_the_link(page_name):
+    dataset = "demo-small" if page_name == "matrix" else "demo-2d"
+    prefix = STEPPERS[page_name].prefix
+    app = Dashboard(dataset, page=page_name)
+    app.step(prefix, 4)
+    assert dict(app.at.query_params)["it"] == "4"
+    app.scrub(prefix, 2)
+    assert dict(app.at.query_params)["it"] == "2"  # was "4": the link reopened another view
+    app.scrub(prefix, 4)
+    assert dict(app.at.query_params)["it"] == "4"
+    link = dict(app.at.query_params) | {"it": "2"}
+    assert Dashboard(page=page_name, link=link).status().iteration == 2
+
+
+def test_collapse_report_takes_the_support_mask_the_narration_computed():
+    """One support product per M-step: the narration's mask gives the report the same "no data"."""
+    X = random_ratings(60, 15, missing=0.7, seed=3)
+    algorithm = algorithm_for("em", MIN_VARIANCE)
+    mixture, post = init(X, 6, 0)
+    state = stepping.start(mixture, post)
+    for _ in range(3):
+        previous, state = state, stepping.step(algorithm, X, state)
+    entry = narration.log_entries(algorithm, X, state, previous, MIN_VARIANCE)[-1]
+    assert entry.half == "M" and entry.change.not_updated is not None
+    by_post = diagnostics.collapse_report(X, state.mixture, mixture, MIN_VARIANCE, post=state.post)
+    by_mask = diagnostics.collapse_report(X, state.mixture, mixture, MIN_VARIANCE, not_updated=entry.change.not_updated)
+    np.testing.assert_array_equal(by_mask.kept_from_init, by_post.kept_from_init)
+    assert by_mask.sentences() == by_post.sentences()
+    np.testing.assert_array_equal(by_mask.X_pred, em.fill_matrix(X, state.mixture))
+    with pytest.raises(ValueError, match=r"not_updated has shape \(2, 15\), the means \(6, 15\)"):
+        diagnostics.collapse_report(X, state.mixture, mixture, MIN_VARIANCE, not_updated=np.zeros((2, 15), bool))
+
+
+def test_fill_matrix_with_the_posterior_given_completes_as_without():
+    X = random_ratings(40, 9, missing=0.5, seed=1)
+    mixture, _ = init(X, 3, 2)
+    post, _ = em.estep(X, mixture)
+    np.testing.assert_array_equal(em.fill_matrix(X, mixture, post), em.fill_matrix(X, mixture))
+
+
+@pytest.mark.course
+def test_no_circle_is_drawn_where_none_could_be_seen(course_dir):
+    """On Netflix the σ circles are far below a pixel: the caption says so and the chart sends none."""
+    app = Dashboard(page="matrix", link={"dataset": "netflix", "k": "12", "seed": "0"})
+    app.click("emx_step")
+    caption = next(text for text in app.captions if text.startswith("Users projected"))
+    assert "too small against the users' spread" in caption and "none is drawn" in caption
+    names = [trace.get("name", "") for trace in app.figure("emx_pca")["data"]]
+    assert not [name for name in names if "σ" in name]
+    small = Dashboard("demo-small", page="matrix")
+    small.step("emx", 3)
+    names = [trace.get("name", "") for trace in small.figure("emx_pca")["data"]]
+    assert any(name.endswith("1σ") for name in names)
