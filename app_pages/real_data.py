@@ -42,7 +42,7 @@ ks = left.multiselect(
     "Components K", [k for k in K_CHOICES if k <= n], default=[k for k in (1, 4, 12) if k <= n], key="rd_ks"
 )
 fraction = middle.slider("Share held out", 0.05, 0.3, 0.1, 0.05, key="rd_fraction")
-splits = int(right.number_input("Splits (holdout seeds 0, 1, …)", 1, 5, 1, key="rd_splits"))
+splits = int(right.number_input("Splits (holdout seeds 0, 1, …)", 1, 5, 3, key="rd_splits"))
 st.markdown("**Options for real data** — each is compared alone and, with two or more on, combined:")
 cols = st.columns(4)
 item_start = cols[0].toggle(
@@ -107,14 +107,16 @@ if "user_item_bias" in names:
     wins = result.best(True).mean_rmse < result.row("user_item_bias").mean_rmse
     (st.success if wins else st.warning)(result.verdict)
 st.plotly_chart(results_figures.rmse_bars(result), key="rd_bars")
+table = results_figures.comparison_table(result)
 st.dataframe(
-    results_figures.comparison_table(result),
+    table,
     hide_index=True,
     width="stretch",
+    height=35 * (len(table) + 1) + 3,  # every row, no inner scrolling
     column_config={
-        name: st.column_config.NumberColumn(format="%.4f")
-        for name in results_figures.comparison_table(result).columns
-        if "RMSE" in name
+        "method": st.column_config.TextColumn(width="large"),
+        "seconds": st.column_config.NumberColumn(format="%.2f"),
+        **{name: st.column_config.NumberColumn(format="%.4f") for name in table.columns if "RMSE" in name},
     },
 )
 st.subheader("Why the course's model does what it does here")
@@ -124,4 +126,6 @@ for diagnosis in result.diagnoses:
         st.markdown("\n".join(f"- {sentence}" for sentence in sentences))
     else:
         st.caption("Add the user mean and item mean baselines to see the course model's numbers explained.")
+if result.diagnoses:
+    st.markdown(result.diagnoses[0].user_level_sentence)
 st.caption(f"The same from the command line: `{results_figures.command_line(result, params[4], s.dataset_id)}`")

@@ -85,8 +85,11 @@ def rmse_bars(result: Comparison, title: str = "Held-out RMSE (lower is better)"
             annotation_text="user + item bias",
             annotation_position="top",
         )
-    top = float(high.max())
-    fig.update_xaxes(title_text="RMSE on the held-out ratings", range=[0.0, top * 1.12])
+    # the axis starts near the best score, not at 0: the differences that matter are a few hundredths
+    start = max(0.0, np.floor(10.0 * float(low.min())) / 10.0 - 0.1)
+    fig.update_xaxes(
+        title_text=f"RMSE on the held-out ratings (axis from {start:g})", range=[start, float(high.max()) * 1.06]
+    )
     fig.update_yaxes(autorange="reversed", automargin=True)
     return style(fig, title, height=max(320, 28 * len(rows) + 120))
 

@@ -113,7 +113,7 @@ class Comparison:
             wins = int((per_split < 0).sum())
             return (
                 f"{where} beats the user + item bias baseline: held-out RMSE {em_best.mean_rmse:.4f} against "
-                f"{bias.mean_rmse:.4f} (mean of {len(per_split)} split(s); lower on {wins} of them)."
+                f"{bias.mean_rmse:.4f} (mean of {wording.count(len(per_split), 'split')}; lower on {wins} of them)."
             )
         return (
             f"No EM variant beats the user + item bias baseline: the best, {where}, scores "
@@ -190,12 +190,16 @@ class CourseDiagnosis(NamedTuple):
             f"{wording.share(self.low_error_share)} of the model's squared error (mean prediction "
             f"{self.mean_prediction:.2f}, mean true rating {self.mean_hidden:.2f})."
         )
-        out.append(
+        return out
+
+    @property
+    def user_level_sentence(self) -> str:
+        """The user-mean effect, with the spread of the users' levels (the same at every K)."""
+        return (
             f"The user-mean effect: users' overall levels differ (their damped biases spread with standard "
             f"deviation {self.user_spread:.2f} stars), which a component's item averages cannot express; "
             "the user + item bias baseline models exactly that, and EM on its residuals keeps it."
         )
-        return out
 
 
 def diagnose(X_train, result: OptionsFit, X, hidden) -> CourseDiagnosis:
@@ -431,6 +435,8 @@ def table(result: Comparison) -> str:
     for diagnosis in result.diagnoses:
         sentences = explain(result, diagnosis)
         lines += ["", *sentences] if sentences else []
+    if result.diagnoses:
+        lines += ["", result.diagnoses[0].user_level_sentence]
     return "\n".join(lines)
 
 
