@@ -233,3 +233,21 @@ def test_closing_the_tab_during_a_long_sweep_stops_the_servers_work_within_secon
         )
         assert working > 2 * after  # it was fitting, and stopped
         assert to_idle < 3.0 and after < 0.05
+
+
+def test_the_progress_bar_of_a_run_started_by_a_button_callback_is_shown_and_removed(monkeypatch):
+    # Run to convergence works in the button's callback: its progress updates (Streamlit's stop points) must
+    # be allowed there, and the bar must be gone once the run is over
+    monkeypatch.setattr(work, "QUIET_SECONDS", 0.0)
+    monkeypatch.setattr(work, "PROGRESS_INTERVAL", 0.0)
+    shown = []
+    original = work.WorkLimit._show
+
+    def counting(self, force=False):
+        original(self, force)
+        shown.append(self._bar is not None)
+
+    monkeypatch.setattr(work.WorkLimit, "_show", counting)
+    app = Dashboard("demo-large", page="matrix").click("emx_run")
+    assert app.fit("matrix").state.converged and shown and all(shown)
+    assert not app.at.get("progress")
