@@ -222,8 +222,9 @@ def rmse_stored(X_gold: sp.csr_matrix, X_pred, mask=None) -> float:
     ----------
     X_gold : scipy.sparse CSR matrix of shape (n, d)
         The true ratings at its stored entries.
-    X_pred : scipy.sparse CSR matrix of shape (n, d)
-        Must store a value at every entry scored.
+    X_pred : scipy.sparse CSR matrix of shape (n, d), or ndarray of shape (n, d)
+        A CSR matrix must store a value at every entry scored; an array holds every value (a
+        prediction of 0 included: a mean kept from an initial 0 predicts 0).
     mask : scipy.sparse matrix of shape (n, d), optional
         Score only its stored entries (a subset of ``X_gold``'s).
     """
@@ -231,7 +232,17 @@ def rmse_stored(X_gold: sp.csr_matrix, X_pred, mask=None) -> float:
     at = gold if mask is None else sp.csr_matrix(mask)
     if at.nnz == 0:
         return float("nan")
-    diff = values_at(gold, at, "X_gold") - values_at(sp.csr_matrix(X_pred), at)
+    if sp.issparse(X_pred):
+        predicted = values_at(sp.csr_matrix(X_pred), at)
+    else:  # never through CSR: converting a dense completion would drop its predictions of 0
+        X_pred = np.asarray(X_pred, dtype=float)
+        if X_pred.shape != at.shape:
+            raise DataError(
+                f"X_pred is {X_pred.shape[0]} x {X_pred.shape[1]} but the entries to score are in a "
+                f"{at.shape[0]} x {at.shape[1]} matrix; give matrices of the same shape"
+            )
+        predicted = X_pred[row_of_entries(at.indptr), at.indices]
+    diff = values_at(gold, at, "X_gold") - predicted
     return float(np.sqrt(np.mean(diff * diff)))
 
 

@@ -71,6 +71,9 @@ def test_completion_page_counts_missing_entries_and_offers_no_n_by_d_download():
     labels = [file.label for file in app.at.session_state["cmp_files"]]
     assert not any(label.startswith("Completed matrix") for label in labels)
     assert any("No completed-matrix download here" in caption for caption in app.captions)
+    # held-out scores of a sparse set live on the real-data page (Soft-Impute and KNN need the dense form)
+    assert "cmp_holdout" not in app.widget_keys()
+    assert any("'Results on real data' page" in caption for caption in app.captions)
     app.set_number("cmp_user", 1)
     table = app.at.dataframe[0].value
     assert len(table) == N_ITEMS - 232 and "title" in table.columns  # user 1 rated 232 movies

@@ -293,3 +293,15 @@ def test_sparse_results_need_the_entries_to_score():
         sparse_completion.fill_rows(S, mixture, [0, 5])
     with pytest.raises(DataError, match="n_top must be a whole number >= 1, got 0"):
         sparse_completion.top_unseen(S, mixture, 0)
+
+
+def test_a_dense_completion_scores_its_predictions_of_zero_on_csr_ratings():
+    # a mean coordinate no one rated keeps the course's initial 0, so a dense completion can predict 0;
+    # scoring it on CSR ratings must read that 0, not refuse the entry as unpredicted
+    gold = sp.csr_matrix(np.array([[4.0, 2.0], [0.0, 5.0]]))
+    X_pred = np.array([[4.0, 0.0], [1.0, 5.0]])
+    assert rmse(gold, X_pred) == pytest.approx(np.sqrt((0.0 + 4.0 + 0.0) / 3))
+    hidden = sp.csr_matrix(([1.0], ([0], [1])), shape=(2, 2))
+    assert rmse(gold, X_pred, hidden) == pytest.approx(2.0)
+    with pytest.raises(DataError, match="X_pred is 1 x 2 but the entries to score are in a 2 x 2 matrix"):
+        rmse(gold, X_pred[:1])
