@@ -24,7 +24,7 @@ except DataError as err:
     st.info(str(err), icon=":material/info:")
     st.stop()
 playing = slot.playing
-DIFFER = "Points where K-means and EM disagree"
+DIFFER = "Points that disagree"
 DIFFER_HELP = (
     "Points whose K-means cluster is not their strongest EM component (the largest responsibility). They "
     "disagree where clusters overlap or differ in spread or weight, which K-means cannot see."
@@ -37,11 +37,13 @@ def panel() -> None:
     X = s.dataset.X
     if slot.playing and playing:
         lockstep.act(slot, X, "step")
-    shown = lockstep.controls(slot, X)
+    lockstep.buttons(slot, X)
+    line, slider, count = st.columns([5, 4, 3], vertical_alignment="center")
+    with slider:
+        shown = lockstep.scrub(slot)
     if slot.playing != playing:
         st.rerun(scope="app")  # Play, Pause or convergence: the page sets (or stops) the fragment's timer
     km, em = core.views(slot.algorithms, X, slot.pair, shown)
-    line, count = st.columns([3, 2])
     line.markdown(lockstep.status_line(slot.pair, shown))
     if shown:
         count.metric(DIFFER, len(core.disagreements(km.post, em.post)), help=DIFFER_HELP)

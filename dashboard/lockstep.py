@@ -12,7 +12,6 @@ from typing import NamedTuple
 import numpy as np
 import streamlit as st
 
-from dashboard import presentation
 from dashboard.figure_style import legend_below
 from dashboard.session import Settings, content_key
 from em_core import DataError, lockstep
@@ -92,8 +91,8 @@ def set_play(slot: PairSlot, playing: bool) -> None:
     slot.playing = playing
 
 
-def controls(slot: PairSlot, X: np.ndarray) -> int:
-    """Step both / Play / Reset and the scrub slider; returns the step to show."""
+def buttons(slot: PairSlot, X: np.ndarray) -> None:
+    """Step both / Play / Reset, and what went wrong or reset the pair."""
     done = slot.pair.converged
     step, play, reset = st.columns(3)
     step.button(
@@ -127,6 +126,10 @@ def controls(slot: PairSlot, X: np.ndarray) -> int:
         st.info(slot.notice, icon=":material/restart_alt:")
     if slot.error:
         st.error(slot.error, icon=":material/error:")
+
+
+def scrub(slot: PairSlot) -> int:
+    """The slider back through the steps taken (none before the first); returns the step to show."""
     last = slot.pair.iteration
     key = f"{PREFIX}_view"
     if key not in st.session_state or not 0 <= st.session_state[key] <= last:
@@ -138,7 +141,8 @@ def controls(slot: PairSlot, X: np.ndarray) -> int:
         min_value=0,
         max_value=last,
         key=key,
-        label_visibility="collapsed" if presentation.is_on() else "visible",
+        label_visibility="collapsed",
+        help="Scrub back through the steps: both charts and the curves' markers follow.",
     )
 
 

@@ -14,7 +14,7 @@ from em_core.data import load_dataset
 from em_core.initialisation import initial_mixture
 from tests.apptest_helpers import Dashboard
 
-DIFFER = "Points where K-means and EM disagree"
+DIFFER = "Points that disagree"
 
 
 def reference(X: np.ndarray, K: int, seed: int, init_with, steps: int):
@@ -100,3 +100,22 @@ def test_placed_means_start_both_and_none_placed_says_where_to_place_them():
     app.at.session_state["user_points_state"] = app.at.session_state["user_points_state"]._replace(means=means[:3])
     app.run()
     assert app.infos == ["3 means are placed and K is 4: place 4 on the page Your own points, or set K to 3"]
+
+
+def test_play_steps_both_on_each_rerun_until_both_converge():
+    # AppTest does not fire the fragment's timer; each rerun stands for one tick
+    app = Dashboard(page="side_by_side")
+    app.click("sbs_play")
+    assert app.button("sbs_play").label == "Pause" and pair(app).iteration == 1
+    app.click("sbs_play")  # Pause
+    app.run()
+    assert pair(app).iteration == 1
+    app.click("sbs_play")
+    for _ in range(200):
+        if not app.at.session_state["side_by_side"].playing:
+            break
+        app.run()
+    assert pair(app).converged and app.button("sbs_play").label == "Play" and app.button("sbs_play").disabled
+    X = load_dataset("demo-2d").X
+    km, em = reference(X, 4, 0, "course", pair(app).iteration)
+    assert pair(app).kmeans.scores == km.scores and pair(app).em.scores == em.scores
