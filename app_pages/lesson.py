@@ -12,6 +12,7 @@ if mode == lesson_state.MODES[1]:
 else:
     st.caption(
         "Seven stages in the course project's order. Each sets the data, K, seed and iteration, asks you to "
-        "predict the next step, then runs it and shows your answer against what happened."
+        "predict the next step, then runs it and shows your answer against what happened. The lesson sets "
+        "its own data; the sidebar's data set, K and seed do not apply here."
     )
     lesson_view.show()

@@ -16,8 +16,8 @@ from em_core.mixture import GaussianMixture
 GRID_STEPS = 60
 #: The name of the click grid's trace (the page reads clicks on it and on the data points).
 GRID_NAME = "click to place"
-HIGHLIGHT_COLOR = "#d62728"
-GUESS_COLOR = "#111111"
+HIGHLIGHT_COLOR = "#111111"
+GUESS_COLOR = "#e69f00"  # orange (Okabe-Ito): apart from the component colours and the dark ring
 
 
 def bounds(X: np.ndarray, margin: float = 0.08) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -25,6 +25,15 @@ def bounds(X: np.ndarray, margin: float = 0.08) -> tuple[tuple[float, float], tu
     low, high = X.min(axis=0), X.max(axis=0)
     pad = margin * np.maximum(high - low, 1e-9)
     return (float(low[0] - pad[0]), float(high[0] + pad[0])), (float(low[1] - pad[1]), float(high[1] + pad[1]))
+
+
+def fit_title(state, hard: bool) -> str:
+    """``"Iteration 2 — after the E-step"`` for a :class:`~em_core.stepping.FitState` (K-means: the
+    assignment, the update), as the fit pages title their charts."""
+    steps = ("the assignment", "the update") if hard else ("the E-step", "the M-step")
+    if state.next_step == "M":
+        return f"Iteration {state.iteration + 1} — after {steps[0]}"
+    return f"Iteration {state.iteration} — after {steps[1]}" if state.iteration else "Iteration 0 — initial"
 
 
 def fit_figure(
@@ -46,24 +55,34 @@ def fit_figure(
     return fig
 
 
-def _labelled_marker(xy: Sequence[float], label: str, symbol: str, size: int, color: str, position: str) -> go.Scatter:
-    return go.Scatter(
-        x=[xy[0]],
-        y=[xy[1]],
-        mode="markers+text",
-        marker=dict(symbol=symbol, size=size, color=color, line=dict(width=3)),
-        text=[label],
-        textposition=position,
-        textfont=dict(color=color),
-        name=label,
-        hoverinfo="skip",
-        showlegend=False,
-    )
-
-
 def ring_point(fig: go.Figure, xy: Sequence[float], label: str) -> go.Figure:
-    """A red ring round the point a question asks about, labelled."""
-    fig.add_trace(_labelled_marker(xy, label, "circle-open", 22, HIGHLIGHT_COLOR, "top center"))
+    """A dark ring round the point a question asks about, and its name in a box with an arrow to it (readable
+    over points of any colour)."""
+    fig.add_trace(
+        go.Scatter(
+            x=[xy[0]],
+            y=[xy[1]],
+            mode="markers",
+            marker=dict(symbol="circle-open", size=24, color=HIGHLIGHT_COLOR, line=dict(width=3)),
+            name=label,
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    fig.add_annotation(
+        x=xy[0],
+        y=xy[1],
+        text=f"<b>{label}</b>",
+        showarrow=True,
+        arrowhead=2,
+        arrowwidth=2,
+        arrowcolor=HIGHLIGHT_COLOR,
+        ax=40,
+        ay=-45,
+        bgcolor="rgba(255,255,255,0.9)",
+        bordercolor=HIGHLIGHT_COLOR,
+        font=dict(color=HIGHLIGHT_COLOR),
+    )
     return fig
 
 
@@ -76,7 +95,9 @@ def click_grid(fig: go.Figure, X: np.ndarray, steps: int = GRID_STEPS) -> go.Fig
             x=gx.ravel(),
             y=gy.ravel(),
             mode="markers",
-            marker=dict(size=14, opacity=0.0, color="#000000"),
+            # small: plotly picks the nearest point within 20 px, and markers larger than the grid's spacing
+            # would tie (every one under the cursor at distance 0) and give the first, not the nearest
+            marker=dict(size=4, opacity=0.0, color="#000000"),
             name=GRID_NAME,
             hovertemplate="(%{x:.2f}, %{y:.2f})<extra>click to place the mean here</extra>",
             showlegend=False,
@@ -88,14 +109,26 @@ def click_grid(fig: go.Figure, X: np.ndarray, steps: int = GRID_STEPS) -> go.Fig
 
 def mark_guess(fig: go.Figure, guess: Sequence[float], truth: Sequence[float] | None = None) -> go.Figure:
     """The student's position (a black x) and, after the step, a dotted line to the true new mean."""
-    fig.add_trace(_labelled_marker(guess, "your guess", "x-thin", 18, GUESS_COLOR, "bottom center"))
+    fig.add_trace(
+        go.Scatter(
+            x=[guess[0]],
+            y=[guess[1]],
+            mode="markers+text",
+            marker=dict(symbol="star", size=20, color=GUESS_COLOR, line=dict(width=1.5, color=HIGHLIGHT_COLOR)),
+            text=["<b>your guess</b>"],
+            textposition="bottom center",
+            name="your guess",
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
     if truth is not None:
         fig.add_trace(
             go.Scatter(
                 x=[guess[0], truth[0]],
                 y=[guess[1], truth[1]],
                 mode="lines",
-                line=dict(color=GUESS_COLOR, dash="dot", width=2),
+                line=dict(color=HIGHLIGHT_COLOR, dash="dot", width=2),
                 hoverinfo="skip",
                 showlegend=False,
             )

@@ -36,10 +36,7 @@ def _components(K: int) -> list[int]:
 
 
 def _fit_title(asked: lesson_plan.Asked, after: bool) -> str:
-    state = asked.after if after else asked.state
-    if state.next_step == "M":
-        return f"Iteration {state.iteration + 1} — after the E-step"
-    return f"Iteration {state.iteration} — after the M-step" if state.iteration else "Iteration 0 — initial"
+    return lesson_figures.fit_title(asked.after if after else asked.state, asked.stage.algorithm == "kmeans")
 
 
 def _data(asked: lesson_plan.Asked) -> np.ndarray:
@@ -60,7 +57,7 @@ def _ask_strongest(asked: lesson_plan.Asked):
     return st.radio(
         "Strongest component after the next step",
         _components(state.mixture.n_components),
-        format_func=lambda j: f"j={j + 1}",
+        format_func=lambda j: f"centre {j + 1}" if asked.stage.algorithm == "kmeans" else f"j={j + 1}",
         index=None,
         horizontal=True,
         key=_key(asked, "guess"),
@@ -102,7 +99,8 @@ def _ask_mean_move(asked: lesson_plan.Asked):
     fig = lesson_figures.ring_point(fig, state.mixture.mu[j], f"j={j + 1}")
     fig = lesson_figures.mark_guess(lesson_figures.click_grid(fig, X), (st.session_state[xkey], st.session_state[ykey]))
     event = _chart(fig, _key(asked, "fig"), on_select="rerun", selection_mode="points")
-    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else []
+    # the click grid's point under the cursor, or a data point where one is closer: either way, where the click was
+    points = event.get("selection", {}).get("points", []) if isinstance(event, dict) else []
     if points:
         clicked = (round(float(points[-1]["x"]), 2), round(float(points[-1]["y"]), 2))
         if clicked != st.session_state.get(_key(asked, "clicked")):

@@ -69,8 +69,7 @@ def _draw(state: lesson_script.ScriptState, dataset: str) -> None:
         previous = None
         if fit.iteration > 0 and fit.next_step == "E" and fit.history_range[0] < fit.iteration:
             previous = fit.mixture_at(fit.iteration - 1)
-        half = "E" if fit.next_step == "M" else "M"
-        title = f"Iteration {fit.iteration + (half == 'E')} — after the {half}-step"
+        title = lesson_figures.fit_title(fit, state.page == "kmeans")
         fig = lesson_figures.fit_figure(X, fit.post, fit.mixture, title, state.page == "em2d", previous=previous)
         if highlight is not None and highlight.kind in ("point", "user"):
             fig = lesson_figures.ring_point(fig, X[highlight.index[0]], highlight.text)

@@ -12,7 +12,8 @@ kind                   answer                            a guess counts when
 ``score_change``       :func:`score_change`              the direction is right (1 point) and the size
                                                          within :data:`MAGNITUDE_DECADES` (1 point)
 ``mean_move``          :func:`mean_after_mstep`          it lies within :data:`POSITION_SHARE` of the
-                                                         data's spread of the new mean
+                                                         data's spread of the new mean, and within
+                                                         :data:`MOVE_SHARE` of the distance moved
 ``frozen``             :func:`frozen_coordinates`        the set of coordinates is exact (1 point) and
                                                          the reason is support below 1 (1 point)
 ``completion``         :func:`completion_value`          within :data:`COMPLETION_SHARE` of the rating
@@ -43,8 +44,11 @@ from em_core.stepping import Algorithm, FitState
 #: (powers of ten) of it: 0.5 is a factor of about 3.2 either way.
 MAGNITUDE_DECADES = 0.5
 #: A clicked mean counts when it is within this share of the data's spread (the RMS distance of the
-#: points to their centroid) of the mean after the M-step.
+#: points to their centroid) of the mean after the M-step ...
 POSITION_SHARE = 0.1
+#: ... and within this share of the distance the mean moved, so that leaving the mean where it was never
+#: counts as a right prediction.
+MOVE_SHARE = 0.5
 #: A guessed completion counts when it is within this share of the observed ratings' range
 #: (0.25 on ratings 1-5).
 COMPLETION_SHARE = 0.0625
@@ -96,14 +100,17 @@ def _check_next(state: FitState, half: str, question: str) -> None:
 class StrongestAnswer(NamedTuple):
     """Which component a point (user) belongs to most after the next E-step (K-means: its cluster).
 
-    ``responsibilities`` is the point's row of the new posterior, shape (K,); ``before`` its strongest
-    component before the step (-1 when none: the uniform posterior of iteration 0); ``after`` the state.
+    ``responsibilities`` is the point's row of the new posterior, shape (K,); ``distances`` its distance to
+    each mean, shape (K,); ``before`` its strongest component before the step (-1 when none: the uniform
+    posterior of iteration 0); ``hard`` for K-means (one-hot assignments to centres); ``after`` the state.
     """
 
     point: int
     component: int
     responsibilities: np.ndarray
+    distances: np.ndarray
     before: int
+    hard: bool
     after: FitState
 
 
@@ -123,21 +130,34 @@ def strongest_after_estep(algorithm: Algorithm, X: np.ndarray, state: FitState, 
     before = int(strongest(state.post[point : point + 1])[0]) if state.iteration > 0 else -1
     after = stepping.half_step(algorithm, X, state)
     row = np.asarray(after.post[point], dtype=float)
-    return StrongestAnswer(point, int(np.argmax(row)), row, before, after)
+    distances = np.linalg.norm(np.asarray(X[point], dtype=float) - state.mixture.mu, axis=1)
+    return StrongestAnswer(point, int(np.argmax(row)), row, distances, before, algorithm.name == "kmeans", after)
 
 
 def score_strongest(answer: StrongestAnswer, guess: int) -> Verdict:
     """Exact: the guess (0-based) must be the strongest component."""
     right = answer.component
-    share = wording.number(answer.responsibilities[right], 2)
-    held = f"point {answer.point + 1} gives j={right + 1} a responsibility of {share}"
+    nearest = ", ".join(
+        f"{wording.number(answer.distances[j], 2)} from {_name(j, answer.hard)}"
+        for j in np.argsort(answer.distances)[:2]
+    )
+    if answer.hard:
+        held = f"point {answer.point + 1} lies {nearest}, so it goes to {_name(right, True)}"
+        why = "K-means assigns every point to its nearest centre"
+    else:
+        share = wording.number(answer.responsibilities[right], 2)
+        held = f"point {answer.point + 1} gives j={right + 1} a responsibility of {share} (it lies {nearest})"
+        why = "the weights and variances count too: responsibility follows p_j·N(x; μ_j, σ_j²), not distance alone"
     if answer.before >= 0 and answer.before != right:
-        held += f" (it belonged most to j={answer.before + 1} before the step)"
+        held += f"; before the step it belonged most to {_name(answer.before, answer.hard)}"
     if int(guess) == right:
         return Verdict(1, 1, f"Right: {held}.")
-    return Verdict(
-        0, 1, f"Not j={int(guess) + 1}: {held}; a point goes to the component whose weighted density is highest."
-    )
+    return Verdict(0, 1, f"Not {_name(int(guess), answer.hard)}: {held}; {why}.")
+
+
+def _name(j: int, hard: bool) -> str:
+    """``centre 3`` (K-means) or ``j=3`` (EM) for the 0-based component ``j``."""
+    return f"centre {j + 1}" if hard else f"j={j + 1}"
 
 
 def choose_point(algorithm: Algorithm, X: np.ndarray, state: FitState) -> int:
@@ -232,7 +252,7 @@ class MeanAnswer(NamedTuple):
     """Where component ``component``'s mean goes in the next M-step (K-means: the centre in the update).
 
     ``tolerance`` is how far from ``new`` a guess may lie and still count (:data:`POSITION_SHARE` of the
-    data's spread).
+    data's spread, at most :data:`MOVE_SHARE` of ``moved``).
     """
 
     component: int
@@ -256,7 +276,8 @@ def mean_after_mstep(algorithm: Algorithm, X: np.ndarray, state: FitState, compo
     after = stepping.half_step(algorithm, X, state)
     old = np.asarray(state.mixture.mu[component], dtype=float)
     new = np.asarray(after.mixture.mu[component], dtype=float)
-    return MeanAnswer(component, old, new, float(np.linalg.norm(new - old)), POSITION_SHARE * spread(X), after)
+    moved = float(np.linalg.norm(new - old))
+    return MeanAnswer(component, old, new, moved, min(POSITION_SHARE * spread(X), MOVE_SHARE * moved), after)
 
 
 def score_mean(answer: MeanAnswer, guess: Sequence[float]) -> Verdict:

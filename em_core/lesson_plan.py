@@ -80,6 +80,8 @@ class Stage(NamedTuple):
 
 
 _TOY = (DataChoice("toy", 3, 0), DataChoice("demo-2d", 4, 0))
+#: Seeds whose components stand apart at iteration 1, so the mean asked about is seen to move.
+_TOY_APART = (DataChoice("toy", 3, 7), DataChoice("demo-2d", 4, 9))
 _TEST_FROZEN = (DataChoice("test", 4, 1), DataChoice("demo-small", 4, 2))
 _TEST = (DataChoice("test", 4, 0), DataChoice("demo-small", 3, 0))
 
@@ -100,7 +102,7 @@ LESSON: tuple[Stage, ...] = (
         "em-mean",
         "EM on the toy data: the M-step",
         "naive-em",
-        _TOY,
+        _TOY_APART,
         1,
         "M",
         "mean_move",
@@ -353,7 +355,7 @@ def guess_text(asked: Asked, guess: Any) -> str:
     """A guess as the student would write it: components and items from 1, numbers rounded."""
     kind = asked.stage.question
     if kind == "strongest":
-        return f"j={int(guess) + 1}"
+        return f"centre {int(guess) + 1}" if asked.stage.algorithm == "kmeans" else f"j={int(guess) + 1}"
     if kind == "score_change":
         direction, size = guess
         return direction if size is None else f"{direction} by {float(size):.3g}"

@@ -105,9 +105,18 @@ def test_mean_move_is_the_weighted_average(name, K):
     weights = state.post[:, j]
     np.testing.assert_allclose(answer.new, weights @ X / weights.sum(), atol=1e-10)
     assert answers.score_mean(answer, answer.new + answer.tolerance * 0.9 / np.sqrt(2)).correct
-    # the lesson's stage moves the mean farther than the tolerance: staying put does not count
-    assert answer.moved > answer.tolerance
+    # staying put never counts: the tolerance is at most half the distance moved
+    assert answer.tolerance <= answers.MOVE_SHARE * answer.moved
     assert not answers.score_mean(answer, answer.old).correct
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_mean_left_where_it_was_never_counts(seed):
+    X = load_dataset("demo-2d").X
+    stage = lesson_plan.stage("em-mean")
+    asked = lesson_plan.ask(stage, stage.choices[-1], X, attempt=seed)
+    assert not lesson_plan.verdict(asked, tuple(asked.answer.old)).correct
+    assert lesson_plan.verdict(asked, tuple(asked.answer.new)).correct
 
 
 @pytest.mark.parametrize(("name", "K", "seed"), [("demo-small", 4, 2), pytest.param("test", 4, 1, marks=COURSE_ROW)])
@@ -217,7 +226,7 @@ def test_a_retry_uses_the_next_seed_and_records_the_answer():
     right = lesson_plan.right_guess(again)
     row = lesson_plan.record(again, right, lesson_plan.verdict(again, right))
     assert (row.stage, row.seed, row.points, row.out_of) == ("kmeans-assign", 1, 1, 1)
-    assert row.guess == row.right == f"j={again.answer.component + 1}"
+    assert row.guess == row.right == f"centre {again.answer.component + 1}"
     assert lesson_plan.score_total([row, row]) == (2, 2)
 
 
