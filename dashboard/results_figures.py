@@ -29,7 +29,7 @@ def comparison_table(result: Comparison) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "method": [row.label for row in result.rows],
-            "K": [row.k for row in result.rows],
+            "K": ["—" if row.k is None else str(row.k) for row in result.rows],  # a baseline has none
             **{
                 f"RMSE split {seed}": [row.rmse[i] if row.error is None else np.nan for row in result.rows]
                 for i, seed in enumerate(result.holdout_seeds)
@@ -38,7 +38,6 @@ def comparison_table(result: Comparison) -> pd.DataFrame:
             "seconds": [row.seconds for row in result.rows],
         }
     )
-    table["K"] = table["K"].astype("Int64")  # baselines have none
     if any(row.error for row in result.rows):
         table["note"] = [f"n/a: {row.error}" if row.error else "" for row in result.rows]
     return table

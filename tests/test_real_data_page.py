@@ -85,12 +85,12 @@ def test_on_movielens_the_page_explains_the_course_model_with_numbers():
     run_comparison(app, [12])
     assert app.errors == []
     rows = {(row["method"], row["K"]): row for row in table_rows(app)}
-    course = rows[("EM as in the course", 12)]["mean RMSE"]
-    options = [row["mean RMSE"] for (method, k), row in rows.items() if k == 12 and method != "EM as in the course"]
+    course = rows[("EM as in the course", "12")]["mean RMSE"]
+    options = [row["mean RMSE"] for (method, k), row in rows.items() if k == "12" and method != "EM as in the course"]
     best_option = min(options)
-    assert best_option < rows[("User mean", None)]["mean RMSE"] < course  # measured: 0.880 < 0.935 < 1.204
+    assert best_option < rows[("User mean", "—")]["mean RMSE"] < course  # measured: 0.880 < 0.935 < 1.204
     why = "\n".join(m.value for m in app.at.markdown if "Supports below 1" in m.value)
     assert "of the 116,688 mean coordinates were never updated" in why  # 12 x 9,724
     assert "collapsed onto (a share of) one user" in why
     assert "predicted below 0.5, the lowest rating" in why
-    assert (EMOptions(True, True, DEFAULT_PRIOR_STRENGTH).label, 12) in rows  # all three options, combined
+    assert (EMOptions(True, True, DEFAULT_PRIOR_STRENGTH).label, "12") in rows  # all three options, combined
