@@ -1,6 +1,5 @@
 """EM on complete 2-D data: responsibilities, 1σ and 2σ ellipses, the log-likelihood; covariance type and start."""
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -82,8 +81,9 @@ def body(shown: fit_page.Shown) -> None:
         "(solid) and 2σ (dashed) around each mean, from each component's covariance, labelled with its weight p.",
         "The log-likelihood of each E-step; EM stops when it gains no more than 1e-6·|LL|.",
     )
-    right = fit_page.points_and_curve(shown, "em2d", captions, curve_key="em2d_ll")
-    right.dataframe(covariance_views.parameter_table(mixture), hide_index=True, key="em2d_params")
+    fit_page.points_and_curve(shown, "em2d", captions, curve_key="em2d_ll")
+    # full width: a diag or full covariance adds columns (variances, covariance, the ellipse's axes and angle)
+    st.dataframe(covariance_views.parameter_table(mixture), hide_index=True, key="em2d_params")
     meta = {"dataset": s.dataset_id, "seed": s.seed, "iteration": shown.iteration}
     files = downloads.fit_files(s.dataset_id, mixture, shown.scores, shown.slot.score_name, meta)
     if not spherical:  # the mixture file is the course's spherical format (mu, var, p)
@@ -114,7 +114,6 @@ def compare_starts(start: fits.Start) -> None:
         gaps,
         title="Final log-likelihood below the best start (0: the same optimum)",
         value_title="LL − best LL",
-        highlight=int(np.argmax(gaps == 0)),
     )
     left, right = st.columns([3, 2])
     left.plotly_chart(figure, key="em2d_starts_chart")

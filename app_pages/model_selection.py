@@ -163,6 +163,7 @@ if dataset.kind == "points" and dataset.X.shape[1] == 2:
         ),
         hide_index=True,
         width="stretch",
+        height="content",  # every (type, K) row in view, no inner scroll
         key="ms_types_table",
         column_config={name: st.column_config.NumberColumn(format="%.4f") for name in ("log-likelihood", "BIC")},
     )
