@@ -11,6 +11,10 @@ Everything the command line prints and the dashboard shows about a set of fits c
 - :func:`holdout_comparison`: hide observed ratings, fit EM and the baselines on the rest, score
   them all on the hidden ones (:class:`HoldoutComparison`).
 
+On real rating data the comparison with the options of :mod:`em_core.real_data_options` (EM variants
+at several K, several splits, the course model's diagnosis) is its own workflow beside these:
+:func:`em_core.real_data_comparison.compare` (:class:`~em_core.real_data_comparison.Comparison`).
+
 The CLI's JSON is a serialisation of these results (``em_core.cli``); the dashboard's tables and
 charts are views of them.
 """
