@@ -11,7 +11,7 @@ from em_core import baselines, experiment
 from em_core.data import load_dataset
 from em_core.errors import DataError
 from em_core.holdout import hide, holdout_rmse
-from em_core.real_data_comparison import compare, diagnose, table
+from em_core.real_data_comparison import ComparisonStoppedError, compare, diagnose, table
 from em_core.real_data_options import COURSE, EMOptions, complete, fit, standard_variants
 from tests.helpers import movielens_missing_reason, movielens_small_dir, random_ratings
 
@@ -155,3 +155,14 @@ def test_on_movielens_every_option_beats_the_course_and_the_diagnosis_explains_i
 
 #: Measured 8 of 12 components collapsed on split 0; half of them is a safe floor.
 K_COLLAPSED_AT_LEAST = 4
+
+
+def test_should_stop_ends_the_comparison_saying_how_far_it_got():
+    asked = []
+
+    def stop_at_the_third_question() -> bool:
+        asked.append(True)
+        return len(asked) == 3
+
+    with pytest.raises(ComparisonStoppedError, match=r"stopped after 2 of 5 fits and baselines"):
+        compare(ratings(), [2], [COURSE], seeds=[0, 1], methods=FAST[:3], should_stop=stop_at_the_third_question)

@@ -94,3 +94,14 @@ def test_on_movielens_the_page_explains_the_course_model_with_numbers():
     assert "collapsed onto (a share of) one user" in why
     assert "predicted below 0.5, the lowest rating" in why
     assert (EMOptions(True, True, DEFAULT_PRIOR_STRENGTH).label, "12") in rows  # all three options, combined
+
+
+def test_work_past_one_clicks_limit_stops_and_says_so(monkeypatch):
+    import dashboard.work
+
+    monkeypatch.setattr(dashboard.work, "WORK_SECONDS", 0.0)
+    app = open_page("demo-small")
+    run_comparison(app, [2])
+    (warning,) = [w.value for w in app.at.warning]
+    assert warning.startswith("Stopped after") and "stopped after 0 of" in warning
+    assert not app.at.dataframe and "rd_result" not in app.at.session_state
