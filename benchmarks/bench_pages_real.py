@@ -84,7 +84,9 @@ def main() -> int:
         print("movielens-small not found: add its folder to EM_DATA_DIR (see the README)", file=sys.stderr)
         return 2
     start_rss = rss_mb()[0]
+    app_start = timed(Dashboard)  # imports and the first run of the app on a built-in set, before any real data
     result = {
+        "app_start_s": round(app_start, 3),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "load_average": [round(x, 1) for x in os.getloadavg()],
         "rss_before_mb": round(start_rss),
@@ -94,6 +96,7 @@ def main() -> int:
         print(json.dumps(result))
         return 0
     print(f"{result['machine']}; load average {result['load_average']}; RSS before any data {start_rss:.0f} MB")
+    print(f"app start (imports, first run on demo-2d): {app_start:.2f} s")
     for name, found in result["datasets"].items():
         print(f"\n{name} (K = {K[name]}): first visit (reads the data set) {found['first_visit_s']:.2f} s")
         print("  then each page in a new session: open / rerun, seconds under AppTest")
