@@ -268,9 +268,18 @@ def matrix_image(
 NO_DATA_NAME = "no data: mean kept from its initial value"
 
 
-def _no_data_trace(no_data: np.ndarray, rows: list[str], columns: np.ndarray) -> go.Heatmap:
+def _item_numbers(columns: np.ndarray, d: int, shape: tuple[int, int]) -> tuple[np.ndarray | None, str]:
+    """The hover's item number of each drawn column: x itself when every item is drawn in order (no
+    per-cell array to send), else a (K, c) int32 customdata. Returns (customdata or None, its placeholder)."""
+    if columns.size == d and np.array_equal(columns, np.arange(d)):
+        return None, "%{x}"
+    return np.broadcast_to((columns + 1).astype(np.int32), shape), "%{customdata}"
+
+
+def _no_data_trace(no_data: np.ndarray, rows: list[str], columns: np.ndarray, d: int) -> go.Heatmap:
     """The never-updated cells in :data:`~dashboard.figure_style.MISSING_COLOR`, over the means
-    (``columns``: the item number, from 0, of each drawn column)."""
+    (``columns``: the item number, from 0, of each drawn column, of ``d`` items)."""
+    customdata, item = _item_numbers(columns, d, no_data.shape)
     return go.Heatmap(
         z=np.where(no_data, 1.0, None).tolist(),
         x0=1,
@@ -279,8 +288,8 @@ def _no_data_trace(no_data: np.ndarray, rows: list[str], columns: np.ndarray) ->
         colorscale=[[0, MISSING_COLOR], [1, MISSING_COLOR]],
         showscale=False,
         name=NO_DATA_NAME,
-        customdata=np.broadcast_to(columns + 1, no_data.shape),
-        hovertemplate="component %{y}<br>item %{customdata}<br>no data: the mean kept its initial value<extra></extra>",
+        customdata=customdata,
+        hovertemplate=f"component %{{y}}<br>item {item}<br>no data: the mean kept its initial value<extra></extra>",
         xgap=1 if no_data.shape[1] <= 60 else 0,
         ygap=1,
     )
@@ -331,10 +340,13 @@ def means_heatmap(
     x_title = "item" if columns.size == d else f"item (rank by ratings: the {columns.size:,} most rated of {d:,})"
     mu = mu[:, columns]
     no_data = None if no_data is None else np.asarray(no_data, dtype=bool)[:, columns]
+    customdata, item = _item_numbers(columns, d, (K, columns.size))
+    all_items = d
     d = columns.size
-    z = np.round(mu, 3)
+    # to 3 decimals, sent as float32 (half the bytes; a mean rating needs no more)
+    z = np.round(mu, 3).astype(np.float32)
     if not np.isfinite(z).all():
-        z = np.where(np.isfinite(z), z, None).tolist()
+        z = np.where(np.isfinite(z), np.round(mu, 3), None).tolist()
     fig = go.Figure(
         go.Heatmap(
             z=z,
@@ -345,14 +357,14 @@ def means_heatmap(
             zmax=zmax,
             colorscale="Viridis",
             colorbar=dict(title=dict(text="mean"), thickness=14),
-            customdata=np.broadcast_to(columns + 1, (K, d)),
-            hovertemplate="component %{y}<br>item %{customdata}<br>mean %{z:.2f}<extra></extra>",
+            customdata=customdata,
+            hovertemplate=f"component %{{y}}<br>item {item}<br>mean %{{z:.2f}}<extra></extra>",
             xgap=1 if d <= 60 else 0,
             ygap=1,
         )
     )
     if no_data is not None and np.any(no_data):
-        fig.add_traces([_no_data_trace(no_data, rows, columns), _legend_swatch(NO_DATA_NAME, MISSING_COLOR)])
+        fig.add_traces([_no_data_trace(no_data, rows, columns, all_items), _legend_swatch(NO_DATA_NAME, MISSING_COLOR)])
         fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     fig.update_xaxes(title_text=x_title, showgrid=False, zeroline=False)
     fig.update_yaxes(title_text="component", showgrid=False, autorange="reversed", type="category")

@@ -6,6 +6,7 @@ AppTest runs the page in this process, so a builder is counted by wrapping it (`
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import numpy as np
@@ -119,6 +120,12 @@ def test_no_circle_is_drawn_where_none_could_be_seen(course_dir):
     assert "too small against the users' spread" in caption and "none is drawn" in caption
     names = [trace.get("name", "") for trace in app.figure("emx_pca")["data"]]
     assert not [name for name in names if "σ" in name]
+    # what a Step sends: the means as float32 and no per-cell item numbers when every item is drawn
+    # (x is the item), so the four charts together stay well under the 474 KiB a Step sent before
+    means = json.loads(next(c for c in app.at.get("plotly_chart") if c.key == "emx_means").proto.spec)["data"][0]
+    assert means["z"]["dtype"] == "f4" and "customdata" not in means and "item %{x}" in means["hovertemplate"]
+    sent = sum(len(chart.proto.spec) for chart in app.at.get("plotly_chart"))
+    assert sent < 360 * 1024, f"the charts of one Step send {sent / 1024:.0f} KiB"
     small = Dashboard("demo-small", page="matrix")
     small.step("emx", 3)
     names = [trace.get("name", "") for trace in small.figure("emx_pca")["data"]]
