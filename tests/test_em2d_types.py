@@ -183,3 +183,19 @@ def test_model_selection_compares_bic_across_types_as_em_core_does():
     assert len(starred) == 1 and (starred["covariance"].item(), starred["K"].item()) == ("full", 2)
     assert selection.best.covariance_type == "full" and selection.best.k == 2
     assert any("Best by BIC: **full** covariances with **K = 2**" in m.value for m in app.at.markdown)
+
+
+def test_half_steps_and_scrubbing_back_show_em_cores_full_mixture():
+    app = open_em2d("scenario-long-thin", "full")
+    app.click("em2d_estep")
+    assert app.status().half_step
+    app.click("em2d_mstep")
+    app.step("em2d", 2)
+    assert app.status().iteration == 3
+    app.scrub("em2d", 1)
+    X = scenarios.draw("scenario-long-thin").X
+    expected, _ = reference_steps(X, 2, 0, "full", 1)
+    table = app.at.dataframe[0].value
+    np.testing.assert_allclose(table[["var[1]", "var[2]"]].to_numpy(), np.diagonal(expected.cov, axis1=1, axis2=2))
+    np.testing.assert_allclose(table["cov[1,2]"], expected.cov[:, 0, 1], rtol=1e-9)
+    assert app.figure("em2d_points")["layout"]["title"]["text"].startswith("Iteration 1")
