@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard.limits import MAX_K, MAX_LINK_ITERATION, MAX_MIN_VARIANCE, MAX_SEED, SUGGESTED_K, UPLOAD, plain
 from dashboard.presentation import KEY as PRESENT_KEY
+from dashboard.user_points import DATASET as USER_POINTS
 from em_core.covariance_em import COVARIANCE_TYPES
 from em_core.data import available_datasets
 from em_core.initialisation import STRATEGIES
@@ -85,7 +86,7 @@ def read_once() -> None:
 def write(dataset: str, K: int, seed: int, min_variance: float, iteration: int | None = None) -> None:
     """Mirror the current view in the URL (uploads cannot be linked, so they are left out)."""
     wanted = {"dataset": dataset, "k": str(K), "seed": str(seed), "minvar": f"{min_variance:g}"}
-    if dataset == UPLOAD:
+    if dataset in (UPLOAD, USER_POINTS):  # a session's own data: another session cannot open it
         wanted = {}
     if iteration is not None and wanted:
         wanted["it"] = str(iteration)

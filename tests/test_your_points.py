@@ -93,6 +93,7 @@ def test_the_points_become_a_data_set_at_k_points_and_the_2d_pages_fit_them(app)
     assert app.dataset == user_points.DATASET
     app.open("kmeans")
     app.step("km", 3)
+    assert "dataset" not in app.at.query_params  # a link cannot carry a session's own points
     X = np.array(where)
     mixture, post = init(X, 2, 0)
     state = stepping.start(mixture, post)
