@@ -53,20 +53,20 @@ def drawn_points(n: int, post: np.ndarray | None = None, limit: int | None = Non
 
 
 def sample_text(shown: int, total: int) -> str:
-    return f"showing {shown:,} of {total:,} points (a seeded sample, each component in its share)"
+    return f"showing {shown:,} of {total:,} points (a seeded sample)"
 
 
 def sample_note(fig: go.Figure, shown: int, total: int) -> go.Figure:
-    """Say on ``fig`` (above its plot, right) that it draws ``shown`` of ``total`` points; nothing if all."""
+    """Say on ``fig`` (under its title, above the plot) that it draws ``shown`` of ``total`` points; nothing if all."""
     if shown < total:
         fig.add_annotation(
             text=sample_text(shown, total),
             name="sample_note",
             xref="paper",
             yref="paper",
-            x=1.0,
+            x=0.0,
             y=1.0,
-            xanchor="right",
+            xanchor="left",
             yanchor="bottom",
             showarrow=False,
             font=dict(size=12, color="#555"),
