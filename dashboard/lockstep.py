@@ -13,12 +13,13 @@ import numpy as np
 import streamlit as st
 
 from dashboard.figure_style import legend_below
+from dashboard.fits import INITS
 from dashboard.session import Settings, content_key
 from em_core import DataError, lockstep
 
 PREFIX = "sbs"
-#: The ways the pair can start, as the page names them.
-STARTS = {"course": "the course's init", "kmeans++": "k-means++", "hand": "your placed means"}
+#: The ways the pair can start, as the 2-D EM page names them.
+STARTS = INITS
 _SLOT = "side_by_side"
 
 
