@@ -115,12 +115,12 @@ def test_every_result_cache_of_the_dashboard_has_its_named_byte_budget(name):
 
 
 def test_sessions_with_large_uploads_leave_the_completion_cache_within_its_budget(monkeypatch):
-    # five sessions, each with its own 400 x 300 upload (960 kB completed): a budget of two of them
-    monkeypatch.setattr(caches.completion.store, "budget", 2 * 400 * 300 * 8 + 4096)
+    # five sessions, each with its own 200 x 150 upload (240 kB completed): a budget of two of them
+    monkeypatch.setattr(caches.completion.store, "budget", 2 * 200 * 150 * 8 + 4096)
     caches.completion.clear()
     rng = np.random.default_rng(0)
     for number in range(5):
-        M = rng.integers(0, 6, size=(400, 300))
+        M = rng.integers(0, 6, size=(200, 150))
         M[:, 0] = 1 + number  # every user has a rating; every upload is different
         app = Dashboard(em_k=2)
         app.upload(f"ratings{number}.txt", "\n".join(" ".join(map(str, row)) for row in M).encode())
