@@ -17,14 +17,14 @@ st.caption(
 ADD, PLACE = "Add points", "Place starting means"
 if "yp_clicks" not in st.session_state:
     st.session_state.yp_clicks = 0
-    st.session_state.yp_message = None
+message = None  # why the click or the start of this run was refused
 
 controls, chart_column, side = st.columns([2, 5, 2])
 with controls:
     mode = st.radio("A click will", [ADD, PLACE], key="yp_mode")
     start = st.selectbox("Start from", user_points.starting_sets(), key="yp_start")
     if st.button("Replace the points by it", key="yp_start_button", width="stretch"):
-        st.session_state.yp_message = user_points.start_from(session.current_dataset(start).X, start)
+        message = user_points.start_from(session.current_dataset(start).X, start)
     st.button("Undo", key="yp_undo", on_click=user_points.undo, disabled=not user_points.can_undo(), width="stretch")
     st.button("Clear points", key="yp_clear", on_click=user_points.clear_points, width="stretch")
     st.button("Clear means", key="yp_clear_means", on_click=user_points.clear_means, width="stretch")
@@ -34,7 +34,7 @@ chart_key = f"yp_canvas_{st.session_state.yp_clicks}"
 where = click_canvas.clicked(st.session_state.get(chart_key), canvas)
 if where is not None:  # the click of the previous run: apply it, then draw a fresh chart (no selection)
     add = user_points.add_point if mode == ADD else lambda x, y: user_points.add_mean(x, y, s.K)
-    st.session_state.yp_message = add(*where)
+    message = add(*where)
     st.session_state.yp_clicks += 1
     chart_key = f"yp_canvas_{st.session_state.yp_clicks}"
 
@@ -49,8 +49,8 @@ with chart_column:
         f"A click lands on the nearest point of an invisible grid: within {canvas.step / 2:g} of where you "
         f"clicked (the grid's step is {canvas.step:g}). Started from {plain(user_points.source())}."
     )
-    if st.session_state.yp_message:
-        st.warning(st.session_state.yp_message, icon=":material/block:")
+    if message:
+        st.warning(message, icon=":material/block:")
     if X.shape[0]:
         downloads.buttons("yp", user_points.download_files())
 
