@@ -22,7 +22,7 @@ from dashboard.limits import (
     MAX_UPLOAD_LINES,
 )
 from dashboard.point_sample import drawn_points
-from em_core import DataError, stepping
+from em_core import DataError, experiment, stepping
 from em_core.data import load_dataset
 from tests.apptest_helpers import Dashboard
 from tests.browser_page import AppPage
@@ -106,6 +106,14 @@ def test_run_to_convergence_stops_at_the_sidebar_cap_and_says_so():
     state = app.fit("matrix").state
     assert state.iteration == 2 and state.stopped_by_cap and not state.converged
     assert "stopped at the cap of 2 iterations" in _status(app)
+
+
+def test_model_selection_fits_stop_at_the_sidebar_cap_and_the_page_says_how_many():
+    app = Dashboard("demo-small", page="model_selection", em_max_iter=2)
+    [info] = [i for i in app.infos if "stopped at the cap" in i]
+    X = load_dataset("demo-small").X  # the page's defaults there: K = 1 .. 4, seeds 0 .. 4
+    capped = sum(not experiment.fit(X, "em", K, seed, max_iter=2).converged for K in range(1, 5) for seed in range(5))
+    assert capped > 0 and info.startswith(f"{capped} fit(s) stopped at the cap of 2 iterations (sidebar)")
 
 
 def test_play_stops_at_the_sidebar_cap_and_says_so():
