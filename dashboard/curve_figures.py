@@ -115,10 +115,12 @@ def _two_row_layout(label: str, T: int, rule: StoppingRule, x_axis: dict) -> dic
         annotations.append(
             dict(
                 text="the gain appears from iteration 2",
+                # the middle of the lower row, in paper units: plotly.js put an "x2 domain" note of an
+                # axis with no data yet at the top left, over the log-likelihood
                 x=0.5,
-                y=0.5,
-                xref="x2 domain",
-                yref="y2 domain",
+                y=sum(_BOTTOM[0]) / 2,
+                xref="paper",
+                yref="paper",
                 showarrow=False,
                 font=dict(color="#666"),
             )

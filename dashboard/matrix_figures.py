@@ -288,6 +288,7 @@ def _no_data_trace(no_data: np.ndarray, rows: list[str], columns: np.ndarray, d:
         colorscale=[[0, MISSING_COLOR], [1, MISSING_COLOR]],
         showscale=False,
         name=NO_DATA_NAME,
+        hoverongaps=False,  # a cell with data under this layer hovers as the mean it is, not as "no data"
         customdata=customdata,
         hovertemplate=f"component %{{y}}<br>item {item}<br>no data: the mean kept its initial value<extra></extra>",
         xgap=1 if no_data.shape[1] <= 60 else 0,
