@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import covariance_views, curve_figures, downloads, fit_page, fits, session
+from dashboard import covariance_views, curve_figures, downloads, fit_page, fits, presentation, session
 from dashboard.url import PAGE_CHOICES
 from em_core import diagnostics, start_comparison
 from em_core.covariance_em import COVARIANCE_TYPES, REG_COVAR
@@ -37,8 +37,14 @@ def kept_radio(column, label: str, options: list[str], widget_key: str, kept_key
 
 
 def start_controls() -> fits.Start:
-    """The covariance type and the start, kept in the session and the link; returns the fit's start."""
-    left, right = st.columns(2)
+    """The covariance type and the start, kept in the session and the link; returns the fit's start.
+
+    In presentation mode they sit in the sidebar, so the buttons and the chart still fit the projector.
+    """
+    if presentation.is_on():
+        left = right = st.sidebar.container(border=True)
+    else:
+        left, right = st.columns(2)
     covariance_type = kept_radio(
         left,
         "Covariance",

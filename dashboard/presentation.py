@@ -51,8 +51,8 @@ def enabled() -> bool:
 
 
 def is_on() -> bool:
-    """Whether presentation mode is on (without drawing the toggle)."""
-    return bool(st.session_state.get(KEY, False))
+    """Whether presentation mode is on (without drawing the toggle; before it is drawn, as the link says)."""
+    return bool(st.session_state.get(KEY, st.query_params.get(KEY) == "1"))
 
 
 def sized(fig: go.Figure, height: int = CHART_HEIGHT) -> go.Figure:
