@@ -109,6 +109,7 @@ def test_the_points_become_a_data_set_at_k_points_and_the_2d_pages_fit_them(app)
 
 def test_the_session_holds_at_most_max_points(app, monkeypatch):
     monkeypatch.setattr(user_points, "MAX_POINTS", 2)
-    click(app, 1, 1), click(app, 2, 2), click(app, 3, 3)
+    for i in (1, 2, 3):
+        click(app, i, i)
     assert placed(app)[0].shape == (2, 2)
     assert app.at.warning[0].value == "2 points is the most a session can place; undo or clear some first"
