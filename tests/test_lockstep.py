@@ -5,22 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from em_core import DataError, kmeans, lockstep, naive_em, stepping
+from em_core import DataError, kmeans, lockstep, naive_em
 from em_core.data import load_dataset
 from em_core.initialisation import initial_mixture, kmeans_plusplus_rows
+from tests.lockstep_reference import separate_runs
 
 X = load_dataset("demo-2d").X
 K = 4
-
-
-def separate_runs(X: np.ndarray, K: int, seed: int, init_with, steps: int):
-    """The reference: each algorithm stepped on its own from em_core's initial mixture."""
-    mixture, post = initial_mixture(X, K, seed, init_with)
-    km, em = stepping.start(mixture, post), stepping.start(mixture, post)
-    km_algo, em_algo = kmeans.algorithm(), naive_em.algorithm()
-    for _ in range(steps):
-        km, em = stepping.step(km_algo, X, km), stepping.step(em_algo, X, em)
-    return km, em
 
 
 @pytest.mark.parametrize("init_with", ["course", "kmeans++"])

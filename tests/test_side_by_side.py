@@ -9,21 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from em_core import kmeans, naive_em, stepping
+from em_core import kmeans, naive_em
 from em_core.data import load_dataset
 from em_core.initialisation import initial_mixture
 from tests.apptest_helpers import Dashboard
+from tests.lockstep_reference import disagreements, separate_runs
 
 DIFFER = "Points that disagree"
-
-
-def reference(X: np.ndarray, K: int, seed: int, init_with, steps: int):
-    mixture, post = initial_mixture(X, K, seed, init_with)
-    km, em = stepping.start(mixture, post), stepping.start(mixture, post)
-    for _ in range(steps):
-        km = stepping.step(kmeans.algorithm(), X, km)
-        em = stepping.step(naive_em.algorithm(), X, em)
-    return km, em
 
 
 def mean_markers(figure: dict) -> np.ndarray:
@@ -44,14 +36,13 @@ def test_step_both_matches_em_core_on_the_same_points(start, seed):
     X = load_dataset("demo-2d").X
     for _ in range(3):
         app.click("sbs_step")
-    km, em = reference(X, 4, seed, start, 3)
+    km, em = separate_runs(X, 4, seed, start, 3)
     assert pair(app).kmeans.scores == km.scores and pair(app).em.scores == em.scores
     np.testing.assert_allclose(mean_markers(app.figure("sbs_kmeans")), km.mixture.mu, rtol=1e-12)
     np.testing.assert_allclose(mean_markers(app.figure("sbs_em")), em.mixture.mu, rtol=1e-12)
     assert app.figure("sbs_cost")["data"][0]["y"] == pytest.approx(list(km.scores))
     assert app.figure("sbs_ll")["data"][0]["y"] == pytest.approx(list(em.scores))
-    differ = np.count_nonzero(np.argmax(km.post, axis=1) != np.argmax(em.post, axis=1))
-    assert app.metrics()[DIFFER] == str(differ)
+    assert app.metrics()[DIFFER] == str(disagreements(km, em))
 
 
 def test_scrub_shows_an_earlier_step_and_reset_starts_again():
@@ -61,10 +52,9 @@ def test_scrub_shows_an_earlier_step_and_reset_starts_again():
         app.click("sbs_step")
     app.at.slider(key="sbs_view").set_value(1)
     app.run()
-    km, em = reference(X, 4, 0, "course", 1)
+    km, em = separate_runs(X, 4, 0, "course", 1)
     np.testing.assert_allclose(mean_markers(app.figure("sbs_em")), em.mixture.mu, rtol=1e-12)
-    differ = np.count_nonzero(np.argmax(km.post, axis=1) != np.argmax(em.post, axis=1))
-    assert app.metrics()[DIFFER] == str(differ)
+    assert app.metrics()[DIFFER] == str(disagreements(km, em))
     assert pair(app).iteration == 4  # scrubbing back keeps the fits where they are
     app.click("sbs_reset")
     assert pair(app).iteration == 0 and DIFFER not in app.metrics()
@@ -95,7 +85,7 @@ def test_placed_means_start_both_and_none_placed_says_where_to_place_them():
     app.run()
     X = load_dataset("demo-2d").X
     app.click("sbs_step")
-    km, em = reference(X, 4, 0, means, 1)
+    km, em = separate_runs(X, 4, 0, means, 1)
     assert pair(app).kmeans.scores == km.scores and pair(app).em.scores == em.scores
     app.at.session_state["user_points_state"] = app.at.session_state["user_points_state"]._replace(means=means[:3])
     app.run()
@@ -117,5 +107,5 @@ def test_play_steps_both_on_each_rerun_until_both_converge():
         app.run()
     assert pair(app).converged and app.button("sbs_play").label == "Play" and app.button("sbs_play").disabled
     X = load_dataset("demo-2d").X
-    km, em = reference(X, 4, 0, "course", pair(app).iteration)
+    km, em = separate_runs(X, 4, 0, "course", pair(app).iteration)
     assert pair(app).kmeans.scores == km.scores and pair(app).em.scores == em.scores
