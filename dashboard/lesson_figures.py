@@ -117,6 +117,7 @@ def mark_guess(fig: go.Figure, guess: Sequence[float], truth: Sequence[float] | 
             marker=dict(symbol="star", size=20, color=GUESS_COLOR, line=dict(width=1.5, color=HIGHLIGHT_COLOR)),
             text=["<b>your guess</b>"],
             textposition="bottom center",
+            textfont=dict(color=HIGHLIGHT_COLOR),
             name="your guess",
             hoverinfo="skip",
             showlegend=False,

@@ -97,7 +97,10 @@ def _ask_mean_move(asked: lesson_plan.Asked):
         st.session_state[xkey], st.session_state[ykey] = (round(float(v), 2) for v in state.mixture.mu[j])
     fig = lesson_figures.fit_figure(X, state.post, state.mixture, _fit_title(asked, False), True)
     fig = lesson_figures.ring_point(fig, state.mixture.mu[j], f"j={j + 1}")
-    fig = lesson_figures.mark_guess(lesson_figures.click_grid(fig, X), (st.session_state[xkey], st.session_state[ykey]))
+    fig = lesson_figures.click_grid(fig, X)
+    guess = (st.session_state[xkey], st.session_state[ykey])
+    if not np.allclose(guess, np.round(state.mixture.mu[j], 2)):  # placed by the student: show it
+        fig = lesson_figures.mark_guess(fig, guess)
     event = _chart(fig, _key(asked, "fig"), on_select="rerun", selection_mode="points")
     # the click grid's point under the cursor, or a data point where one is closer: either way, where the click was
     points = event.get("selection", {}).get("points", []) if isinstance(event, dict) else []
