@@ -39,7 +39,7 @@ elif s.dataset_id != REAL_SET:
 
 left, middle, right = st.columns(3)
 ks = left.multiselect(
-    "Components K", [k for k in K_CHOICES if k <= n], default=[k for k in (1, 4, 12) if k <= n], key="rd_ks"
+    "Components K", [k for k in K_CHOICES if k <= n], default=[k for k in (4, 12) if k <= n] or [1], key="rd_ks"
 )
 fraction = middle.slider("Share held out", 0.05, 0.3, 0.1, 0.05, key="rd_fraction")
 splits = int(right.number_input("Splits (holdout seeds 0, 1, …)", 1, 5, 3, key="rd_splits"))
