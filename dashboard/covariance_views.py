@@ -24,8 +24,8 @@ def parameter_table(mixture) -> pd.DataFrame:
     """One row per component: weight, mean, the covariance as its type has it, and the 1σ ellipse.
 
     spherical: ``var`` and ``sigma``; diag: ``var[1]``, ``var[2]``; full: ``var[1]``, ``var[2]``,
-    ``cov[1,2]`` and the correlation. Every type: the 1σ half-axes and the major axis' angle
-    (em_core.ellipses), which for spherical are ``sigma``, ``sigma`` and 0.
+    ``cov[1,2]`` and the correlation; diag and full in 2-D also the 1σ ellipse's half-axes and the major
+    axis' angle (em_core.ellipses).
     """
     K, d = mixture.mu.shape
     table: dict[str, object] = {"component": [f"j={j + 1}" for j in range(K)], "p": mixture.p}
@@ -42,7 +42,7 @@ def parameter_table(mixture) -> pd.DataFrame:
         if covariance_type == "full" and d == 2:
             table["cov[1,2]"] = mixture.cov[:, 0, 1]
             table["corr"] = mixture.cov[:, 0, 1] / np.sqrt(diagonal[:, 0] * diagonal[:, 1])
-    if d == 2:
+    if d == 2 and covariance_type != "spherical":  # a spherical component's circle is sigma already
         shapes = sigma_ellipses(mixture)
         table["1σ major"] = shapes.half_axes[:, 0]
         table["1σ minor"] = shapes.half_axes[:, 1]
