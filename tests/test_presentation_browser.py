@@ -1,0 +1,80 @@
+"""Issue 11 in chromium: notices that go when they should, presentation mode on a projector and on a phone.
+
+The server runs on this file's own ports (8730-8739), so it can run beside the other browser tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser_page import AppPage
+from tests.helpers import CHROMIUM, CHROMIUM_MISSING, REPO
+from tests.streamlit_server import StreamlitServer, free_port
+
+pytestmark = pytest.mark.browser
+
+PORTS = range(8730, 8740)
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+README_SCREENSHOTS = REPO / "docs" / "screenshots"
+
+
+def _port() -> int:
+    """The first of this file's ports nobody listens on (the OS picks one when all are taken)."""
+    for port in PORTS:
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                sock.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def app_server():
+    if CHROMIUM is None:
+        pytest.skip(CHROMIUM_MISSING)
+    server = StreamlitServer(log_path=REPO / "test-artifacts" / "streamlit_presentation.log")
+    server.port = _port()
+    with server:
+        yield server
+
+
+def _open(page: Page, url: str, path: str, title: str, status: bool = True) -> AppPage:
+    app = AppPage(page, url)
+    app.goto(path)
+    app.wait_opened(title, status=status)
+    return app
+
+
+def _reset_notices(app: AppPage):
+    return app.main.get_by_test_id("stAlert").filter(has_text="Run reset")
+
+
+def test_the_reset_notice_goes_with_the_next_step(app_server: StreamlitServer, page: Page):
+    # it stayed on screen after 9 steps: the notice belongs to the reset, not to the run that follows
+    app = _open(page, app_server.url, "/em_2d?dataset=demo-2d", "EM on complete 2-D data")
+    app.step()
+    box = app.sidebar.get_by_label("K (components)")
+    box.fill("3")
+    box.press("Enter")
+    expect(_reset_notices(app)).to_have_count(1, timeout=app.timeout_ms)
+    expect(_reset_notices(app)).to_contain_text("K is now 3")
+    expect(app.status_line).to_contain_text("Initial mixture")
+    app.wait_idle()
+    app.step()
+    expect(_reset_notices(app)).to_have_count(0)
+    app.step()  # and it does not come back
+    expect(_reset_notices(app)).to_have_count(0)
+    app.expect_clean()
+
+
+def _update_readme_shot(path, name: str) -> None:
+    if os.environ.get("EM_UPDATE_SCREENSHOTS") == "1":
+        README_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, README_SCREENSHOTS / name)
