@@ -12,10 +12,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.click_canvas import canvas_around
-from em_core import kmeans, naive_em, stepping
-from em_core.initialisation import initial_mixture
 from tests.browser_page import AppPage
 from tests.helpers import CHROMIUM, CHROMIUM_MISSING, REPO
+from tests.lockstep_reference import disagreements, separate_runs
 from tests.streamlit_server import StreamlitServer
 
 pytestmark = pytest.mark.browser
@@ -122,14 +121,10 @@ def test_click_points_and_means_then_step_both(app: AppPage):
     app.wait_charts()
     app.expect_no_exception()
 
-    mixture, post = initial_mixture(points, K, 0, means)
-    km, em = stepping.start(mixture, post), stepping.start(mixture, post)
-    for _ in range(2):
-        km, em = stepping.step(kmeans.algorithm(), points, km), stepping.step(naive_em.algorithm(), points, em)
+    km, em = separate_runs(points, K, 0, means, 2)
     # charts in order: K-means points, cost curve, EM points, log-likelihood curve
     np.testing.assert_allclose(trace_y(app, 1), km.scores, rtol=1e-9)
     np.testing.assert_allclose(trace_y(app, 3), em.scores, rtol=1e-9)
-    differ = np.count_nonzero(np.argmax(km.post, axis=1) != np.argmax(em.post, axis=1))
-    expect(app.metric("Points that disagree")).to_have_text(str(differ))
+    expect(app.metric("Points that disagree")).to_have_text(str(disagreements(km, em)))
     shoot(app, "side_by_side.png")
     app.expect_clean()
