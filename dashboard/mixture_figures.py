@@ -214,7 +214,10 @@ def _check_scatter(Z, post, means, sigmas, weights) -> tuple[np.ndarray, ...]:
 def _points_trace(Z: np.ndarray, post: np.ndarray, point_name: str, names: list[str] | None, numbers=None):
     """The points, each in the blend of its responsibilities' colours."""
     n = Z.shape[0]
-    return _scatter_type(n)(
+    # a dict, not a trace object: the figure validates it once (a trace object is validated when made
+    # and again when the figure takes it; 1,200 colours and hover texts each time)
+    return dict(
+        type=_scatter_type(n).__name__.lower(),
         x=finite_or_gaps(Z[:, 0]),
         y=finite_or_gaps(Z[:, 1]),
         mode="markers",
@@ -438,7 +441,8 @@ def mixture_scatter(
 
     names = None if show_weights else [c.name for c in components]
     drawn = drawn_points(len(Z), post)  # at most MAX_DRAWN_POINTS, each component in its share
-    fig = sample_note(go.Figure(_points_trace(Z[drawn], post[drawn], point_name, names, drawn + 1)), drawn.size, len(Z))
+    points = _points_trace(Z[drawn], post[drawn], point_name, names, drawn + 1)
+    fig = sample_note(go.Figure(data=[points]), drawn.size, len(Z))
     if changed is not None and len(changed):
         fig.add_trace(_changed_trace(Z, changed, Z.shape[0]))
     if previous is not None:
