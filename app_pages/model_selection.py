@@ -16,8 +16,10 @@ dataset = s.dataset
 n = dataset.X.shape[0]
 st.title("Model selection")
 st.caption(
-    "More components always fit the data at least as well, so the log-likelihood alone cannot pick K. "
-    "BIC = LL − ½·(free parameters)·ln n charges each extra parameter; the best K has the highest BIC."
+    "At its best, a mixture with more components fits the data at least as well, so the log-likelihood alone "
+    "cannot pick K. Each point below is only the best of a few seeds, a local optimum, so the curve can still "
+    "drop from one K to the next. BIC = LL − ½·(free parameters)·ln n charges each extra parameter; the best K "
+    "has the highest BIC."
 )
 
 methods = [fits.KMEANS, fits.NAIVE_EM] if dataset.kind == "points" else [fits.EM]
@@ -45,14 +47,18 @@ total = len(ks) * len(seeds) * len(methods)
 cost = dataset.X.size * sum(ks) * len(seeds) * len(methods)
 request = (content, k_max, n_seeds, s.min_variance)
 if cost > FREE_SWEEP_COST and st.session_state.get("ms_request") != request:
-    st.info(
-        f"{total} fits on a {n:,} x {dataset.X.shape[1]:,} matrix take a while (values x K x seeds: "
-        f"{cost:,}, above the {FREE_SWEEP_COST:,} that runs without asking); they are cached, so a second "
-        "visit is instant.",
-        icon=":material/hourglass:",
-    )
-    if not st.button(f"Fit K = 1 .. {k_max} with {n_seeds} seed(s) each", key="ms_run", type="primary"):
+    ask = st.empty()  # the notice and the button go once clicked: the results replace them
+    with ask.container():
+        st.info(
+            f"{total} fits on a {n:,} x {dataset.X.shape[1]:,} matrix take a while (values x K x seeds: "
+            f"{cost:,}, above the {FREE_SWEEP_COST:,} that runs without asking); they are cached, so a second "
+            "visit is instant.",
+            icon=":material/hourglass:",
+        )
+        clicked = st.button(f"Fit K = 1 .. {k_max} with {n_seeds} seed(s) each", key="ms_run", type="primary")
+    if not clicked:
         st.stop()
+    ask.empty()
     st.session_state.ms_request = request
 limit = WorkLimit("Fitting ...")
 sweeps = {}
@@ -106,9 +112,10 @@ if best_k == k_max < min(n, 16):
         "The best K is the largest one tried: raise 'Largest K' to see whether BIC keeps rising.",
         icon=":material/info:",
     )
-st.plotly_chart(curve_figures.model_selection_figure(ks, series, best_k=best_k), key="ms_figure")
+st.plotly_chart(curve_figures.model_selection_figure(ks, series, best_k=best_k, star_on=("BIC",)), key="ms_figure")
 st.caption(
-    "Each point is the best of the seeds for that K (highest LL, lowest cost); the star marks the best K by BIC."
+    "Each point is the best of the seeds for that K (highest LL, lowest cost); the star on the BIC panel marks "
+    "the best K by BIC, the dotted line finds it on the other panels."
 )
 
 table = pd.DataFrame({"K": ks, **series})

@@ -258,6 +258,7 @@ def model_selection_figure(
     series: Mapping[str, Sequence[float]],
     best_k: int | None = None,
     title: str = "",
+    star_on: Sequence[str] | None = None,
 ) -> go.Figure:
     """One stacked panel per score (each with its own y scale) against K, best K marked.
 
@@ -270,6 +271,8 @@ def model_selection_figure(
     best_k : int, optional
         The chosen K: a dotted vertical line through every panel and a star on each curve.
     title : str
+    star_on : sequence of str, optional
+        The panels whose curve gets the star (the score that chose K); every panel by default.
 
     Returns
     -------
@@ -299,7 +302,8 @@ def model_selection_figure(
             row=row,
             col=1,
         )
-        if best_k is not None and best_k in ks and ys[ks.index(best_k)] is not None:
+        starred = star_on is None or name in star_on
+        if starred and best_k is not None and best_k in ks and ys[ks.index(best_k)] is not None:
             fig.add_trace(_best_k_star(best_k, ys[ks.index(best_k)], name, row), row=row, col=1)
     if best_k is not None:
         fig.add_vline(x=best_k, line=dict(color="#333", width=1, dash="dot"), row="all", col=1)
