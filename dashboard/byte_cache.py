@@ -112,9 +112,12 @@ class ByteLRU:
             self._items.move_to_end(key)
             return item[0]
 
-    def put(self, key: Hashable, value: Any) -> None:
-        """Keep ``value`` as the most recently used; drop the least recently used beyond the budget."""
-        size = self._sizeof(value)
+    def put(self, key: Hashable, value: Any, size: int | None = None) -> None:
+        """Keep ``value`` as the most recently used; drop the least recently used beyond the budget.
+
+        ``size`` replaces what ``sizeof`` would count (a value whose arrays hide in closures).
+        """
+        size = self._sizeof(value) if size is None else int(size)
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
@@ -130,7 +133,13 @@ class ByteLRU:
             self._items.clear()
             self._bytes = 0
 
-    def get_or_compute(self, key: Hashable, compute: Callable[[], Any], keep: Callable[[Any], bool] | None = None):
+    def get_or_compute(
+        self,
+        key: Hashable,
+        compute: Callable[[], Any],
+        keep: Callable[[Any], bool] | None = None,
+        weigh: Callable[[Any], int] | None = None,
+    ):
         """The value of ``key``, computed by ``compute()`` (and kept if ``keep`` allows) when missing.
 
         Two threads missing the same key compute it once: the second waits for the first.
@@ -146,20 +155,24 @@ class ByteLRU:
                 try:
                     value = compute()
                     if keep is None or keep(value):
-                        self.put(key, value)
+                        self.put(key, value, None if weigh is None else weigh(value))
                 finally:
                     with self._lock:
                         self._computing.pop(key, None)
         return value
 
 
-def byte_cache(budget: int, keep: Callable[[Any], bool] | None = None) -> Callable:
+def byte_cache(
+    budget: int, keep: Callable[[Any], bool] | None = None, weigh: Callable[[dict, Any], int] | None = None
+) -> Callable:
     """Cache a function's results in a :class:`ByteLRU` of ``budget`` bytes.
 
     The key is the function and every argument whose name does not start with ``_`` (those must
     be hashable: the content key of a data set, K, a seed ...); the arrays are passed as ``_X``
     and are named by the key, as with ``st.cache_data``. A result for which ``keep(result)`` is
     False (a run a time limit cut short) is returned but not kept; an exception keeps nothing.
+    ``weigh(arguments, result)`` gives a result's bytes when :func:`nbytes` cannot see them (an
+    algorithm object whose prepared matrix lives in a closure); ``arguments`` maps names to values.
     The wrapped function has ``.store`` (its ByteLRU) and ``.clear()``.
     """
 
@@ -172,7 +185,8 @@ def byte_cache(budget: int, keep: Callable[[Any], bool] | None = None) -> Callab
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             key = tuple((name, _hashable(value)) for name, value in bound.arguments.items() if not name.startswith("_"))
-            return store.get_or_compute(key, lambda: _read_only(function(*args, **kwargs)), keep)
+            size = None if weigh is None else (lambda value: weigh(bound.arguments, value))
+            return store.get_or_compute(key, lambda: _read_only(function(*args, **kwargs)), keep, size)
 
         cached.store = store
         cached.clear = store.clear

@@ -16,6 +16,8 @@ from typing import NamedTuple
 import numpy as np
 import streamlit as st
 
+from dashboard.byte_cache import byte_cache, nbytes
+from dashboard.limits import CACHE_BYTES
 from dashboard.session import Settings, content_key, dataset_label, iteration_cap
 from dashboard.work import WorkLimit
 from em_core import narration, stepping
@@ -24,6 +26,8 @@ from em_core.experiment import algorithm_for
 from em_core.initialisation import initial_mixture
 from em_core.mixture import GaussianMixture
 
+#: What an algorithm's prepared matrix costs, in copies of the data set (EM's shifted data, mask and norms).
+PREPARED_COPIES = 3
 #: The step log keeps this many half-steps (the newest); older ones scroll off.
 LOG_LIMIT = 200
 
@@ -176,14 +180,16 @@ def get_fit(slot_name: str, s: Settings, method: Method, start: Start = COURSE_S
     return slot
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@byte_cache(CACHE_BYTES["algorithms"], weigh=lambda arguments, _: PREPARED_COPIES * nbytes(arguments["_X"]))
 def shared_algorithm(
-    content: str, algorithm: str, min_variance: float, covariance_type: str = "spherical"
+    content: str, algorithm: str, min_variance: float, covariance_type: str = "spherical", _X=None
 ) -> stepping.Algorithm:
     """em_core's ``algorithm`` for the data set whose content key is ``content``, one per server.
 
     Its cache of the prepared matrix checks every matrix it is given against the one it
-    prepared, so sharing it between sessions (and threads) never mixes up two matrices.
+    prepared, so sharing it between sessions (and threads) never mixes up two matrices. The
+    cache keeps algorithms within a byte budget, each counted as :data:`PREPARED_COPIES` times
+    ``_X`` (the data set it will prepare).
     """
     return algorithm_for(algorithm, min_variance, covariance_type)
 
@@ -192,7 +198,7 @@ def new_fit(s: Settings, method: Method, key: FitKey) -> FitSlot:
     """A fit at iteration 0 (the course's init unless ``key.start`` says otherwise), with the history em_core's
     budget allows."""
     mixture, post = start_mixture(s.dataset.X, s.K, s.seed, key.start)
-    algorithm = shared_algorithm(key.content, method.algorithm, s.min_variance, key.start.covariance_type)
+    algorithm = shared_algorithm(key.content, method.algorithm, s.min_variance, key.start.covariance_type, s.dataset.X)
     return FitSlot(key=key, method=method, algorithm=algorithm, state=stepping.start(mixture, post), initial=mixture)
 
 

@@ -73,6 +73,7 @@ CACHE_BYTES = {
     "baselines": 8 * 2**20,  # baseline scores against the gold
     "holdout": 64 * 2**20,  # held-out comparisons (each keeps its n x d split)
     "report": 8 * 2**20,  # "Check your numbers" printouts
+    "algorithms": 256 * 2**20,  # the fit pages' shared algorithms, each with its prepared matrix (~3 x X)
     "collapse": 8 * 2**20,  # the matrix page's collapse findings (a K x d mask each)
     "step_figures": 48 * 2**20,  # the matrix page's charts, kept while their inputs stay (a Step's E half)
 }

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import pytest
 import scipy.sparse
 
-from dashboard import caches
+from dashboard import caches, fits
 from dashboard.byte_cache import ByteLRU, byte_cache, nbytes
 from dashboard.limits import CACHE_BYTES
 from em_core import init
@@ -136,3 +136,16 @@ def test_the_named_data_sets_completion_is_the_same_whether_cached_or_not():
     first = caches.get_completion("demo-small", dataset.X, dataset.gold, mixture)
     second = caches.get_completion("demo-small", dataset.X, dataset.gold, mixture)
     assert first is second and first.rmse_all is not None
+
+
+def test_the_fit_pages_shared_algorithms_are_kept_within_their_budget_by_the_data_they_prepare(monkeypatch):
+    X = np.ones((100, 100))  # 80 kB: an algorithm counts three times that
+    monkeypatch.setattr(fits.shared_algorithm.store, "budget", 2 * fits.PREPARED_COPIES * X.nbytes)
+    fits.shared_algorithm.clear()
+    first = fits.shared_algorithm("a", "em", 0.25, "spherical", X)
+    assert fits.shared_algorithm("a", "em", 0.25, "spherical", X) is first  # one per data set, shared
+    for content in "bc":
+        fits.shared_algorithm(content, "em", 0.25, "spherical", X)
+    store = fits.shared_algorithm.store
+    assert len(store) == 2 and store.nbytes <= store.budget
+    assert fits.shared_algorithm("a", "em", 0.25, "spherical", X) is not first  # "a" left first
