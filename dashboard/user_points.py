@@ -35,7 +35,6 @@ UNDO_DEPTH = 100
 
 _STATE = "user_points_state"
 _UNDO = "user_points_undo"
-_VERSION = "user_points_version"
 
 
 class Placed(NamedTuple):
@@ -56,7 +55,6 @@ def init_state() -> None:
     if _STATE not in st.session_state:
         st.session_state[_STATE] = _empty()
         st.session_state[_UNDO] = []
-        st.session_state[_VERSION] = 0
 
 
 def _placed() -> Placed:
@@ -69,7 +67,6 @@ def _change(new: Placed) -> None:
     undo_stack.append(st.session_state[_STATE])
     del undo_stack[:-UNDO_DEPTH]
     st.session_state[_STATE] = new
-    st.session_state[_VERSION] += 1
 
 
 def points() -> np.ndarray:
@@ -92,18 +89,13 @@ def canvas() -> Canvas:
 
 
 def source() -> str:
+    """Where the points started: "empty" or the name of a data set."""
     return _placed().source
 
 
 def can_undo() -> bool:
     init_state()
     return bool(st.session_state[_UNDO])
-
-
-def version() -> int:
-    """Counts the changes (undo included): the canvas's widget key carries it, so a change clears its selection."""
-    init_state()
-    return st.session_state[_VERSION]
 
 
 def _frozen(X: np.ndarray) -> np.ndarray:
@@ -158,7 +150,6 @@ def undo() -> None:
     init_state()
     if st.session_state[_UNDO]:
         st.session_state[_STATE] = st.session_state[_UNDO].pop()
-        st.session_state[_VERSION] += 1
 
 
 def starting_sets() -> list[str]:
