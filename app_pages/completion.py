@@ -22,15 +22,27 @@ digest = caches.mixture_digest(state.mixture)
 # a CSR data set is never completed whole (n x d cells): only the cells drawn and the user asked for
 whole = None if sp.issparse(X) else caches.get_completion(key, X, dataset.gold, state.mixture)
 n_missing = n * d - matrix_views.observed_values(X).size
+check = None  # out-of-range predictions and collapse, from em_core.diagnostics (a dense completion only)
+if whole is not None and slot.initial is not None:
+    check = completion_views.completion_check(
+        key, X, dataset.gold, state.mixture, slot.initial, s.min_variance, whole.X_pred
+    )
 
 st.caption(
     f"The completion of the mixture after iteration {state.iteration} of the run on the "
     "'EM for matrix completion' page: observed ratings stay, every missing one becomes "
     r"$\sum_j p(j \mid u)\,\mu_j$."
 )
-cols = st.columns(4)
+cols = st.columns(5)
 cols[0].metric("Iteration", state.iteration)
 cols[1].metric("Missing entries", f"{n_missing:,}")
+if check is not None:
+    low, high = check.rating_range
+    cols[4].metric(
+        f"Outside {low:g}–{high:g}",
+        f"{int(check.out_of_range.sum()):,}",
+        help="Missing entries the mixture predicts outside the observed rating range (red in the completion).",
+    )
 if dataset.gold is None:
     cols[2].metric("RMSE (all entries)", "—")
     cols[3].metric("RMSE (missing only)", "—")
@@ -54,9 +66,18 @@ if whole is None:
     completed = completion_views.completed_block(key, X, state.mixture, drawn)
 else:
     completed = matrix_views.block(whole.X_pred, drawn)
+if check is not None and check.out_of_range.any():
+    outside = matrix_views.block(check.out_of_range, drawn)
+    completed_image = caches.figure_once(
+        "completed_outside",
+        f"{key}:{digest}:{drawn.shape}",
+        lambda: matrix_figures.matrix_image(completed, title="Completed", axis_names=names, outside=outside),
+    )
+else:
+    completed_image = caches.matrix_figure(f"{key}:{digest}:completed", completed, title="Completed", axis_names=names)
 charts = [
     ("observed", caches.matrix_figure(f"{key}:observed", observed, observed == 0, title="Observed", axis_names=names)),
-    ("completed", caches.matrix_figure(f"{key}:{digest}:completed", completed, title="Completed", axis_names=names)),
+    ("completed", completed_image),
 ]
 histogram = None
 if dataset.gold is not None:
@@ -97,6 +118,14 @@ if dataset.gold is not None:
         st.caption("Errors centred on 0 mean the mixture neither over- nor under-rates on average.")
 
 st.subheader("How good is this completion?")
+if check is not None:
+    for line in check.findings:
+        st.warning(line, icon=":material/warning:")
+    if check.versus is not None:
+        if check.mixture_loses:
+            st.warning("**Why the mixture loses to the user mean here.** " + check.versus, icon=":material/help:")
+        else:
+            st.success(check.versus, icon=":material/check_circle:")
 comparison.baselines_on_gold(key, dataset, None if whole is None else whole.rmse_missing, state.iteration)
 comparison.held_out(key, dataset, s.K, s.seed, s.min_variance)
 

@@ -22,6 +22,11 @@ from dashboard.figure_style import BAR_COLOR, MISSING_COLOR, empty_figure, style
 HEATMAP_MAX_CELLS = 20_000
 #: Width of the plot area a square matrix is sized for (the page decides the real width).
 _SQUARE_PLOT_WIDTH = 440
+#: Cells flagged ``outside`` in :func:`matrix_image` (a prediction outside the rating range): a red no
+#: colourscale of the dashboard uses, unlike the grey of "missing".
+OUTSIDE_COLOR = "#E4002B"
+#: The legend's name for those cells.
+OUTSIDE_NAME = "outside the rating range"
 
 
 # ----------------------------------------------------------------------------- colour mapping
@@ -84,8 +89,17 @@ class _Look:
     """How :func:`matrix_image` colours a matrix (its keyword arguments, checked once)."""
 
     def __init__(
-        self, zmin, zmax, colorscale, missing_color, colorbar_title, show_colorbar, axis_names=("user", "item")
+        self,
+        zmin,
+        zmax,
+        colorscale,
+        missing_color,
+        colorbar_title,
+        show_colorbar,
+        axis_names=("user", "item"),
+        outside=None,
     ) -> None:
+        self.outside = outside  # (n, d) bool or None: cells drawn in OUTSIDE_COLOR
         self.row_name, self.column_name = axis_names
         self.zmin, self.zmax = zmin, zmax
         self.scale = _colorscale(colorscale)
@@ -130,15 +144,38 @@ def _heatmap_traces(M: np.ndarray, missing: np.ndarray, look: _Look) -> list:
         name=look.title,
         **cells,
     )
-    return [grey, shown]
+    if look.outside is None or not look.outside.any():
+        return [grey, shown]
+    flagged = go.Heatmap(  # on top: a prediction outside the range, whatever the colourscale's end colour
+        z=np.where(look.outside, 1, None).tolist(),
+        zmin=0,
+        zmax=1,
+        colorscale=[[0.0, OUTSIDE_COLOR], [1.0, OUTSIDE_COLOR]],
+        showscale=False,
+        text=text,
+        hovertemplate=f"{look.row_name} %{{y}}<br>{look.column_name} %{{x}}<br>{look.title} %{{text}}"
+        "<br>outside the rating range<extra></extra>",
+        hoverongaps=False,
+        name=OUTSIDE_NAME,
+        **cells,
+    )
+    return [grey, shown, flagged]
 
 
 def _image_traces(M: np.ndarray, missing: np.ndarray, look: _Look) -> list:
     """A large matrix: colour-mapped here into one indexed PNG, and an empty scatter for the colour bar."""
     span = (look.zmax - look.zmin) or 1.0
-    palette = np.vstack([_colorscale_lut(look.scale, 255), np.array(_color_rgb(look.missing_color), dtype=np.uint8)])
+    flagged = look.outside is not None and look.outside.any()
+    top = 253 if flagged else 254  # the last palette entries: outside (when flagged), then missing
+    palette = [_colorscale_lut(look.scale, top + 1)]
+    if flagged:
+        palette.append(np.array([_color_rgb(OUTSIDE_COLOR)], dtype=np.uint8))
+    palette.append(np.array([_color_rgb(look.missing_color)], dtype=np.uint8))
+    palette = np.vstack(palette)
     filled = np.where(missing, look.zmin, M)
-    levels = np.clip(np.rint((filled - look.zmin) / span * 254), 0, 254).astype(np.uint8)
+    levels = np.clip(np.rint((filled - look.zmin) / span * top), 0, top).astype(np.uint8)
+    if flagged:
+        levels[look.outside & ~missing] = 254
     levels[missing] = 255
     traces = [
         go.Image(
@@ -198,6 +235,7 @@ def matrix_image(
     show_colorbar: bool = True,
     square: bool = False,
     axis_names: tuple[str, str] = ("user", "item"),
+    outside: np.ndarray | None = None,
 ) -> go.Figure:
     """A users x items matrix as a colour image, missing entries in a neutral grey.
 
@@ -235,6 +273,9 @@ def matrix_image(
         What a row and a column are, for the axis titles and the hover: ``("user", "item")``;
         e.g. ``("user by activity", "item by ratings")`` for a corner of a large matrix
         (:mod:`dashboard.matrix_views`), whose positions are ranks, not row numbers.
+    outside : ndarray of bool, shape (n, d), optional
+        Cells to draw in :data:`OUTSIDE_COLOR` (with a legend entry :data:`OUTSIDE_NAME`) instead of
+        the colourscale's end colour: e.g. predictions outside the rating range.
 
     Returns
     -------
@@ -248,11 +289,18 @@ def matrix_image(
     if missing.shape != M.shape:
         raise ValueError(f"matrix_image: the missing mask has shape {missing.shape}, the matrix {M.shape}")
     missing = missing | ~np.isfinite(M)
-    look = _Look(zmin, zmax, colorscale, missing_color, colorbar_title, show_colorbar, axis_names)
+    if outside is not None:
+        outside = np.asarray(outside, dtype=bool)
+        if outside.shape != M.shape:
+            raise ValueError(f"matrix_image: the outside mask has shape {outside.shape}, the matrix {M.shape}")
+        outside = outside & ~missing
+    look = _Look(zmin, zmax, colorscale, missing_color, colorbar_title, show_colorbar, axis_names, outside)
     traces = _heatmap_traces(M, missing, look) if n * d <= HEATMAP_MAX_CELLS else _image_traces(M, missing, look)
     fig = go.Figure(traces)
     if missing.any():
         fig.add_trace(_legend_swatch("missing", missing_color))
+    if outside is not None and outside.any():
+        fig.add_trace(_legend_swatch(OUTSIDE_NAME, OUTSIDE_COLOR))
     fig.update_xaxes(title_text=axis_names[1], showgrid=False, zeroline=False, range=[0.5, d + 0.5])
     fig.update_yaxes(title_text=axis_names[0], showgrid=False, zeroline=False, range=[n + 0.5, 0.5])
     # the "missing" swatch sits under the colour bar
