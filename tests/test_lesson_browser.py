@@ -33,6 +33,7 @@ pytestmark = pytest.mark.browser
 PORT = 8721
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 README_SCREENSHOTS = REPO / "docs" / "screenshots"
+README_SHOTS = {"lesson_question.png", "lesson_answer.png"}  # copied when EM_UPDATE_SCREENSHOTS=1
 #: Milliseconds a rerun may take here: the lesson's stages fit small data, but the machine may be shared.
 TIMEOUT_MS = 90_000
 SIZES = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)  # the slider's stops (dashboard.lesson_questions)
@@ -185,7 +186,7 @@ def _shot(app: AppPage, name: str) -> None:
         page.screenshot(path=SCREENSHOTS / name, full_page=True)
     finally:
         page.set_viewport_size(size)
-    if os.environ.get("EM_UPDATE_SCREENSHOTS") == "1":
+    if name in README_SHOTS and os.environ.get("EM_UPDATE_SCREENSHOTS") == "1":
         README_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(SCREENSHOTS / name, README_SCREENSHOTS / name)
 
