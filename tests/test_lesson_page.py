@@ -209,3 +209,17 @@ def test_a_link_to_an_unknown_script_says_so():
     d = Dashboard(page="lesson", link={"script": "../secrets", "state": "2"})
     assert any(e.startswith("The link's no script '../secrets'") for e in d.errors)
     assert _script_title(d).startswith("**State 1 of 10")  # the default instead
+
+
+def test_the_answer_runs_the_step_and_shows_the_fit_after_it():
+    d = Dashboard(page="lesson")
+    d.click("lesson_next")  # the M-step stage
+    asked = _asked(lesson_plan.stage("em-mean"))
+    before = d.figure(f"lesson_em-mean_{asked.seed}_fig")
+    assert before["layout"]["title"]["text"].startswith("Iteration 2 — after the E-step")
+    _enter(d, asked, _right(asked))
+    d.click("lesson_submit")
+    after = d.figure(f"lesson_em-mean_{asked.seed}_after")
+    assert after["layout"]["title"]["text"].startswith("Iteration 2 — after the M-step")
+    guess = [t for t in after["data"] if t.get("name") == "your guess"]
+    assert len(guess) == 1 and (guess[0]["x"][0], guess[0]["y"][0]) == pytest.approx(_right(asked))
