@@ -39,6 +39,7 @@ from scipy.sparse.linalg import svds
 from em_core.errors import DataError
 from em_core.mixture import rmse
 from em_core.sparse_ratings import (
+    as_form,
     check_entries,
     check_ratings,
     is_sparse,
@@ -484,36 +485,67 @@ NUMPY_METHODS = ("global_mean", "user_mean", "item_mean", "user_item_bias", "sof
 SPARSE_METHODS = ("global_mean", "user_mean", "item_mean", "user_item_bias")
 
 
-def run_all(X: np.ndarray, methods: Sequence[str] | None = None) -> list[BaselineResult]:
-    """Run baselines with their default settings on ``X``.
+def complete(name: str, X, at=None):
+    """Baseline ``name`` of :data:`METHODS`, with its default settings, on a dense or CSR ``X``.
 
     Parameters
     ----------
-    X : ndarray of shape (n, d)
+    name : str
+    X : ndarray of shape (n, d), or scipy.sparse CSR matrix
+        Ratings; 0 (or, for CSR, an entry not stored) means missing.
+    at : scipy.sparse matrix of shape (n, d), optional
+        For a CSR ``X``: the entries to predict (e.g. ``holdout.hidden``).
+
+    Returns
+    -------
+    ndarray of shape (n, d), or scipy.sparse CSR matrix
+        A dense ``X`` gets its dense completion. A CSR ``X`` gets CSR predictions at ``at`` from the
+        baselines of :data:`SPARSE_METHODS`, which never form the (n, d) matrix; the others need the
+        dense form, which they get while it stays within
+        :data:`~em_core.sparse_ratings.MAX_DENSE_CELLS` cells (a :class:`DataError` above it).
+    """
+    method = METHODS[name][1]
+    if not is_sparse(X):
+        return method(_ratings(X))
+    if name in SPARSE_METHODS:
+        if at is None:
+            raise DataError(f"{name} on a sparse matrix predicts at given entries: pass at= (e.g. holdout.hidden)")
+        return method(X, at=at)
+    return method(check_has_observed(as_form(check_ratings(X), "dense")))
+
+
+def run_all(X: np.ndarray, methods: Sequence[str] | None = None, at=None) -> list[BaselineResult]:
+    """Run baselines with their default settings on ``X`` (each through :func:`complete`).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), or scipy.sparse CSR matrix
         Ratings; 0 means missing.
     methods : sequence of str, optional
         Names from :data:`METHODS`, run in the order given. ``None``: all of them.
+    at : scipy.sparse matrix of shape (n, d), optional
+        For a CSR ``X``: the entries to predict (see :func:`complete`).
 
     Returns
     -------
     list of BaselineResult
-        One per method, in order. A method that fails on this matrix (a linear-algebra error, or
-        scikit-learn missing for KNN) has ``X_pred=None`` and its ``error``; the others still run.
+        One per method, in order. A method that fails on this matrix (a linear-algebra error, a
+        matrix too large for its dense form, or scikit-learn missing for KNN) has ``X_pred=None``
+        and its ``error``; the others still run.
     """
     names = list(METHODS) if methods is None else list(methods)
     unknown = [name for name in names if name not in METHODS]
     if unknown:
         raise DataError(f"unknown baseline {unknown[0]!r}; choose from {', '.join(METHODS)}")
-    X = _ratings(X)
+    X = check_ratings(X) if is_sparse(X) else _ratings(X)
     results = []
     for name in names:
-        label, complete = METHODS[name]
         start = time.perf_counter()
         try:
-            X_pred, error = complete(X), None
+            X_pred, error = complete(name, X, at), None
         except BASELINE_FAILURES as err:  # one baseline failing must not take the others down
             X_pred, error = None, f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'failed'}"[:200]
-        results.append(BaselineResult(name, label, X_pred, time.perf_counter() - start, error))
+        results.append(BaselineResult(name, METHODS[name][0], X_pred, time.perf_counter() - start, error))
     return results
 
 

@@ -216,7 +216,7 @@ def score_baselines(
         if should_stop is not None and should_stop():
             results.append(_not_run(name))
             continue
-        [r] = baselines.run_all(X_fit, [name])
+        [r] = baselines.run_all(X_fit, [name], at=mask if is_sparse(X_fit) else None)
         rmse_value = None if r.X_pred is None else baselines.score_on(truth, r.X_pred, mask)
         results.append(MethodScore(r.name, r.label, rmse_value, r.seconds, r.error))
     return results

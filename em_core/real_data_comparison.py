@@ -25,7 +25,7 @@ from em_core.diagnostics import holds_at_most_one_point
 from em_core.errors import DataError
 from em_core.holdout import Holdout, check_fraction, hide, holdout_rmse
 from em_core.real_data_options import EMOptions, OptionsFit
-from em_core.sparse_ratings import MAX_DENSE_CELLS, as_form, is_sparse, row_of_entries
+from em_core.sparse_ratings import as_form, is_sparse, row_of_entries
 from em_core.validation import check_k, check_seed
 
 #: The baselines :func:`compare` runs by default: all of them (KNN needs scikit-learn).
@@ -284,17 +284,7 @@ def _check_variants(variants: Sequence[EMOptions]) -> tuple[EMOptions, ...]:
 
 def _baseline_rmse(name: str, X, split: Holdout) -> float:
     """Baseline ``name`` fitted on ``split.X_train``, scored on the hidden ratings (sparse-aware)."""
-    complete = baselines.METHODS[name][1]
-    if not is_sparse(X):
-        return holdout_rmse(X, split, complete(split.X_train))
-    if name in baselines.SPARSE_METHODS:
-        return holdout_rmse(X, split, complete(split.X_train, at=split.hidden))
-    n, d = X.shape
-    if n * d > MAX_DENSE_CELLS:
-        raise MemoryError(f"{name} needs the dense {n} x {d} matrix, above the {MAX_DENSE_CELLS:,} cells a fit holds")
-    X_pred = complete(as_form(split.X_train, "dense"))
-    truth, predicted = _hidden_values(X, X_pred, split.hidden)
-    return float(np.sqrt(np.mean((truth - predicted) ** 2)))
+    return holdout_rmse(X, split, baselines.complete(name, split.X_train, _as_entries(X, split.hidden)))
 
 
 def _failure(err: BaseException) -> str:
