@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import platform
 import statistics
 import sys
 import time
@@ -46,19 +48,27 @@ def main() -> int:
         return 1
     at.button(key="emx_step").click().run()  # warm the caches of the first completion
 
-    seconds = []
+    seconds, cpu = [], []
     for _ in range(args.clicks):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         at.button(key="emx_step").click().run()
         seconds.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
         if at.session_state["fits"]["matrix"].state.converged:
             at.button(key="emx_reset").click().run()
     ms = sorted(s * 1000 for s in seconds)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"machine: {platform.node()} ({os.cpu_count()} cores), load average {load}")
     print(f"data set: {dataset} (1200 x 1200, K = 12)")
     print(
         f"Step click, whole script run under AppTest: median {statistics.median(ms):.0f} ms, "
         f"p90 {ms[int(0.9 * (len(ms) - 1))]:.0f} ms, max {ms[-1]:.0f} ms over {len(ms)} clicks"
     )
+    print(f"  CPU time per Step (this process, all threads): median {statistics.median(cpu) * 1000:.0f} ms")
+    charts = {chart.key: len(chart.proto.spec) for chart in at.get("plotly_chart")}
+    print(f"  the charts a Step sends: {sum(charts.values()) / 1024:.0f} KiB in all")
+    for key, size in charts.items():
+        print(f"    {key:12s} {size / 1024:6.1f} KiB")
 
     at.switch_page("app_pages/completion.py")
     start = time.perf_counter()
