@@ -26,6 +26,7 @@ from em_core.cli import main, strict_json
 from em_core.data import load_dataset
 from em_core.errors import DataError
 from em_core.mixture import bic, init, rmse
+from em_core.sparse_ratings import choose_form
 from em_core.stepping import MAX_ITER
 from tests.badfiles import bad_cases, path_cases, valid_cases
 
@@ -590,3 +591,31 @@ def test_json_gives_the_shape_and_the_number_of_observed_values(capsys, tmp_path
     summary = json.loads(out)
     assert (summary["shape"], summary["observed"]) == (shape, observed)
     assert summary["shape"] == list(load_dataset(path, kind="ratings" if algorithm == "em" else "points").X.shape)
+
+
+def test_form_auto_fits_a_sparse_ratings_file_as_csr_with_the_dense_numbers(capsys, tmp_path):
+    # a MovieLens-like triplet file (~3 % observed): auto keeps it sparse, and every number is the dense one's
+    rng = np.random.RandomState(5)
+    users, items = rng.randint(1, 80, 400), rng.randint(1, 200, 400)
+    pairs = sorted(set(zip(users.tolist(), items.tolist(), strict=True)))
+    lines = ["userId,movieId,rating", *(f"{u},{i},{rng.randint(1, 6)}" for u, i in pairs)]
+    path = tmp_path / "ratings.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert choose_form(*load_dataset(path).X.shape, len(pairs)) == "sparse"
+    runs = {}
+    for form in ("auto", "dense", "sparse"):
+        args = ("--data", str(path), "--k", "1", "3", "--seeds", "0", "1", "--holdout", "0.2", "--form", form, "--json")
+        status, out, err = cli(capsys, *args)
+        assert (status, err) == (0, ""), err
+        runs[form] = json.loads(out)
+    for form in ("auto", "sparse"):
+        for mine, dense in zip(runs[form]["best_per_k"], runs["dense"]["best_per_k"], strict=True):
+            assert mine["log_likelihood"] == pytest.approx(dense["log_likelihood"], rel=1e-9)
+            assert mine["rmse_holdout"] == pytest.approx(dense["rmse_holdout"], rel=1e-9)
+        for name, value in runs["dense"]["baselines_holdout"].items():
+            assert runs[form]["baselines_holdout"][name] == pytest.approx(value, rel=1e-9), name
+
+
+def test_form_sparse_with_a_gold_matrix_is_one_line(capsys):
+    status, out, err = cli(capsys, "--data", "demo-small", "--k", "2", "--seeds", "0", "--form", "sparse")
+    assert_one_error_line(status, out, err, "drop --form sparse")
