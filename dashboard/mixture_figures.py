@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 FADED_WEIGHT = 0.01
 #: With more components than this the means carry no text label (the legend and the hover name them).
 MAX_LABELLED_COMPONENTS = 6
+#: The plot area's longer side, in CSS px, that mean labels are placed for (the narrowest chart that shows them:
+#: the PCA user map beside the LL curve, or a 2-D page's chart at 420 px width).
+LABEL_PLOT_PIXELS = 300.0
 _FADED_OPACITY = 0.35
 _FADED_OUTLINE = "#aaaaaa"
 _CIRCLE_POINTS = 91
@@ -118,14 +121,15 @@ def _label_positions(
     labels: Sequence[str],
     x_range: list[float] | None,
     y_range: list[float] | None,
-    plot_pixels: float = 420.0,
-) -> list[str]:
-    """A ``textposition`` per mean, so labels stay inside the axes and off each other.
+    plot_pixels: float = LABEL_PLOT_PIXELS,
+) -> list[str | None]:
+    """A ``textposition`` per mean, so labels stay inside the axes and never print over each other.
 
-    Greedy, in component order: each label takes the first of its four corners (towards
-    the middle of the plot first) whose box, estimated in data units for a plot area of
-    about ``plot_pixels`` on its longer side, leaves the axes least and covers the labels
-    placed so far and the other means least.
+    Greedy, in component order: each label takes the first of its four corners (towards the middle
+    of the plot first), then its sides, whose box, estimated in data units for a plot area of about
+    ``plot_pixels`` on its longer side, leaves the axes least and covers the labels placed so far and
+    the other means least. A label that would still cover one placed before it gets None: it is left
+    out (the legend and the mean's hover still name the component).
     """
     K = means.shape[0]
     if x_range is None or y_range is None:
@@ -137,7 +141,7 @@ def _label_positions(
     finite = np.isfinite(means).all(axis=1)
     marks = [(x - marker, x + marker, y - marker, y + marker) for x, y in means[finite]]
     placed: list[tuple[float, float, float, float]] = []
-    positions = []
+    positions: list[str | None] = []
     for j, ((x, y), label) in enumerate(zip(means, labels, strict=True)):
         if not finite[j]:
             positions.append("top right")
@@ -145,18 +149,21 @@ def _label_positions(
         width = (7 * len(label.replace("<b>", "").replace("</b>", "")) + 4) * unit
         sides = ["left", "right"] if x > x_mid else ["right", "left"]
         levels = ["bottom", "top"] if y > y_mid + 0.35 * (y_range[1] - y_range[0]) else ["top", "bottom"]
-        best, best_cost = "top right", np.inf
-        for vertical in levels:
-            for horizontal in sides:
-                x0 = x + gap if horizontal == "right" else x - gap - width
-                y0 = y + gap if vertical == "top" else y - gap - height
-                box = (x0, x0 + width, y0, y0 + height)
-                outside = width * height - _overlap(box, axes_box)
-                covered = sum(_overlap(box, other) for other in placed + marks)
-                cost = 2 * outside + covered
-                if cost < best_cost - 1e-12 * unit * unit:
-                    best, best_cost, best_box = f"{vertical} {horizontal}", cost, box
-        placed.append(best_box)
+        candidates = [(v, h) for v in levels for h in sides] + [("middle", h) for h in sides]
+        candidates += [(v, "center") for v in levels]
+        best, best_cost, best_box = None, np.inf, None
+        for vertical, horizontal in candidates:
+            x0 = {"right": x + gap, "left": x - gap - width, "center": x - width / 2}[horizontal]
+            y0 = {"top": y + gap, "bottom": y - gap - height, "middle": y - height / 2}[vertical]
+            box = (x0, x0 + width, y0, y0 + height)
+            outside = width * height - _overlap(box, axes_box)
+            on_labels = sum(_overlap(box, other) for other in placed)
+            covered = on_labels + sum(_overlap(box, other) for other in marks)
+            cost = 2 * outside + covered + (np.inf if on_labels > 0 else 0.0)
+            if cost < best_cost - 1e-12 * unit * unit:
+                best, best_cost, best_box = f"{vertical} {horizontal}", cost, box
+        if best_box is not None:
+            placed.append(best_box)
         positions.append(best)
     return positions
 

@@ -12,8 +12,9 @@ import socket
 import pytest
 from playwright.sync_api import Page, expect
 
+from em_core.data import course_available, data_dir
 from tests.browser_page import AppPage
-from tests.helpers import CHROMIUM, CHROMIUM_MISSING, REPO
+from tests.helpers import CHROMIUM, CHROMIUM_MISSING, REPO, course_missing_reason
 from tests.streamlit_server import StreamlitServer, free_port
 
 pytestmark = pytest.mark.browser
@@ -71,6 +72,35 @@ def test_the_reset_notice_goes_with_the_next_step(app_server: StreamlitServer, p
     expect(_reset_notices(app)).to_have_count(0)
     app.step()  # and it does not come back
     expect(_reset_notices(app)).to_have_count(0)
+    app.expect_clean()
+
+
+# the mean labels' boxes on the PCA user map, and each pair of boxes that overlap
+_LABEL_BOXES = """el => [...el.querySelectorAll('g.textpoint text')].filter(t => t.textContent.trim())
+    .map(t => { const r = t.getBoundingClientRect(); return [t.textContent, r.x, r.y, r.width, r.height]; })"""
+
+
+def _overprinted(boxes: list) -> list[tuple[str, str]]:
+    def hit(a, b):
+        return a[1] < b[1] + b[3] and b[1] < a[1] + a[3] and a[2] < b[2] + b[4] and b[2] < a[2] + a[4]
+
+    return [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1 :] if hit(a, b)]
+
+
+@pytest.mark.parametrize("dataset", ["test", "demo-small"])
+def test_pca_labels_of_a_20x5_set_never_overprint(app_server: StreamlitServer, page: Page, dataset: str):
+    # the course's test set with K = 4 printed j=1 over j=3 at iteration 2 and j=2 over j=3 at iteration 6
+    if dataset == "test" and not course_available("test"):
+        pytest.skip(course_missing_reason(data_dir(), ["test.txt"]))
+    page.set_viewport_size({"width": 1400, "height": 900})
+    labelled = 0
+    for iteration in range(8):
+        app = _open(page, app_server.url, f"/em_matrix?dataset={dataset}&k=4&it={iteration}", "EM for matrix completion")
+        app.wait_charts()
+        boxes = app.page.locator(".st-key-emx_pca").evaluate(_LABEL_BOXES)
+        assert _overprinted(boxes) == [], (iteration, boxes)
+        labelled += len(boxes)
+    assert labelled >= 8 * 3, "most means keep their label (a label is left out only where it would overprint)"
     app.expect_clean()
 
 
