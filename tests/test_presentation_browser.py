@@ -95,7 +95,8 @@ def test_pca_labels_of_a_20x5_set_never_overprint(app_server: StreamlitServer, p
     page.set_viewport_size({"width": 1400, "height": 900})
     labelled = 0
     for iteration in range(8):
-        app = _open(page, app_server.url, f"/em_matrix?dataset={dataset}&k=4&it={iteration}", "EM for matrix completion")
+        link = f"/em_matrix?dataset={dataset}&k=4&it={iteration}"
+        app = _open(page, app_server.url, link, "EM for matrix completion")
         app.wait_charts()
         boxes = app.page.locator(".st-key-emx_pca").evaluate(_LABEL_BOXES)
         assert _overprinted(boxes) == [], (iteration, boxes)
