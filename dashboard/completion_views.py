@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import streamlit as st
 
 from dashboard import caches, matrix_views
+from dashboard.byte_cache import byte_cache
+from dashboard.limits import CACHE_BYTES
 from em_core import GaussianMixture, diagnostics, sparse_completion
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@byte_cache(CACHE_BYTES["drawn_completion"])
 def _completed_block(content_key: str, digest: str, _X, _mixture: GaussianMixture, _where) -> np.ndarray:
     return sparse_completion.fill_block(_X, _mixture, _where.rows, _where.columns)
 
@@ -26,7 +27,7 @@ def completed_block(content_key: str, X, mixture: GaussianMixture, where: matrix
     return _completed_block(content_key, caches.mixture_digest(mixture), X, mixture, where)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@byte_cache(CACHE_BYTES["user_rows"])
 def _completed_row(content_key: str, digest: str, row: int, _X, _mixture: GaussianMixture) -> np.ndarray:
     return sparse_completion.fill_rows(_X, _mixture, [row])[0]
 
@@ -36,7 +37,7 @@ def completed_row(content_key: str, X, mixture: GaussianMixture, row: int) -> np
     return _completed_row(content_key, caches.mixture_digest(mixture), row, X, mixture)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@byte_cache(CACHE_BYTES["user_rows"])
 def _top_unseen(content_key: str, digest: str, row: int, n_top: int, _X, _mixture: GaussianMixture):
     return sparse_completion.top_unseen(_X, _mixture, n_top, users=[row])
 
@@ -59,7 +60,7 @@ class CompletionCheck(NamedTuple):
     mixture_loses: bool | None  # None without a gold matrix
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@byte_cache(CACHE_BYTES["completion_check"])
 def _completion_check(
     content_key: str, digest: str, initial_digest: str, min_variance: float, _X, _gold, _mixture, _initial, _X_pred
 ) -> CompletionCheck:

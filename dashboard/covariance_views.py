@@ -11,8 +11,9 @@ import importlib
 
 import numpy as np
 import pandas as pd
-import streamlit as st
 
+from dashboard.byte_cache import byte_cache
+from dashboard.limits import CACHE_BYTES
 from em_core import experiment
 from em_core.covariance_em import covariance_type_of
 from em_core.covariance_selection import CovarianceSelection, select_covariance
@@ -63,13 +64,13 @@ def placed_means() -> np.ndarray | None:
     return None if means is None else np.asarray(means, dtype=float)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@byte_cache(CACHE_BYTES["start_comparison"])
 def starts_compared(content: str, K: int, covariance_type: str, means: tuple | None, _X: np.ndarray) -> list[StartRun]:
     """em_core's :func:`~em_core.start_comparison.compare_starts`, once per data set, K, type and placed means."""
     return compare_starts(_X, K, covariance_type, means=None if means is None else np.array(means))
 
 
-@st.cache_data(max_entries=2000, show_spinner=False)
+@byte_cache(CACHE_BYTES["covariance_fits"])
 def fitted(content: str, covariance_type: str, K: int, seed: int, _X: np.ndarray) -> experiment.RunResult:
     """One run of EM on complete data with ``covariance_type`` from the course's start, cached."""
     return experiment.fit(_X, "naive-em", K, seed, covariance_type=covariance_type)

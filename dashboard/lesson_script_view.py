@@ -13,6 +13,8 @@ import hashlib
 import streamlit as st
 
 from dashboard import curve_figures, lesson_figures, lesson_state, matrix_figures, presentation, session
+from dashboard.byte_cache import byte_cache
+from dashboard.limits import CACHE_BYTES
 from em_core import em, lesson_answers, lesson_plan, lesson_script
 from em_core.data import available_datasets
 from em_core.errors import DataError
@@ -35,14 +37,14 @@ PAGE_PATHS = {
 SWEEP_SEEDS = (0, 1, 2, 3, 4)
 
 
-@st.cache_data(max_entries=32, show_spinner="Putting the fit in place ...")
+@byte_cache(CACHE_BYTES["lesson"])
 def _fit(page: str, dataset: str, folders: str, k: int, seed: int, iteration: int | None, after_estep: bool):
     X = lesson_state.dataset(dataset).X
     algorithm = algorithm_for(lesson_script.PAGE_ALGORITHMS[page])
     return lesson_plan.position(algorithm, X, k, seed, iteration, "M" if after_estep else "E")
 
 
-@st.cache_data(max_entries=8, show_spinner="Fitting every K ...")
+@byte_cache(CACHE_BYTES["lesson"])
 def _sweep(dataset: str, folders: str, k: int) -> lesson_answers.BicAnswer:
     data = lesson_state.dataset(dataset)
     algorithm = "naive-em" if data.kind == "points" else "em"
@@ -59,11 +61,13 @@ def _draw(state: lesson_script.ScriptState, dataset: str) -> None:
     lesson_script.check_against(state, X.shape[0], X.shape[1], dataset)
     folders = session.folders_key()
     if state.page == "model_selection":
-        answer = _sweep(dataset, folders, state.k)
+        with st.spinner("Fitting every K ..."):
+            answer = _sweep(dataset, folders, state.k)
         series = {"log-likelihood": answer.log_likelihoods, "BIC": answer.bics}
         _chart(curve_figures.model_selection_figure(answer.ks, series, answer.best_k, state.title), "script_fig")
         return
-    fit = _fit(state.page, dataset, folders, state.k, state.seed, state.iteration, state.after_estep)
+    with st.spinner("Putting the fit in place ..."):
+        fit = _fit(state.page, dataset, folders, state.k, state.seed, state.iteration, state.after_estep)
     highlight = state.highlight
     if state.page in ("kmeans", "em2d"):
         previous = None

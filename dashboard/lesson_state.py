@@ -14,6 +14,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import presentation, session
+from dashboard.byte_cache import byte_cache
+from dashboard.limits import CACHE_BYTES
 from em_core import lesson_plan, lesson_script
 from em_core.data import available_datasets
 from em_core.errors import DataError
@@ -65,7 +67,7 @@ def dataset(name: str):
     return session.load_named(name, session.folders_key())
 
 
-@st.cache_data(max_entries=64, show_spinner="Setting up the stage ...")
+@byte_cache(CACHE_BYTES["lesson"])
 def _asked(stage_key: str, dataset_name: str, folders: str, attempt: int) -> lesson_plan.Asked:
     stage = lesson_plan.stage(stage_key)
     choice = lesson_plan.choose_data(stage, [dataset_name])
@@ -84,7 +86,8 @@ def attempt(stage: lesson_plan.Stage) -> int:
 def asked(stage: lesson_plan.Stage) -> lesson_plan.Asked:
     """The stage put in place on the first of its data sets available here, for the current attempt."""
     choice = lesson_plan.choose_data(stage, available_datasets())
-    return _asked(stage.key, choice.dataset, session.folders_key(), attempt(stage))
+    with st.spinner("Setting up the stage ..."):
+        return _asked(stage.key, choice.dataset, session.folders_key(), attempt(stage))
 
 
 def go_to(index: int) -> None:

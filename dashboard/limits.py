@@ -76,6 +76,12 @@ CACHE_BYTES = {
     "algorithms": 256 * 2**20,  # the fit pages' shared algorithms, each with its prepared matrix (~3 x X)
     "collapse": 8 * 2**20,  # the matrix page's collapse findings (a K x d mask each)
     "step_figures": 48 * 2**20,  # the matrix page's charts, kept while their inputs stay (a Step's E half)
+    "drawn_completion": 48 * 2**20,  # the completion of the cells drawn (at most 1,200 x 1,200 each)
+    "user_rows": 4 * 2**20,  # one user's completed row, top-N unseen items
+    "completion_check": 16 * 2**20,  # the completion page's checks against gold
+    "start_comparison": 8 * 2**20,  # the 2-D page's "Compare starts" runs
+    "covariance_fits": 32 * 2**20,  # model selection's fits of each covariance type (a mixture each)
+    "lesson": 32 * 2**20,  # the lesson's stages and the instructor's script's fits
 }
 #: The seconds of work one click may start (a sweep, a held-out comparison, a run to convergence, a
 #: printout); past it the work stops and the page shows what finished, saying so. A closed tab or a
