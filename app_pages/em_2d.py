@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import covariance_views, curve_figures, downloads, fit_page, fits, presentation, session
+from dashboard import covariance_views, curve_figures, downloads, fit_page, fits, presentation, session, work
 from dashboard.url import PAGE_CHOICES
 from em_core import diagnostics, start_comparison
 from em_core.covariance_em import COVARIANCE_TYPES, REG_COVAR
@@ -111,8 +111,18 @@ def compare_starts(start: fits.Start) -> None:
         st.session_state.em2d_compared = request
     if st.session_state.get("em2d_compared") != request:
         return
-    with st.spinner("Fitting from every start ..."):
-        runs = covariance_views.starts_compared(*request, s.dataset.X)
+    limit = work.WorkLimit("Fitting from every start")
+    runs, complete = covariance_views.starts_compared(
+        *request,
+        s.dataset.X,
+        _should_stop=limit,
+        _on_run=lambda run, done, total: limit.progress(done / total, f"Fitting from every start: {done} of {total}"),
+    )
+    limit.done()
+    if not complete:
+        st.warning(limit.message(f"the {len(runs)} starts that finished"), icon=":material/timer_off:")
+    if not runs:
+        return
     gaps = start_comparison.gaps_to_best(runs)
     labels = [run.label for run in runs]
     figure = curve_figures.bar_chart(

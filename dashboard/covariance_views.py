@@ -18,7 +18,8 @@ from em_core import experiment
 from em_core.covariance_em import covariance_type_of
 from em_core.covariance_selection import CovarianceSelection, select_covariance
 from em_core.ellipses import sigma_ellipses
-from em_core.start_comparison import StartRun, compare_starts
+from em_core.initialisation import STRATEGIES
+from em_core.start_comparison import SEEDS, StartRun, compare_starts
 
 
 def parameter_table(mixture) -> pd.DataFrame:
@@ -64,10 +65,21 @@ def placed_means() -> np.ndarray | None:
     return None if means is None else np.asarray(means, dtype=float)
 
 
-@byte_cache(CACHE_BYTES["start_comparison"])
-def starts_compared(content: str, K: int, covariance_type: str, means: tuple | None, _X: np.ndarray) -> list[StartRun]:
-    """em_core's :func:`~em_core.start_comparison.compare_starts`, once per data set, K, type and placed means."""
-    return compare_starts(_X, K, covariance_type, means=None if means is None else np.array(means))
+@byte_cache(CACHE_BYTES["start_comparison"], keep=lambda result: result[1])
+def starts_compared(
+    content: str,
+    K: int,
+    covariance_type: str,
+    means: tuple | None,
+    _X: np.ndarray,
+    _should_stop=None,
+    _on_run=None,
+) -> tuple[list[StartRun], bool]:
+    """em_core's :func:`~em_core.start_comparison.compare_starts`, once per data set, K, type and placed
+    means, and whether every start ran (a comparison a time limit cut short is not kept)."""
+    means = None if means is None else np.array(means)
+    runs = compare_starts(_X, K, covariance_type, means=means, on_run=_on_run, should_stop=_should_stop)
+    return runs, len(runs) == len(STRATEGIES) * len(SEEDS) + (means is not None)
 
 
 @byte_cache(CACHE_BYTES["covariance_fits"])

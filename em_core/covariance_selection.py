@@ -44,6 +44,11 @@ class CovarianceSelection:
     rows: tuple[TypeRow, ...]
 
     @property
+    def stopped(self) -> bool:
+        """A ``should_stop`` hook ended it early: the rows hold the runs that finished."""
+        return any(sweep.stopped for sweep in self.sweeps.values())
+
+    @property
     def best(self) -> TypeRow:
         """The (type, K) with the highest BIC; a tie goes to the simpler type, then the smaller K."""
         return max(self.rows, key=lambda row: row.bic)
@@ -58,6 +63,7 @@ def select_covariance(
     name: str = "X",
     fit_one: FitOne = _fit,
     on_run: Callable[[str, experiment.RunResult, int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> CovarianceSelection:
     """BIC of every covariance type and K, each K with its best seed.
 
@@ -73,6 +79,9 @@ def select_covariance(
         ``fit_one(X, covariance_type, K, seed) -> RunResult``.
     on_run : callable, optional
         ``on_run(covariance_type, run, done, total)`` after each run, counted over all types.
+    should_stop : callable, optional
+        ``should_stop() -> bool``, asked before each run (:func:`em_core.experiment.sweep`); once True,
+        the rows hold the runs that finished (``stopped`` is then True).
     """
     types = [check_covariance_type(covariance_type) for covariance_type in covariance_types]
     d = np.shape(X)[1]
@@ -87,7 +96,9 @@ def select_covariance(
             if on_run is not None:
                 on_run(covariance_type, run, number * per_type + done, per_type * len(types))
 
-        sweep = experiment.sweep(X, "naive-em", ks, seeds, name=name, fit_one=one, on_run=progress)
+        sweep = experiment.sweep(
+            X, "naive-em", ks, seeds, name=name, fit_one=one, on_run=progress, should_stop=should_stop
+        )
         sweeps[covariance_type] = sweep
         for best in sweep.best_per_k:
             count = n_parameters(best.k, d, covariance_type)

@@ -61,6 +61,7 @@ def compare_starts(
     means=None,
     max_iter: int | None = None,
     on_run: Callable[[StartRun, int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[StartRun]:
     """Fit EM on complete data from every start: the course's and k-means++ per seed, then ``means``.
 
@@ -75,11 +76,15 @@ def compare_starts(
         Means placed by hand (checked by :func:`em_core.initialisation.check_means`).
     on_run : callable, optional
         ``on_run(run, done, total)`` after each run (a progress bar).
+    should_stop : callable, optional
+        ``should_stop() -> bool``, asked before every iteration (:func:`em_core.experiment.fit`); once
+        True, the run it cut short and the starts not yet run are left out.
 
     Returns
     -------
     list of StartRun
-        Course runs first (by seed), then k-means++ (by seed), then the hand-placed start.
+        Course runs first (by seed), then k-means++ (by seed), then the hand-placed start; fewer
+        than that when ``should_stop`` ended the comparison.
     """
     covariance_type = check_covariance_type(covariance_type)
     starts: list[tuple[str, int | None, object]] = [(name, seed, name) for name in STRATEGIES for seed in seeds]
@@ -87,6 +92,8 @@ def compare_starts(
         starts.append((HAND, None, check_means(X, means)))
     runs = []
     for init, seed, init_with in starts:
+        if should_stop is not None and should_stop():
+            break
         result = experiment.fit(
             X,
             "naive-em",
@@ -95,7 +102,10 @@ def compare_starts(
             max_iter=max_iter,
             init_with=init_with,
             covariance_type=covariance_type,
+            should_stop=should_stop,
         )
+        if result.interrupted:
+            break
         runs.append(StartRun(init, seed, result.score, result.iterations, result.converged))
         if on_run is not None:
             on_run(runs[-1], len(runs), len(starts))

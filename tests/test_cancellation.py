@@ -251,3 +251,15 @@ def test_the_progress_bar_of_a_run_started_by_a_button_callback_is_shown_and_rem
     app = Dashboard("demo-large", page="matrix").click("emx_run")
     assert app.fit("matrix").state.converged and shown and all(shown)
     assert not app.at.get("progress")
+
+
+def test_compare_starts_past_the_time_limit_says_stopped_and_keeps_nothing(no_time_to_work):
+    from dashboard import covariance_views
+
+    covariance_views.starts_compared.clear()
+    app = Dashboard("demo-2d", page="em2d").click("em2d_compare")
+    assert any(
+        w.value.startswith("Stopped after 0 s") and "the 0 starts that finished" in w.value for w in app.at.warning
+    )
+    assert len(covariance_views.starts_compared.store) == 0  # a cut-short comparison is never cached
+    assert app.errors == []

@@ -52,3 +52,23 @@ def test_mean_variance_is_the_variance_per_axis_of_every_type():
     np.testing.assert_allclose(covariance_em.mean_variance(full), np.trace(full.cov, axis1=1, axis2=2) / 2)
     diag = covariance_em.with_covariance_type(spherical, "diag")
     np.testing.assert_allclose(covariance_em.mean_variance(diag), spherical.var)
+
+
+def test_a_stop_keeps_the_types_and_ks_that_finished():
+    # should_stop answers True from the fourth question on: three runs finish, the rest are left out
+    from em_core.data import load_dataset
+
+    X = load_dataset("demo-2d").X
+    asked = []
+
+    def stop_after_three():
+        asked.append(1)
+        return len(asked) > 3
+
+    selection = select_covariance(X, [1, 2], [0, 1], should_stop=stop_after_three)
+    full = select_covariance(X, [1, 2], [0, 1])
+    assert selection.stopped and not full.stopped
+    finished = [run for sweep in selection.sweeps.values() for run in sweep.runs]
+    assert len(finished) == 3
+    expected = list(full.sweeps["spherical"].runs)[:3]
+    assert [(r.k, r.seed, r.score) for r in finished] == [(r.k, r.seed, r.score) for r in expected]

@@ -57,3 +57,18 @@ def test_gaps_to_best_are_zero_within_the_tolerance_and_negative_below_it():
 def test_k3_on_the_outlier_scenario_has_starts_that_end_in_different_optima():
     gaps = gaps_to_best(compare_starts(X, 3))
     assert (gaps == 0).any() and (gaps < -10).any()
+
+
+def test_a_stop_leaves_out_the_cut_short_run_and_the_starts_not_run():
+    from em_core.data import load_dataset
+
+    X = load_dataset("demo-2d").X
+    full = compare_starts(X, 3, seeds=[0, 1])
+    calls = []
+
+    def stop_in_the_second_run():
+        calls.append(1)
+        return len(calls) > full[0].iterations + 3  # the first run asks before each iteration, then more
+
+    partial = compare_starts(X, 3, seeds=[0, 1], should_stop=stop_in_the_second_run)
+    assert partial == full[:1]
