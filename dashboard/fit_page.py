@@ -140,7 +140,7 @@ def points_and_curve(shown: Shown, prefix: str, captions: tuple[str, str], curve
     Returns the right-hand column, for the page to add to.
     """
     method = shown.slot.method
-    left, right = st.columns([3, 2])
+    left, right = st.columns(presentation.COLUMNS if presentation.is_on() else [3, 2])
     with left:
         figure = mixture_figures.points_figure(
             shown.s.dataset.X,

@@ -21,16 +21,29 @@ CHART_HEIGHT = 390
 SLIDER_HEIGHT = 40
 #: The narration's fixed height in presentation mode (two lines of text), in CSS px.
 NARRATION_HEIGHT = 56
+#: The M-step's arrows from the ghost means to the new ones, in CSS px (1.5 off a projector).
+ARROW_WIDTH = 3.5
+#: The 2-D pages' columns in presentation mode: the points chart takes most of the width, the curve the rest.
+COLUMNS = (3, 1)
 
 #: The keys of the stepping buttons (:data:`dashboard.controls.SHORTCUTS`), shown in presentation mode.
 KEYS_LEGEND = "**Keys:** `E` E-step (Assign) · `M` M-step (Update) · `S` Step · `P` Play/Pause"
 
+# The header is made see-through (its buttons stay: the sidebar's toggle, the menu): opaque, it hid the title.
 _CSS = """
 <style>
-[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 1rem; }
+[data-testid="stHeader"] { background: transparent; }
+[data-testid="stMainBlockContainer"] { padding: 2.2rem 1.5rem 1rem 1.5rem; }
 [data-testid="stMainBlockContainer"] h1 { font-size: 1.6rem; padding: 0 0 0.2rem 0; }
 [data-testid="stMain"] [data-testid="stCaptionContainer"] { display: none; }
 .stButton button p { white-space: normal; overflow: visible; text-overflow: clip; line-height: 1.15; }
+/* a phone (Streamlit stacks columns under 640 px): the step buttons three to a row, so the chart stays on screen */
+@media (max-width: 640px) {
+  [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.stButton) { flex-wrap: wrap; gap: 0.5rem; }
+  [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.stButton) > [data-testid="stColumn"] {
+    min-width: calc(33% - 0.5rem) !important; flex: 1 1 calc(33% - 0.5rem) !important; width: auto !important;
+  }
+}
 </style>
 """
 
@@ -39,6 +52,8 @@ def enabled() -> bool:
     """The sidebar toggle (on when the link says ``present=1``); writes the mode's styles when on."""
     if KEY not in st.session_state:
         st.session_state[KEY] = st.query_params.get(KEY) == "1"
+        if st.session_state[KEY]:  # opened by a link: the room sees the page, the toggle stays reachable
+            st.set_page_config(initial_sidebar_state="collapsed")
     on = st.sidebar.toggle(
         "Presentation mode",
         key=KEY,
@@ -69,4 +84,5 @@ def sized(fig: go.Figure, height: int = CHART_HEIGHT) -> go.Figure:
     fig.update_yaxes(tickfont=dict(size=FONT_PX), title_font=dict(size=FONT_PX))
     fig.update_annotations(font_size=FONT_PX)
     fig.update_traces(textfont_size=FONT_PX, selector=dict(type="scatter"))
+    fig.for_each_annotation(lambda note: note.update(arrowwidth=ARROW_WIDTH) if note.showarrow else None)
     return fig

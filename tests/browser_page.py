@@ -31,7 +31,7 @@ ALLOWED_CONSOLE = [
     # it uses / (streamlit/streamlit#7074, confirmed upstream). The Data page at / does not do this.
     (
         "Failed to load resource: the server responded with a status of 404",
-        re.compile(r"http://127\.0\.0\.1:\d+/(em_matrix|em_2d|lesson)/_stcore/(health|host-config)$"),
+        re.compile(r"http://127\.0\.0\.1:\d+/(em_matrix|em_2d|kmeans_2d|lesson)/_stcore/(health|host-config)$"),
     ),
 ]
 
