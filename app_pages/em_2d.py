@@ -92,8 +92,6 @@ def body(shown: fit_page.Shown) -> None:
     st.dataframe(covariance_views.parameter_table(mixture), hide_index=True, key="em2d_params")
     meta = {"dataset": s.dataset_id, "seed": s.seed, "iteration": shown.iteration}
     files = downloads.fit_files(s.dataset_id, mixture, shown.scores, shown.slot.score_name, meta)
-    if not spherical:  # the mixture file is the course's spherical format (mu, var, p)
-        files = [file for file in files if file.key != "mixture_json"]
     downloads.buttons("em2d", files)
 
 

@@ -17,12 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from em_core.covariance_em import CovarianceMixture
 from em_core.errors import DataError
 from em_core.mixture import GaussianMixture
 from em_core.validation import check_matrix
 
 #: The keys :func:`mixture_json` writes itself; metadata may not use them.
-MIXTURE_KEYS = ("K", "d", "mu", "var", "p")
+MIXTURE_KEYS = ("K", "d", "mu", "var", "p", "covariance_type", "cov")
 #: How far the weights of a mixture read from JSON may sum from 1.
 WEIGHT_SUM_TOL = 1e-6
 
@@ -96,12 +97,15 @@ def _mixture_arrays(mixture: GaussianMixture) -> tuple[np.ndarray, np.ndarray, n
     return mu, var, p
 
 
-def mixture_json(mixture: GaussianMixture, /, **meta: Any) -> str:
+def mixture_json(mixture: GaussianMixture | CovarianceMixture, /, **meta: Any) -> str:
     """The mixture as a JSON object: ``K``, ``d``, the metadata, then ``mu``, ``var`` and ``p``.
+
+    A :class:`~em_core.covariance_em.CovarianceMixture` (diag or full) is written with
+    ``covariance_type`` and ``cov`` (K lists of d variances, or K d x d matrices) in place of ``var``.
 
     Parameters
     ----------
-    mixture : GaussianMixture
+    mixture : GaussianMixture or CovarianceMixture
         ``mu`` of shape (K, d), ``var`` and ``p`` of shape (K,); finite.
     **meta
         JSON-serialisable values to keep beside the mixture (numpy scalars and arrays are
@@ -113,7 +117,14 @@ def mixture_json(mixture: GaussianMixture, /, **meta: Any) -> str:
         Indented JSON, one mean per line, ending with a newline. :func:`read_mixture_json`
         reads it back exactly.
     """
-    mu, var, p = _mixture_arrays(mixture)
+    covariance = isinstance(mixture, CovarianceMixture)
+    if covariance:  # the means and weights are checked as a spherical mixture's, with a stand-in variance each
+        mu, _, p = _mixture_arrays(GaussianMixture(mixture.mu, np.ones(len(mixture.p)), mixture.p))
+        cov = np.asarray(mixture.cov, dtype=float)
+        if not np.all(np.isfinite(cov)):
+            raise DataError("mixture covariances must be finite numbers")
+    else:
+        mu, var, p = _mixture_arrays(mixture)
     clash = [key for key in meta if key in MIXTURE_KEYS]
     if clash:
         raise DataError(
@@ -129,7 +140,13 @@ def mixture_json(mixture: GaussianMixture, /, **meta: Any) -> str:
                 f"metadata {key!r}: {err}; give numbers (finite), strings, lists or dicts, or None"
             ) from None
     means = ",\n".join(f"    {_dump(row)}" for row in mu.tolist())
-    fields += [("mu", f"[\n{means}\n  ]"), ("var", _dump(var.tolist())), ("p", _dump(p.tolist()))]
+    fields.append(("mu", f"[\n{means}\n  ]"))
+    if covariance:
+        covs = ",\n".join(f"    {_dump(block)}" for block in cov.tolist())
+        fields += [("covariance_type", _dump(mixture.covariance_type)), ("cov", f"[\n{covs}\n  ]")]
+    else:
+        fields.append(("var", _dump(var.tolist())))
+    fields.append(("p", _dump(p.tolist())))
     body = ",\n".join(f"  {json.dumps(key)}: {value}" for key, value in fields)
     return "{\n" + body + "\n}\n"
 
@@ -147,13 +164,14 @@ def _array(obj: dict, key: str, ndim: int) -> np.ndarray:
     return array
 
 
-def read_mixture_json(text: str | bytes) -> tuple[GaussianMixture, dict[str, Any]]:
+def read_mixture_json(text: str | bytes) -> tuple[GaussianMixture | CovarianceMixture, dict[str, Any]]:
     """Read what :func:`mixture_json` wrote.
 
     Returns
     -------
-    mixture : GaussianMixture
-        ``mu`` of shape (K, d), ``var`` and ``p`` of shape (K,), bit for bit as written.
+    mixture : GaussianMixture or CovarianceMixture
+        ``mu`` of shape (K, d), ``var`` and ``p`` of shape (K,), bit for bit as written; a
+        CovarianceMixture when the file has ``covariance_type`` and ``cov``.
     meta : dict
         The other keys, in file order.
 
@@ -174,6 +192,8 @@ def read_mixture_json(text: str | bytes) -> tuple[GaussianMixture, dict[str, Any
         raise DataError("mixture JSON is not UTF-8 text; give the file mixture_json wrote") from None
     if not isinstance(obj, dict):
         raise DataError(f"mixture JSON: expected an object {{...}}, found {type(obj).__name__}")
+    if "cov" in obj or "covariance_type" in obj:
+        return _read_covariance_mixture(obj)
     missing = [key for key in ("mu", "var", "p") if key not in obj]
     if missing:
         raise DataError(f"mixture JSON: missing {', '.join(map(repr, missing))}; a mixture needs mu, var and p")
@@ -194,6 +214,42 @@ def read_mixture_json(text: str | bytes) -> tuple[GaussianMixture, dict[str, Any
         raise DataError(f"mixture JSON: the weights must be >= 0 and sum to 1, they sum to {float(p.sum())!r}")
     meta = {key: value for key, value in obj.items() if key not in MIXTURE_KEYS}
     return GaussianMixture(mu, var, p), meta
+
+
+def _read_covariance_mixture(obj: dict) -> tuple[CovarianceMixture, dict[str, Any]]:
+    """A diag or full mixture of :func:`mixture_json`: ``mu``, ``covariance_type``, ``cov``, ``p``."""
+    kind = obj.get("covariance_type")
+    if kind not in ("diag", "full") or "cov" not in obj:
+        raise DataError(
+            f"mixture JSON: 'covariance_type' is {kind!r}; a file with 'cov' is a 'diag' or 'full' mixture "
+            "(a spherical one has 'var' instead)"
+        )
+    missing = [key for key in ("mu", "p") if key not in obj]
+    if missing:
+        raise DataError(f"mixture JSON: missing {', '.join(map(repr, missing))}; a mixture needs mu, cov and p")
+    mu, p = _array(obj, "mu", 2), _array(obj, "p", 1)
+    K, d = mu.shape
+    try:
+        cov = np.asarray(obj["cov"], dtype=float)
+    except (TypeError, ValueError):
+        cov = np.empty(0)
+    shape = (K, d) if kind == "diag" else (K, d, d)
+    if cov.shape != shape or not np.all(np.isfinite(cov)):
+        raise DataError(f"mixture JSON: 'cov' of a {kind} mixture with {K} means in {d} dimensions is {shape}")
+    if p.shape != (K,) or np.any(p < 0) or abs(p.sum() - 1.0) > WEIGHT_SUM_TOL:
+        raise DataError(f"mixture JSON: give {K} weights >= 0 that sum to 1")
+    if kind == "diag" and np.any(cov <= 0):
+        raise DataError("mixture JSON: every variance of a diag mixture must be > 0")
+    if kind == "full":
+        definite = True
+        try:
+            np.linalg.cholesky(cov)
+        except np.linalg.LinAlgError:
+            definite = False
+        if not definite or not np.allclose(cov, np.swapaxes(cov, 1, 2), rtol=1e-10, atol=0):  # rounding only
+            raise DataError("mixture JSON: every covariance of a full mixture must be symmetric positive definite")
+    meta = {key: value for key, value in obj.items() if key not in MIXTURE_KEYS}
+    return CovarianceMixture(mu, cov, p, kind), meta
 
 
 # ---------------------------------------------------------------- history

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from dashboard import covariance_views
-from em_core import builtin, covariance_em, naive_em, scenarios
+from em_core import builtin, covariance_em, export, naive_em, scenarios
 from em_core.covariance_em import with_covariance_type
 from em_core.covariance_selection import select_covariance
 from em_core.ellipses import sigma_ellipses
@@ -76,6 +76,12 @@ def test_each_type_steps_to_em_cores_numbers_on_demo_2d(covariance_type):
         np.testing.assert_allclose(table["cov[1,2]"], expected.cov[:, 0, 1], rtol=1e-9)
     if covariance_type == "diag":
         np.testing.assert_allclose(table[["var[1]", "var[2]"]].to_numpy(), expected.cov, rtol=1e-9)
+    # the mixture download is offered for every type, a diag or full one with its covariances, read back exactly
+    [mixture_file] = [f for f in app.at.session_state["em2d_files"] if f.key == "mixture_json"]
+    back, _ = export.read_mixture_json(mixture_file.make())
+    np.testing.assert_array_equal(back.mu, shown.mixture.mu)
+    if covariance_type != "spherical":
+        np.testing.assert_array_equal(back.cov, shown.mixture.cov)
 
 
 @pytest.mark.parametrize("covariance_type", ["spherical", "full"])

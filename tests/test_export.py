@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from em_core import builtin
+from em_core import builtin, export
 from em_core.errors import DataError
 from em_core.export import history_csv, matrix_csv, matrix_text, mixture_json, read_mixture_json
 from em_core.matrix_file import parse_matrix
@@ -142,7 +143,12 @@ def test_mixture_json_layout_and_numpy_metadata():
 @pytest.mark.parametrize(
     "mixture, meta, match",
     [
-        (None, {"K": 3}, r"metadata key\(s\) 'K' would overwrite the mixture's own K, d, mu, var, p; rename them"),
+        (
+            None,
+            {"K": 3},
+            r"metadata key\(s\) 'K' would overwrite the mixture's own K, d, mu, var, p, covariance_type, cov; "
+            "rename them",
+        ),
         (None, {"log_likelihood": float("nan")}, r"metadata 'log_likelihood': Out of range float values"),
         (None, {"when": object()}, r"metadata 'when': object is not JSON serialisable"),
         (GaussianMixture(np.ones((2, 2)), np.ones(2), np.ones(3) / 3), {}, r"expected 2 variances and 2 weights"),
@@ -233,3 +239,39 @@ def test_history_csv_rejects_bad_input(scores, score_name, match):
 
 def test_history_nan_is_written_as_nan():
     assert history_csv([math.nan]).splitlines()[1] == "1,nan"
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full"])
+def test_a_diag_or_full_mixture_round_trips_exactly(covariance_type):
+    # the 2-D page's mixture download of a diag or full fit: written with its covariances, read back bit for bit
+    from em_core import covariance_em, experiment
+    from em_core.data import load_dataset
+
+    run = experiment.fit(load_dataset("demo-2d").X, "naive-em", 3, 0, covariance_type=covariance_type)
+    mixture = run.mixture
+    assert isinstance(mixture, covariance_em.CovarianceMixture)
+    text = export.mixture_json(mixture, dataset="demo-2d", seed=0)
+    back, meta = export.read_mixture_json(text)
+    assert isinstance(back, covariance_em.CovarianceMixture) and back.covariance_type == covariance_type
+    for name in ("mu", "cov", "p"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(mixture, name))
+    assert meta == {"dataset": "demo-2d", "seed": 0}
+
+
+@pytest.mark.parametrize(
+    "change, fragment",
+    [
+        (lambda obj: obj.update(covariance_type="round"), "a 'diag' or 'full' mixture"),
+        (lambda obj: obj.update(cov=[[1.0, 2.0]]), "'cov' of a full mixture with 3 means in 2 dimensions"),
+        (lambda obj: obj["cov"][0].__setitem__(0, [1.0, 5.0]), "symmetric positive definite"),
+    ],
+)
+def test_a_bad_covariance_mixture_file_is_one_clear_error(change, fragment):
+    from em_core import experiment
+    from em_core.data import load_dataset
+
+    run = experiment.fit(load_dataset("demo-2d").X, "naive-em", 3, 0, covariance_type="full")
+    obj = json.loads(export.mixture_json(run.mixture))
+    change(obj)
+    with pytest.raises(DataError, match=re.escape(fragment)):
+        export.read_mixture_json(json.dumps(obj))
