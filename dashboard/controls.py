@@ -156,8 +156,16 @@ def buttons(slot: fits.FitSlot, X, prefix: str, half_steps: bool) -> None:
     )
 
 
+def play_action(slot: fits.FitSlot, prefix: str) -> str:
+    """What one Play tick does: a whole Step, or with the ``{prefix}_play_halves`` toggle on the next
+    half-step (E, M, E, M ...), so each half-step's chart is on screen for a tick."""
+    if st.session_state.get(f"{prefix}_play_halves"):
+        return slot.state.next_step  # "E" or "M"
+    return "step"
+
+
 def play_tick(slot: fits.FitSlot, X, prefix: str) -> None:
-    """Called on each timed rerun of a playing fragment: one more step, and stop at convergence."""
+    """Called on each timed rerun of a playing fragment: one more step (or half-step), and stop at convergence."""
     if slot.rerun_page:
         slot.rerun_page = False
         st.rerun(scope="app")  # Play or Pause was pressed: start or stop the fragment's timer
@@ -167,7 +175,7 @@ def play_tick(slot: fits.FitSlot, X, prefix: str) -> None:
         clock = f"{prefix}_play_started"
         time.sleep(play_wait(st.session_state.get(clock), time.monotonic()))
         st.session_state[clock] = time.monotonic()
-        _act(slot, X, "step", f"{prefix}_view")
+        _act(slot, X, play_action(slot, prefix), f"{prefix}_view")
         if not slot.playing:
             st.rerun()  # the step failed: the whole page, so the fragment stops its timer
     if slot.playing and slot.state.converged:
@@ -232,7 +240,13 @@ def stepper(slot: fits.FitSlot, s: session.Settings, prefix: str) -> int:
     busy = st.session_state.pop(f"{prefix}_view_busy", None)
     if busy:
         st.info(busy, icon=":material/hourglass_top:")
-    st.markdown(status_line(slot))
+    line, halves = st.columns([5, 1], vertical_alignment="center")  # beside the status: no row of its own
+    line.markdown(status_line(slot))
+    halves.toggle(
+        "Play by half-steps",
+        key=f"{prefix}_play_halves",
+        help=f"Play runs {slot.method.half_labels[0]}, {slot.method.half_labels[1]}, ... one half-step per tick.",
+    )
     step_log.show(slot, prefix)
     return view_slider(slot, prefix)
 

@@ -43,6 +43,11 @@ _CSS = """
   [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.stButton) > [data-testid="stColumn"] {
     min-width: calc(33% - 0.5rem) !important; flex: 1 1 calc(33% - 0.5rem) !important; width: auto !important;
   }
+  /* the status line keeps its "Play by half-steps" toggle beside it, not on a row of its own */
+  [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has([class*="_play_halves"]) { flex-wrap: nowrap; }
+  [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has([class*="_play_halves"]) > [data-testid="stColumn"] {
+    min-width: 0 !important;
+  }
 }
 </style>
 """

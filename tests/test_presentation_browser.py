@@ -214,3 +214,19 @@ def test_presentation_mode_on_a_420px_phone(
     _on_screen(page, chart)
     assert _cut_button_labels(page) == []
     app.expect_clean()
+
+
+def test_play_by_half_steps_shows_each_half_step(app_server: StreamlitServer, page: Page):
+    app = _open(page, app_server.url, "/em_2d?dataset=demo-2d", "EM on complete 2-D data")
+    page.locator(".st-key-em2d_play_halves label").click()
+    expect(page.locator(".st-key-em2d_play_halves input")).to_be_checked()
+    app.wait_idle()
+    app.button(key="em2d_play").click()
+    chart_title = app.main.get_by_test_id("stPlotlyChart").first.locator(".gtitle")
+    # each half-step stays on screen for a tick: the E-step's state, then the M-step's, then the next E-step's
+    expect(chart_title).to_have_text("Iteration 1 — after the E-step", timeout=app.timeout_ms)
+    expect(chart_title).to_have_text("Iteration 1 — after the M-step", timeout=app.timeout_ms)
+    expect(chart_title).to_have_text("Iteration 2 — after the E-step", timeout=app.timeout_ms)
+    app.button(key="em2d_play").click()  # Pause
+    expect(app.button(key="em2d_play")).to_contain_text("Play", timeout=app.timeout_ms)
+    app.expect_clean()

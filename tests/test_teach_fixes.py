@@ -136,3 +136,45 @@ def test_a_large_completed_image_paints_the_outside_cells_red_and_missing_grey()
     is_red = (pixels == red).all(axis=2)
     assert (is_red == (outside & ~missing)).all()
     assert {t.name for t in fig.data} >= {"missing", matrix_figures.OUTSIDE_NAME}
+
+
+# ---------------------------------------------------------------- Play by half-steps
+
+
+def _points_title(app: Dashboard) -> str:
+    return app.figure("em2d_points")["layout"]["title"]["text"]
+
+
+def test_play_by_half_steps_alternates_e_and_m_steps_and_matches_em_core():
+    # AppTest does not fire the fragment's timer; each rerun stands for one tick
+    app = Dashboard("demo-2d", page="em2d")
+    app.set_toggle("em2d_play_halves", True)
+    app.click("em2d_play")
+    titles = [_points_title(app)]
+    for _ in range(3):
+        app.run()
+        titles.append(_points_title(app))
+    assert [title.split(" — ")[0] for title in titles] == ["Iteration 1", "Iteration 1", "Iteration 2", "Iteration 2"]
+    assert ["E-step" in title for title in titles] == [True, False, True, False], titles
+    assert ["M-step" in title for title in titles] == [False, True, False, True], titles
+    state = app.fit("em2d").state
+    dataset = load_dataset("demo-2d")
+    _, want = _em_state_2d(dataset.X, app.at.session_state["em_k"], app.at.session_state["em_seed"], 2)
+    assert state.iteration == want.iteration == 2
+    np.testing.assert_allclose(state.mixture.mu, want.mixture.mu, rtol=1e-12)
+
+
+def test_play_without_the_toggle_still_takes_whole_steps():
+    app = Dashboard("demo-2d", page="em2d")
+    app.click("em2d_play")
+    app.run()
+    assert app.fit("em2d").state.iteration == 2 and "M-step" in _points_title(app)
+
+
+def _em_state_2d(X: np.ndarray, K: int, seed: int, steps: int):
+    mixture, post = init(X, K, seed)
+    state = stepping.start(mixture, post)
+    algo = algorithm_for("naive-em")
+    for _ in range(steps):
+        state = stepping.step(algo, X, state)
+    return mixture, state
