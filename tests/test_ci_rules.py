@@ -66,7 +66,7 @@ def test_under_ci_a_skip_for_want_of_data_or_a_browser_fails_and_says_why(tmp_pa
     lines = [line for line in out.splitlines() if line.startswith("per marker: ")]
     assert lines == [
         "per marker: course 0 passed, 0 skipped, 1 failed | browser 0 passed, 0 skipped, 1 failed"
-        " | unmarked 1 passed, 1 skipped, 1 failed"
+        " | deploy 0 passed, 0 skipped, 0 failed | unmarked 1 passed, 1 skipped, 1 failed"
     ], out
 
 

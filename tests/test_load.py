@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -167,8 +168,13 @@ def test_short_class():
     from tests.streamlit_server import StreamlitServer
 
     behaviour = load_sessions.Behaviour(think=2.0, arrive=5.0, play_share=0.2, upload_share=0.1)
-    with StreamlitServer() as server:
-        result = load_sessions.run(server, SESSIONS, SECONDS, "2d", {"dataset": "demo-2d", "k": 4}, behaviour)
+    with StreamlitServer() as server, ThreadPoolExecutor(1) as worker:
+        # its own thread: the generator runs an asyncio loop, and a browser test earlier in the same pytest
+        # process (Playwright's sync API) leaves one running in this thread
+        job = worker.submit(
+            load_sessions.run, server, SESSIONS, SECONDS, "2d", {"dataset": "demo-2d", "k": 4}, behaviour
+        )
+        result = job.result()
     steps = result["click_to_done"].get("step", {})
     assert result["errors"] == 0, result["error_examples"]
     assert steps.get("count", 0) >= SESSIONS, result  # every student stepped at least once or so
