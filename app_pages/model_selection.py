@@ -140,13 +140,20 @@ if dataset.kind == "points" and dataset.X.shape[1] == 2:
         if not st.button("Compare covariance types", key="ms_types_run", type="primary"):
             st.stop()
         st.session_state.ms_types_request = types_request
-    types_progress = st.progress(0.0, text="Fitting ...")
+    types_limit = WorkLimit("Fitting every covariance type")
 
     def show_type_progress(covariance_type, run, done, total):
-        types_progress.progress(done / total, text=f"Fitting {covariance_type}: K = {run.k}, seed {run.seed}")
+        types_limit.progress(done / total, text=f"Fitting {covariance_type}: K = {run.k}, seed {run.seed}")
 
-    selection = covariance_views.covariance_selection(content, dataset.X, ks, seeds, dataset.name, show_type_progress)
-    types_progress.empty()
+    selection = covariance_views.covariance_selection(
+        content, dataset.X, ks, seeds, dataset.name, show_type_progress, should_stop=types_limit
+    )
+    types_limit.done()
+    if selection.stopped:
+        finished = sum(len(sweep.runs) for sweep in selection.sweeps.values())
+        st.warning(types_limit.message(f"the {finished} fits that finished are compared"), icon=":material/timer_off:")
+    if not selection.rows:
+        st.stop()  # the last section of the page: nothing finished to compare
     best_row = selection.best
     st.markdown(
         f":material/star: Best by BIC: **{best_row.covariance_type}** covariances with **K = {best_row.k}** "

@@ -88,7 +88,9 @@ def fitted(content: str, covariance_type: str, K: int, seed: int, _X: np.ndarray
     return experiment.fit(_X, "naive-em", K, seed, covariance_type=covariance_type)
 
 
-def covariance_selection(content: str, X: np.ndarray, ks, seeds, name: str, on_run=None) -> CovarianceSelection:
+def covariance_selection(
+    content: str, X: np.ndarray, ks, seeds, name: str, on_run=None, should_stop=None
+) -> CovarianceSelection:
     """em_core's :func:`~em_core.covariance_selection.select_covariance`, each run through :func:`fitted`."""
     return select_covariance(
         X,
@@ -97,4 +99,5 @@ def covariance_selection(content: str, X: np.ndarray, ks, seeds, name: str, on_r
         name=name,
         fit_one=lambda X, covariance_type, K, seed: fitted(content, covariance_type, K, seed, X),
         on_run=on_run,
+        should_stop=should_stop,
     )

@@ -263,3 +263,21 @@ def test_compare_starts_past_the_time_limit_says_stopped_and_keeps_nothing(no_ti
     )
     assert len(covariance_views.starts_compared.store) == 0  # a cut-short comparison is never cached
     assert app.errors == []
+
+
+def test_covariance_types_past_the_time_limit_say_stopped_and_compare_nothing_made_up(monkeypatch):
+    # the sweep over K runs in full; the comparison of covariance types gets no time at all
+    from dashboard import covariance_views
+
+    real = work.WorkLimit
+
+    def limit(what, seconds=None):
+        return real(what, 0.0 if what == "Fitting every covariance type" else seconds)
+
+    monkeypatch.setattr(work, "WorkLimit", limit)
+    covariance_views.fitted.clear()
+    app = Dashboard("demo-2d", page="model_selection")
+    [warning] = [w.value for w in app.at.warning]
+    assert warning.startswith("Stopped after 0 s") and "the 0 fits that finished are compared" in warning
+    assert not any("covariances with **K" in m.value for m in app.at.markdown)  # no best type from nothing
+    assert app.errors == [] and app.at.success  # the sweep over K still gave its best K
