@@ -392,10 +392,13 @@ def means_heatmap(
     customdata, item = _item_numbers(columns, d, (K, columns.size))
     all_items = d
     d = columns.size
-    # to 3 decimals, sent as float32 (half the bytes; a mean rating needs no more)
-    z = np.round(mu, 3).astype(np.float32)
-    if not np.isfinite(z).all():
-        z = np.where(np.isfinite(z), np.round(mu, 3), None).tolist()
+    # to 3 decimals, sent as float32 (half the bytes; a mean rating needs no more) when float32 holds every
+    # value; means beyond its range (an upload of huge values) go as float64, a non-finite one as a gap
+    rounded = np.round(mu, 3)
+    if np.isfinite(rounded).all() and np.abs(rounded).max(initial=0.0) < np.finfo(np.float32).max:
+        z = rounded.astype(np.float32)
+    else:
+        z = np.where(np.isfinite(rounded), rounded, None).tolist()
     fig = go.Figure(
         go.Heatmap(
             z=z,

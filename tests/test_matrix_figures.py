@@ -268,3 +268,16 @@ def test_means_heatmap_of_chosen_columns_draws_them_and_names_the_real_items():
     assert np.asarray(grey.z, dtype=object)[1, 0] == 1.0 and np.asarray(grey.z, dtype=object)[0, 0] is None
     assert fig.layout.xaxis.title.text == "item (rank by ratings: the 3 most rated of 10)"
     assert matrix_figures.means_heatmap(mu).layout.xaxis.title.text == "item"
+
+
+def test_means_beyond_float32_are_drawn_not_dropped():
+    # an upload of huge values (near the dashboard's magnitude bound) has means float32 cannot hold: they are
+    # sent as they are, not as gaps, and nothing overflows on the way
+    import warnings
+
+    mu = np.array([[1e150, 2.0], [3.0, -4e200]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = matrix_figures.means_heatmap(mu)
+    z = np.array(fig.data[0].z, dtype=float)
+    np.testing.assert_array_equal(z, np.round(mu, 3))
