@@ -20,8 +20,8 @@ course computes it.
 The shifted data and the mask sit side by side in one array (``Prepared.stacked``), so
 each step makes a single matrix product with the data: ``stacked @ [-2 m; m**2].T`` in
 the E-step and ``stacked.T @ post`` in the M-step. Which orientation of a product BLAS
-runs faster differs between machines; :func:`_faster` decides it once per shape by timing
-both (the two give the same numbers up to the last bit of a sum's order).
+runs faster differs between machines; :func:`_product` decides it once per class of shapes by timing
+both on the step's own products (the two give the same numbers up to the order of a sum).
 """
 
 from __future__ import annotations
@@ -176,26 +176,34 @@ def _same_contents(X, copy: np.ndarray) -> bool:
 
 # ---------------------------------------------------------------- orientation of the products
 
+#: The orientation chosen for each class of product (True: the flipped one), once timed.
 _ORIENTATION: dict[tuple, bool] = {}
+#: The times of each orientation of a class still being timed: (plain, flipped).
+_TRIALS: dict[tuple, tuple[list[float], list[float]]] = {}
+#: Calls of each orientation timed before a class's orientation is chosen.
+TRIALS = 3
 
 
-def _faster(key: tuple, plain, flipped) -> bool:
-    """Whether ``flipped`` beats ``plain`` on this machine, timed once per ``key``.
+def _product(key: tuple, plain, flipped) -> np.ndarray:
+    """The product that ``plain()`` and ``flipped()`` both compute, in the orientation faster here.
 
-    Both compute the same matrix (on OpenBLAS the same bits). After a warm-up they run in
-    five alternating rounds and the best times are compared, so a burst of load on the
-    machine does not decide. The answer is kept for the life of the process.
+    Both give the same matrix (on OpenBLAS the same bits for most shapes, else the same up to the
+    order of a sum). The first calls of each ``key`` are the timing: they alternate between the two
+    and every one of them is a real product the caller uses, so choosing costs no extra work. After
+    :data:`TRIALS` calls of each, the best times decide (a burst of load does not), and the choice
+    is kept for the life of the process.
     """
-    if key not in _ORIENTATION:
-        plain(), flipped()
-        best = [np.inf, np.inf]
-        for _ in range(5):
-            for index, fn in enumerate((plain, flipped)):
-                start = time.perf_counter()
-                fn()
-                best[index] = min(best[index], time.perf_counter() - start)
-        _ORIENTATION[key] = best[1] < best[0]
-    return _ORIENTATION[key]
+    if key in _ORIENTATION:
+        return (flipped if _ORIENTATION[key] else plain)()
+    trials = _TRIALS.setdefault(key, ([], []))
+    index = 0 if len(trials[0]) <= len(trials[1]) else 1
+    start = time.perf_counter()
+    out = (plain, flipped)[index]()
+    trials[index].append(time.perf_counter() - start)
+    if min(len(trials[0]), len(trials[1])) >= TRIALS:
+        _ORIENTATION[key] = min(trials[1]) < min(trials[0])
+        _TRIALS.pop(key, None)
+    return out
 
 
 def _small(a: np.ndarray, b: np.ndarray) -> bool:
@@ -203,24 +211,26 @@ def _small(a: np.ndarray, b: np.ndarray) -> bool:
     return a.size * b.shape[-1] < 2**18
 
 
+def _columns_class(k: int) -> int:
+    """The number of columns ``k`` rounded up to a power of 2: one timing serves a class of products
+    (a batch of fits, :mod:`em_core.em_batch`, shrinks through many column counts as its fits end)."""
+    return 1 << max(0, int(k) - 1).bit_length()
+
+
 def times(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """``left @ right`` for a data operand ``left`` of shape (n, e) and ``right`` (e, K)."""
     if _small(left, right):
         return left @ right
-    key = ("data@", left.shape, right.shape[1], left.strides)
-    if _faster(key, lambda: left @ right, lambda: (right.T @ left.T).T):
-        return (right.T @ left.T).T
-    return left @ right
+    key = ("data@", left.shape, _columns_class(right.shape[1]), left.strides)
+    return _product(key, lambda: left @ right, lambda: (right.T @ left.T).T)
 
 
 def t_times(left: np.ndarray, post: np.ndarray) -> np.ndarray:
     """``post.T @ left``, shape (K, e), for a data operand ``left`` of shape (n, e)."""
     if _small(left, post):
         return (left.T @ post).T
-    key = ("@data", left.shape, post.shape[1], left.strides, post.strides)
-    if _faster(key, lambda: (left.T @ post).T, lambda: post.T @ left):
-        return post.T @ left
-    return (left.T @ post).T
+    key = ("@data", left.shape, _columns_class(post.shape[1]), left.strides, post.strides[0] > post.strides[1])
+    return _product(key, lambda: (left.T @ post).T, lambda: post.T @ left)
 
 
 # ---------------------------------------------------------------- E-step
@@ -264,9 +274,13 @@ def sq_distances(data: Prepared, mu: np.ndarray, exact_ties: bool = False) -> np
         right[d:] = m_sq.T
         sq = times(data.stacked, right)
         # the terms' size, bounded above by all of m**2 (rows with nothing observed have none)
-        scale = data.sq_norms[:, None] + (data.n_observed > 0)[:, None] * total_m_sq
+        scale = np.add.outer(data.sq_norms, total_m_sq)
+        empty = data.n_observed == 0
+        if empty.any():
+            scale[empty] = 0.0  # = their sq_norms
     sq += data.sq_norms[:, None]
-    rows, cols = np.nonzero(sq < CANCELLATION * scale)
+    low = sq < CANCELLATION * scale
+    rows, cols = np.nonzero(low) if low.any() else (np.empty(0, np.intp), np.empty(0, np.intp))
     step = max(1, CHUNK_ENTRIES // max(d, 1))
     for start in range(0, rows.size, step):
         r, c = rows[start : start + step], cols[start : start + step]
@@ -301,6 +315,20 @@ def log_joint(sq: np.ndarray, n_dims, var: np.ndarray, log_p: np.ndarray) -> np.
     return f
 
 
+#: ``exp`` of anything at or below this is exactly 0 in float64 (the smallest subnormal is
+#: ``exp(-744.44)``): :func:`normalise` writes those zeros without calling ``exp``, whose slow path
+#: for underflow costs several times a normal call (most of a collapsed mixture's entries).
+UNDERFLOW = -746.0
+
+
+def _row_max(f: np.ndarray) -> np.ndarray:
+    """``f.max(axis=1, keepdims=True)`` by columns (a reduction over 12 entries per row is slow in numpy)."""
+    top = f[:, 0].copy()
+    for j in range(1, f.shape[1]):
+        np.maximum(top, f[:, j], out=top)
+    return top[:, None]
+
+
 def normalise(f: np.ndarray) -> tuple[np.ndarray, float]:
     """Posterior ``exp(f - logsumexp f)`` row by row, and the log-likelihood ``sum(logsumexp f)``.
 
@@ -308,13 +336,20 @@ def normalise(f: np.ndarray) -> tuple[np.ndarray, float]:
     the posterior is then ``exp(f - lse)`` as the course writes it, not ``exp(f - top) / sum``,
     so that a posterior within rounding of 1 rounds as the course's does (the M-step's rule
     ``support >= 1`` can hang on it). ``f`` is overwritten. A row whose every entry is
-    ``-inf`` gives NaN, as the course's formula does.
+    ``-inf`` gives NaN, as the course's formula does. Entries at or below :data:`UNDERFLOW` are
+    set to the 0 that ``exp`` gives them, without calling it: the same bits, less time.
     """
-    top = f.max(axis=1, keepdims=True)
+    top = _row_max(f)
+    shifted = f - top
+    dead = shifted <= UNDERFLOW  # NaN (a row of -inf) stays live, so it gives NaN as before
+    terms = np.zeros_like(f)
     with np.errstate(under="ignore"):
-        log_norm = np.log(np.exp(f - top).sum(axis=1, keepdims=True)) + top
+        np.exp(shifted, out=terms, where=~dead)
+        log_norm = np.log(terms.sum(axis=1, keepdims=True)) + top
         f -= log_norm
-        np.exp(f, out=f)
+        np.less_equal(f, UNDERFLOW, out=dead)
+        np.exp(f, out=f, where=~dead)
+    f[dead] = 0.0
     return f, float(log_norm.sum())
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -485,6 +486,29 @@ def test_a_prepared_matrix_gives_the_raw_arrays_numbers_and_keeps_them():
     np.testing.assert_array_equal(algorithm.estep(prepared, mixture)[0], expected[0][0])
 
 
+def test_choosing_an_orientation_times_the_real_products_and_keeps_the_faster(monkeypatch):
+    # the timing is the caller's own products: no extra work, every call answered, then one choice kept
+    calls = []
+    monkeypatch.setattr(_kernels, "_ORIENTATION", {})
+    monkeypatch.setattr(_kernels, "_TRIALS", {})
+    slow, fast = np.zeros(2), np.ones(2)
+
+    def plain():
+        calls.append("plain")
+        time.sleep(0.002)
+        return slow
+
+    def flipped():
+        calls.append("flipped")
+        return fast
+
+    answers = [_kernels._product("k", plain, flipped) for _ in range(2 * _kernels.TRIALS + 4)]
+    assert calls[: 2 * _kernels.TRIALS] == ["plain", "flipped"] * _kernels.TRIALS
+    assert calls[2 * _kernels.TRIALS :] == ["flipped"] * 4
+    assert len(calls) == len(answers)  # one product per call, none spent on timing alone
+    assert _kernels._ORIENTATION == {"k": True} and _kernels._TRIALS == {}
+
+
 @pytest.mark.parametrize("flipped", [False, True])
 def test_either_orientation_of_the_data_products_gives_the_same_steps(flipped, monkeypatch):
     # which orientation runs is timed on the machine; both branches must give one result
@@ -492,7 +516,7 @@ def test_either_orientation_of_the_data_products_gives_the_same_steps(flipped, m
     mixture, post = init(X, 5, seed=0)
     data = em.prepare(X)
     expected = (em.estep(data, mixture), em.mstep(data, post, mixture))
-    monkeypatch.setattr(_kernels, "_faster", lambda key, plain, flipped_fn: flipped)
+    monkeypatch.setattr(_kernels, "_product", lambda key, plain, flipped_fn: (flipped_fn if flipped else plain)())
     got = (em.estep(data, mixture), em.mstep(data, post, mixture))
     np.testing.assert_allclose(got[0][0], expected[0][0], rtol=1e-12, atol=1e-15)
     assert got[0][1] == pytest.approx(expected[0][1], rel=1e-13)
