@@ -398,6 +398,14 @@ def _fit(args: argparse.Namespace) -> int:
             print(_finished_line(run, algorithm, len(finished), total), file=sys.stderr, flush=True)
         return run
 
+    def on_run(run, done, total):
+        # EM from the course's start: the sweep fits the seeds of each K together, so progress is per run
+        if show is not None:
+            print(f"\r{_finished_line(run, args.algorithm, done, total)}   ", end="", file=sys.stderr, flush=True)
+        elif not args.quiet:
+            print(_finished_line(run, args.algorithm, done, total), file=sys.stderr, flush=True)
+
+    batched = args.algorithm == "em" and isinstance(init_with, str) and init_with == "course"
     result = experiment.sweep(
         dataset.X,
         args.algorithm,
@@ -408,7 +416,8 @@ def _fit(args: argparse.Namespace) -> int:
         min_variance=args.min_variance,
         max_iter=args.max_iter,
         holdout=held_out,
-        fit_one=fit_one,
+        fit_one=None if batched else fit_one,
+        on_run=on_run if batched else None,
     )
     if show is not None:
         print("\r" + " " * 70 + "\r", end="", file=sys.stderr, flush=True)
