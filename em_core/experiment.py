@@ -280,7 +280,7 @@ def _fit_one(X: np.ndarray, algorithm: str, K: int, seed: int, min_variance: flo
 
 
 def _fit_seeds(
-    X, K: int, seeds: Sequence[int], min_variance: float, max_iter: int | None, should_stop
+    X, K: int, seeds: Sequence[int], min_variance: float, max_iter: int | None, should_stop, prepared=None
 ) -> list[RunResult] | None:
     """EM from the course's start for every seed of one K, fitted together (:func:`em_core.em_batch.run`).
 
@@ -290,7 +290,7 @@ def _fit_seeds(
     """
     start = time.perf_counter()
     starts = [initial_mixture(X, K, seed) for seed in seeds]
-    states = em_batch.run(X, starts, min_variance, max_iter, should_stop)
+    states = em_batch.run(X if prepared is None else prepared, starts, min_variance, max_iter, should_stop)
     if states is None:
         return None
     seconds = time.perf_counter() - start
@@ -370,8 +370,9 @@ def sweep(
 
     runs: list[RunResult] = []
     stopped = False
+    prepared = em.prepare(X_fit) if batched else None  # once for every K
     for K in ks:
-        batch = _fit_seeds(X_fit, K, seeds, min_variance, max_iter, should_stop) if batched else None
+        batch = _fit_seeds(X_fit, K, seeds, min_variance, max_iter, should_stop, prepared) if batched else None
         for index, seed in enumerate(seeds):
             if batch is not None:
                 run = batch[index]
