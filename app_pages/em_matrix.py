@@ -25,6 +25,12 @@ st.caption(
 X = s.dataset.X
 
 
+def chart(figure, key: str) -> None:
+    """``st.plotly_chart`` with the figure's own height given, so Streamlit need not read ``figure.layout``
+    (which would turn a :class:`dashboard.plotly_spec.SpecFigure` into a validated figure: the slow part)."""
+    st.plotly_chart(figure, key=key, height=figure.to_dict()["layout"]["height"])
+
+
 def curve_and_map(shown: fit_page.Shown) -> None:
     """The LL curve with the stopping rule, and the users on the first two principal components.
 
@@ -40,7 +46,7 @@ def curve_and_map(shown: fit_page.Shown) -> None:
             f"{scores}|{rule}|{current}",
             lambda: curve_figures.score_curve(scores, shown.slot.score_name, rule=rule, current=current),
         )
-        st.plotly_chart(curve, key="emx_ll")
+        chart(curve, "emx_ll")
         st.caption(
             "Top: the log-likelihood of each E-step. Bottom: each iteration's gain against the stopping "
             "threshold 1e-6·|LL|; the run stops at the first gain under the line."
@@ -64,7 +70,7 @@ def curve_and_map(shown: fit_page.Shown) -> None:
                 circles=readable,  # circles no one can see are neither built nor sent
             ),
         )
-        st.plotly_chart(users, key="emx_pca")
+        chart(users, "emx_pca")
         if readable:
             circles = "so each circle is its component's 1σ and 2σ."
         else:
@@ -96,7 +102,7 @@ def one_user(shown: fit_page.Shown) -> int:
             f"{title}|{caches.array_digest(row, prior)}",
             lambda: curve_figures.posterior_bars(row, prior=prior, title=title),
         )
-        st.plotly_chart(bars, key="emx_post")
+        chart(bars, "emx_post")
         st.caption("The posterior of the chosen user: how strongly each component claims them after the E-step.")
     return user - 1
 
@@ -130,7 +136,7 @@ def means_map(shown: fit_page.Shown) -> None:
             columns=matrix_views.corner(X).columns,  # a large matrix: its most rated items only
         ),
     )
-    st.plotly_chart(means, key="emx_means")
+    chart(means, "emx_means")
     st.caption(
         "Each row is a component's mean rating for every item: the taste of one type of user. Grey cells have no "
         "data: fewer than one user's worth of weight rated that item, so the mean kept its initial value."

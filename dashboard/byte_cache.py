@@ -50,6 +50,8 @@ def nbytes(value: Any) -> int:
             return sys.getsizeof(item) + sum(size(entry) for entry in item)
         if dataclasses.is_dataclass(item):
             return sum(size(getattr(item, field.name)) for field in dataclasses.fields(item))
+        if hasattr(type(item), "spec_nbytes"):  # a dashboard.plotly_spec.SpecFigure: its spec's size, counted once
+            return item.spec_nbytes()
         if hasattr(item, "to_plotly_json"):  # a plotly figure: what it would send
             return size(item.to_plotly_json())
         return sys.getsizeof(item)

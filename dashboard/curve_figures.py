@@ -24,6 +24,7 @@ from dashboard.figure_style import (
     style,
     style_layout,
 )
+from dashboard.plotly_spec import SpecFigure
 from em_core.stepping import StoppingRule
 
 _SCORE_LABELS = {"log_likelihood": "log-likelihood", "cost": "K-means cost"}
@@ -32,9 +33,9 @@ _SCORE_LABELS = {"log_likelihood": "log-likelihood", "cost": "K-means cost"}
 # ----------------------------------------------------------------------------- scores
 
 
-# Every builder on a Step's path makes its figure in one constructor call from plain dicts: plotly
-# validates a figure once then, not again on each add_trace / update_layout (a Step on the matrix page
-# spent more time in those checks than in its E- and M-step).
+# Every builder on a Step's path writes its figure as a plain spec (dashboard.plotly_spec.SpecFigure), which
+# is sent without plotly's validation (a Step on the matrix page spent ~0.9 s of CPU in those checks, a
+# hundred times its E- and M-step).
 
 #: The rows of the two-row score curve: (y domain, x and y axis names). Plotly's make_subplots
 #: with row heights 0.55 / 0.45 and a vertical spacing of 0.1 gives these domains.
@@ -233,7 +234,7 @@ def score_curve(
     # one series needs no legend (the y axis names it); the two-row version keeps one below
     layout.update(hovermode="closest", showlegend=two_rows)
     layout.update(style_layout("", height=500 if two_rows else 300, below=two_rows))
-    return go.Figure(data=traces, layout=layout)
+    return SpecFigure(traces, layout)
 
 
 # ----------------------------------------------------------------------------- model selection
@@ -464,4 +465,4 @@ def posterior_bars(post_row: np.ndarray, prior: np.ndarray | None = None, title:
         bargap=0.3,
         **style_layout(title, height=300, below=prior is not None),
     )
-    return go.Figure(data=traces, layout=layout)
+    return SpecFigure(traces, layout)

@@ -151,12 +151,20 @@ def padded_range(values: np.ndarray, pad: float = AXIS_PAD) -> list[float] | Non
     return [low - margin, high + margin]
 
 
+def equal_axes_layout(x_range: list[float] | None, y_range: list[float] | None) -> tuple[dict, dict]:
+    """The x and y axis settings of :func:`equal_axes`, as dicts for a layout (a range of None: none set)."""
+    x_axis = dict(range=x_range, constrain="domain")
+    y_axis = dict(range=y_range, constrain="domain", scaleanchor="x", scaleratio=1)
+    return tuple({key: value for key, value in axis.items() if value is not None} for axis in (x_axis, y_axis))
+
+
 def equal_axes(fig: go.Figure, x_range: list[float] | None, y_range: list[float] | None) -> go.Figure:
     """One unit is as long on y as on x; the ranges stay, the plot area shrinks to fit.
 
     ``constrain="domain"`` keeps the fitted ranges (the default, ``"range"``, would widen
     the longer side's range to fill the plot area with empty space).
     """
-    fig.update_xaxes(range=x_range, constrain="domain")
-    fig.update_yaxes(range=y_range, constrain="domain", scaleanchor="x", scaleratio=1)
+    x_axis, y_axis = equal_axes_layout(x_range, y_range)
+    fig.update_xaxes(dict(x_axis, range=x_range))
+    fig.update_yaxes(dict(y_axis, range=y_range))
     return fig

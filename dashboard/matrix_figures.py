@@ -8,6 +8,7 @@ Pure builders: arrays -> ``go.Figure``. Users, items and components are numbered
 from __future__ import annotations
 
 import base64
+import functools
 import io
 from collections.abc import Sequence
 
@@ -16,7 +17,8 @@ import plotly.graph_objects as go
 from PIL import Image  # a dependency of streamlit (and of plotly's own imshow)
 from plotly.colors import get_colorscale, hex_to_rgb, sample_colorscale, unlabel_rgb
 
-from dashboard.figure_style import BAR_COLOR, MISSING_COLOR, empty_figure, style
+from dashboard.figure_style import BAR_COLOR, MISSING_COLOR, empty_figure, style, style_layout
+from dashboard.plotly_spec import SpecFigure, typed
 
 #: Matrices with more cells than this are sent as one PNG image instead of a heatmap.
 HEATMAP_MAX_CELLS = 20_000
@@ -35,6 +37,12 @@ OUTSIDE_NAME = "outside the rating range"
 def _colorscale(colorscale: str | Sequence) -> list:
     """A named colourscale (``"Viridis"``) or an explicit one, as ``[[0, c0], ..., [1, c1]]``."""
     return get_colorscale(colorscale) if isinstance(colorscale, str) else list(colorscale)
+
+
+@functools.cache
+def _validated_colorscale(name: str) -> list:
+    """A named colourscale as plotly's validation writes it into a spec (once)."""
+    return [list(step) for step in go.Heatmap(colorscale=name).colorscale]
 
 
 def _colorscale_lut(colorscale: list, levels: int) -> np.ndarray:
@@ -69,9 +77,10 @@ def _palette_png(levels: np.ndarray, palette: np.ndarray) -> str:
         return "data:image/png;base64," + base64.b64encode(stream.getvalue()).decode("ascii")
 
 
-def _legend_swatch(name: str, color: str) -> go.Scatter:
+def _legend_swatch(name: str, color: str) -> dict:
     """A legend-only entry: a square of ``color`` (the trace itself draws nothing)."""
-    return go.Scatter(
+    return dict(
+        type="scatter",
         x=[None],
         y=[None],
         mode="markers",
@@ -324,11 +333,13 @@ def _item_numbers(columns: np.ndarray, d: int, shape: tuple[int, int]) -> tuple[
     return np.broadcast_to((columns + 1).astype(np.int32), shape), "%{customdata}"
 
 
-def _no_data_trace(no_data: np.ndarray, rows: list[str], columns: np.ndarray, d: int) -> go.Heatmap:
+def _no_data_trace(no_data: np.ndarray, rows: list[str], columns: np.ndarray, d: int) -> dict:
     """The never-updated cells in :data:`~dashboard.figure_style.MISSING_COLOR`, over the means
-    (``columns``: the item number, from 0, of each drawn column, of ``d`` items)."""
+    (``columns``: the item number, from 0, of each drawn column, of ``d`` items); the other cells are
+    gaps (``null``: fewer bytes than a typed array's NaN, most cells being gaps)."""
     customdata, item = _item_numbers(columns, d, no_data.shape)
-    return go.Heatmap(
+    trace = dict(
+        type="heatmap",
         z=np.where(no_data, 1.0, None).tolist(),
         x0=1,
         dx=1,
@@ -337,11 +348,13 @@ def _no_data_trace(no_data: np.ndarray, rows: list[str], columns: np.ndarray, d:
         showscale=False,
         name=NO_DATA_NAME,
         hoverongaps=False,  # a cell with data under this layer hovers as the mean it is, not as "no data"
-        customdata=customdata,
         hovertemplate=f"component %{{y}}<br>item {item}<br>no data: the mean kept its initial value<extra></extra>",
         xgap=1 if no_data.shape[1] <= 60 else 0,
         ygap=1,
     )
+    if customdata is not None:
+        trace["customdata"] = typed(customdata)
+    return trace
 
 
 def means_heatmap(
@@ -352,8 +365,10 @@ def means_heatmap(
     no_data: np.ndarray | None = None,
     flags: dict[int, str] | None = None,
     columns: np.ndarray | None = None,
-) -> go.Figure:
+) -> SpecFigure:
     """The cluster means as a K x items heatmap, component ``j=1`` on top.
+
+    Built as a spec (:mod:`dashboard.plotly_spec`): a Step on the matrix page redraws it.
 
     Parameters
     ----------
@@ -375,7 +390,7 @@ def means_heatmap(
 
     Returns
     -------
-    go.Figure
+    SpecFigure
     """
     mu = np.asarray(mu, dtype=float)
     if mu.ndim != 2:
@@ -395,32 +410,34 @@ def means_heatmap(
     # to 3 decimals, sent as float32 (half the bytes; a mean rating needs no more) when float32 holds every
     # value; means beyond its range (an upload of huge values) go as float64, a non-finite one as a gap
     rounded = np.round(mu, 3)
-    if np.isfinite(rounded).all() and np.abs(rounded).max(initial=0.0) < np.finfo(np.float32).max:
-        z = rounded.astype(np.float32)
-    else:
-        z = np.where(np.isfinite(rounded), rounded, None).tolist()
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x0=1,
-            dx=1,
-            y=rows,
-            zmin=zmin,
-            zmax=zmax,
-            colorscale="Viridis",
-            colorbar=dict(title=dict(text="mean"), thickness=14),
-            customdata=customdata,
-            hovertemplate=f"component %{{y}}<br>item {item}<br>mean %{{z:.2f}}<extra></extra>",
-            xgap=1 if d <= 60 else 0,
-            ygap=1,
-        )
+    finite = np.isfinite(rounded)
+    fits = finite.all() and np.abs(rounded).max(initial=0.0) < np.finfo(np.float32).max
+    means = dict(
+        type="heatmap",
+        z=typed(rounded, "float32") if fits else np.where(finite, rounded, None).tolist(),
+        x0=1,
+        dx=1,
+        y=rows,
+        zmin=zmin,
+        zmax=zmax,
+        colorscale=_validated_colorscale("Viridis"),
+        colorbar=dict(title=dict(text="mean"), thickness=14),
+        hovertemplate=f"component %{{y}}<br>item {item}<br>mean %{{z:.2f}}<extra></extra>",
+        xgap=1 if d <= 60 else 0,
+        ygap=1,
     )
+    if customdata is not None:
+        means["customdata"] = typed(customdata)
+    traces = [means]
+    layout = style_layout(title, height=int(np.clip(110 + 30 * K, 220, 480)))
     if no_data is not None and np.any(no_data):
-        fig.add_traces([_no_data_trace(no_data, rows, columns, all_items), _legend_swatch(NO_DATA_NAME, MISSING_COLOR)])
-        fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
-    fig.update_xaxes(title_text=x_title, showgrid=False, zeroline=False)
-    fig.update_yaxes(title_text="component", showgrid=False, autorange="reversed", type="category")
-    return style(fig, title, height=int(np.clip(110 + 30 * K, 220, 480)))
+        traces += [_no_data_trace(no_data, rows, columns, all_items), _legend_swatch(NO_DATA_NAME, MISSING_COLOR)]
+        layout["legend"] = dict(layout["legend"], orientation="h", yanchor="bottom", y=1.02, x=0)
+    layout.update(
+        xaxis=dict(title=dict(text=x_title), showgrid=False, zeroline=False),
+        yaxis=dict(title=dict(text="component"), showgrid=False, autorange="reversed", type="category"),
+    )
+    return SpecFigure(traces, layout)
 
 
 # ----------------------------------------------------------------------------- histograms

@@ -18,12 +18,15 @@ from dashboard.figure_style import (
     blend_colors,
     component_colors,
     equal_axes,
+    equal_axes_layout,
     finite_or_gaps,
     gaps,
     padded_range,
     style,
+    style_layout,
 )
-from dashboard.point_sample import drawn_points, sample_note
+from dashboard.plotly_spec import SpecFigure, trace
+from dashboard.point_sample import drawn_points, sample_annotation, sample_note
 from em_core.covariance_em import mean_variance
 from em_core.ellipses import Ellipses, sigma_ellipses
 
@@ -49,16 +52,10 @@ GHOST_NAME = "previous means"
 
 
 class Previous(NamedTuple):
-    """The components before an M-step, drawn as faint ghosts with an arrow to the new means.
+    """The components before an M-step, drawn as faint ghosts with an arrow to the new means."""
 
-    Attributes
-    ----------
-    means : ndarray of shape (K, 2)
-    sigmas : ndarray of shape (K,)
-    """
-
-    means: np.ndarray
-    sigmas: np.ndarray
+    means: np.ndarray  # (K, 2)
+    sigmas: np.ndarray  # (K,)
     shapes: Ellipses | None = None  # the 1σ ellipses (None: circles of radius sigmas)
 
 
@@ -241,13 +238,14 @@ def _points_trace(Z: np.ndarray, post: np.ndarray, point_name: str, names: list[
     )
 
 
-def _circle_traces(shapes: Ellipses, j: int, levels: Sequence[float], c: _Component) -> list[go.Scatter]:
+def _circle_traces(shapes: Ellipses, j: int, levels: Sequence[float], c: _Component) -> list[dict]:
     """Component ``j``'s ellipses (circles when spherical) at each level: the first solid, the others dashed."""
     traces = []
     for index, level in enumerate(levels):
         outline = _outline(shapes, j, level)
         traces.append(
-            go.Scatter(
+            trace(
+                "scatter",
                 x=outline[:, 0],
                 y=outline[:, 1],
                 mode="lines",
@@ -271,7 +269,8 @@ def _circle_traces(shapes: Ellipses, j: int, levels: Sequence[float], c: _Compon
 def _mean_trace(mean: np.ndarray, hover: list[str], c: _Component, position: str | None, in_view: bool):
     """The mean as an x in the component's colour; ``position`` places its text label (None: no label)."""
     labelled = position is not None
-    return go.Scatter(
+    return trace(
+        "scatter",
         x=gaps(mean[0]),
         y=gaps(mean[1]),
         mode="markers+text" if labelled else "markers",
@@ -291,10 +290,11 @@ def _mean_trace(mean: np.ndarray, hover: list[str], c: _Component, position: str
     )
 
 
-def _changed_trace(Z: np.ndarray, changed: np.ndarray, n: int) -> go.Scatter:
+def _changed_trace(Z: np.ndarray, changed: np.ndarray, n: int) -> dict:
     """A dark ring around each point whose strongest component just changed (an E-step's news)."""
     changed = np.asarray(changed, dtype=int)
-    return go.Scatter(
+    return trace(
+        "scatter",
         x=finite_or_gaps(Z[changed, 0]),
         y=finite_or_gaps(Z[changed, 1]),
         mode="markers",
@@ -305,7 +305,7 @@ def _changed_trace(Z: np.ndarray, changed: np.ndarray, n: int) -> go.Scatter:
     )
 
 
-def _ghost_traces(previous: Previous, means: np.ndarray, components: list, circles: bool) -> list[go.Scatter]:
+def _ghost_traces(previous: Previous, means: np.ndarray, components: list, circles: bool) -> list[dict]:
     """The previous means (faint x) and, with ``circles``, their old 1σ circles (faint)."""
     old = np.asarray(previous.means, dtype=float)
     shapes = previous.shapes or _circles(old, previous.sigmas)
@@ -315,7 +315,8 @@ def _ghost_traces(previous: Previous, means: np.ndarray, components: list, circl
             if np.isfinite(shapes.half_axes[j]).all() and np.isfinite(old[j]).all():
                 outline = _outline(shapes, j, 1.0)
                 traces.append(
-                    go.Scatter(
+                    trace(
+                        "scatter",
                         x=outline[:, 0],
                         y=outline[:, 1],
                         mode="lines",
@@ -328,7 +329,8 @@ def _ghost_traces(previous: Previous, means: np.ndarray, components: list, circl
                     )
                 )
     traces.append(
-        go.Scatter(
+        trace(
+            "scatter",
             x=gaps(old[:, 0]),
             y=gaps(old[:, 1]),
             mode="markers",
@@ -448,27 +450,32 @@ def mixture_scatter(
 
     names = None if show_weights else [c.name for c in components]
     drawn = drawn_points(len(Z), post)  # at most MAX_DRAWN_POINTS, each component in its share
-    points = _points_trace(Z[drawn], post[drawn], point_name, names, drawn + 1)
-    fig = sample_note(go.Figure(data=[points]), drawn.size, len(Z))
+    traces = [_points_trace(Z[drawn], post[drawn], point_name, names, drawn + 1)]
+    annotations = [sample_annotation(drawn.size, len(Z))] if drawn.size < len(Z) else []
     if changed is not None and len(changed):
-        fig.add_trace(_changed_trace(Z, changed, Z.shape[0]))
+        traces.append(_changed_trace(Z, changed, Z.shape[0]))
     if previous is not None:
-        fig.add_traces(_ghost_traces(previous, means, components, circles))
-        for arrow in _ghost_arrows(previous, means):
-            fig.add_annotation(arrow)
+        traces += _ghost_traces(previous, means, components, circles)
+        annotations += _ghost_arrows(previous, means)
     for j, c in enumerate(components):
         if circles and np.isfinite(shapes.half_axes[j]).all() and np.isfinite(means[j]).all():
-            fig.add_traces(_circle_traces(shapes, j, sigma_levels, c))
+            traces += _circle_traces(shapes, j, sigma_levels, c)
         hover = [f"<b>{c.name}</b> {c.almost_empty}" if c.faded else c.label, "mean (%{x:.3g}, %{y:.3g})"]
         if circles or show_weights:
             hover.append(_spread_text(shapes, j))
         in_view = _inside(means[j, 0], x_range) and _inside(means[j, 1], y_range)
-        fig.add_trace(_mean_trace(means[j], hover, c, positions[j] if labelled else None, in_view))
-    fig.update_xaxes(title_text=axis_titles[0], zeroline=False)
-    fig.update_yaxes(title_text=axis_titles[1], zeroline=False)
-    equal_axes(fig, x_range, y_range)
-    fig.update_layout(hovermode="closest", legend=dict(title=dict(text="component" if show_weights else "centres")))
-    return style(fig, title, height=520)
+        traces.append(_mean_trace(means[j], hover, c, positions[j] if labelled else None, in_view))
+    layout = style_layout(title, height=520)
+    x_axis, y_axis = equal_axes_layout(x_range, y_range)
+    layout.update(
+        xaxis=dict(x_axis, title=dict(text=axis_titles[0]), zeroline=False),
+        yaxis=dict(y_axis, title=dict(text=axis_titles[1]), zeroline=False),
+        hovermode="closest",
+        legend=dict(layout["legend"], title=dict(text="component" if show_weights else "centres")),
+    )
+    if annotations:
+        layout["annotations"] = annotations
+    return SpecFigure(traces, layout)
 
 
 def points_figure(

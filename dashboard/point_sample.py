@@ -56,19 +56,24 @@ def sample_text(shown: int, total: int) -> str:
     return f"showing {shown:,} of {total:,} points (a seeded sample)"
 
 
+def sample_annotation(shown: int, total: int) -> dict:
+    """The annotation of :func:`sample_note`, as a dict (for a figure built as a spec)."""
+    return dict(
+        text=sample_text(shown, total),
+        name="sample_note",
+        xref="paper",
+        yref="paper",
+        x=0.0,
+        y=1.0,
+        xanchor="left",
+        yanchor="bottom",
+        showarrow=False,
+        font=dict(size=12, color="#555"),
+    )
+
+
 def sample_note(fig: go.Figure, shown: int, total: int) -> go.Figure:
     """Say on ``fig`` (under its title, above the plot) that it draws ``shown`` of ``total`` points; nothing if all."""
     if shown < total:
-        fig.add_annotation(
-            text=sample_text(shown, total),
-            name="sample_note",
-            xref="paper",
-            yref="paper",
-            x=0.0,
-            y=1.0,
-            xanchor="left",
-            yanchor="bottom",
-            showarrow=False,
-            font=dict(size=12, color="#555"),
-        )
+        fig.add_annotation(sample_annotation(shown, total))
     return fig
