@@ -37,7 +37,8 @@ def curve_and_map(shown: fit_page.Shown) -> None:
     Each chart is built once per input (:func:`dashboard.caches.figure_once`): a half-step rebuilds only
     the charts it changed (an M-step leaves the LL curve, an E-step the PCA plane)."""
     data_key = session.content_key(s)
-    done = caches.get_user_map(data_key, X, shown.mixture)
+    # the plane of the fit's first mixture, kept: a Step projects (no SVD) and the map does not turn
+    done = caches.get_user_map(data_key, X, shown.mixture, start=shown.slot.initial)
     left, right = st.columns(2)
     with left:
         scores, rule, current = shown.scores, shown.slot.algorithm.converged, shown.current
@@ -54,7 +55,8 @@ def curve_and_map(shown: fit_page.Shown) -> None:
     with right:
         readable = mixture_figures.circles_readable(done.Z, done.sigmas)
         axes = tuple(f"PC{i + 1} ({share:.0%} of variance)" for i, share in enumerate(done.explained))
-        key = f"{data_key}|{caches.mixture_digest(shown.mixture)}|{caches.array_digest(shown.post)}"
+        plane = caches.array_digest(done.Z, done.means_2d, done.explained)  # the mixture on its kept plane
+        key = f"{data_key}|{caches.mixture_digest(shown.mixture)}|{plane}|{caches.array_digest(shown.post)}"
         users = caches.figure_once(
             "pca",
             key,
@@ -79,8 +81,11 @@ def curve_and_map(shown: fit_page.Shown) -> None:
                 "a 1σ or 2σ circle to show, so none is drawn: each component is the × at its mean."
             )
         st.caption(
-            "Users projected on the first two principal components of the current completed matrix, "
-            "coloured by responsibilities. A spherical Gaussian projects to a circle of the same σ under "
+            "Users projected on the first two principal components of the matrix as this fit's starting "
+            "mixture completes it, coloured by responsibilities. The axes stay those of the start for the "
+            "whole fit, so between steps the picture does not turn: what moves is the users (their "
+            "completed ratings) and the means. The axis titles give each axis' share of the current "
+            "completion's variance. A spherical Gaussian projects to a circle of the same σ under "
             f"an orthonormal projection, {circles}"
         )
 

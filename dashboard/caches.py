@@ -23,7 +23,7 @@ from dashboard import matrix_figures
 from dashboard.byte_cache import byte_cache
 from dashboard.limits import CACHE_BYTES
 from em_core import GaussianMixture, diagnostics, em, experiment, rmse
-from em_core.projection import users_on_components
+from em_core.projection import Projection, completion_plane, users_on_plane
 from em_core.report import course_report
 
 StopHook = Callable[[], bool] | None
@@ -43,7 +43,7 @@ class Completion(NamedTuple):
 
 
 class UserMap(NamedTuple):
-    Z: np.ndarray  # (n, 2) users on the first two principal components of the completed matrix
+    Z: np.ndarray  # (n, 2) users on two principal components (em_core.projection.users_on_plane)
     means_2d: np.ndarray  # (K, 2)
     sigmas: np.ndarray  # (K,)
     explained: np.ndarray  # (2,)
@@ -64,17 +64,30 @@ def completion(
 
 
 @byte_cache(CACHE_BYTES["user_map"])
-def user_map(dataset_key: str, digest: str, _X: np.ndarray, _mixture: GaussianMixture) -> UserMap:
-    """The users and the components on the first two principal components of the completed matrix."""
-    return UserMap(*users_on_components(_X, _mixture))  # a CSR matrix is never completed whole
+def user_plane(dataset_key: str, digest: str, _X: np.ndarray, _mixture: GaussianMixture) -> Projection:
+    """The first two principal components of the matrix completed by ``_mixture`` (one SVD per mixture)."""
+    return completion_plane(_X, _mixture)  # a CSR matrix is never completed whole
+
+
+@byte_cache(CACHE_BYTES["user_map"])
+def user_map(
+    dataset_key: str, digest: str, plane_digest: str, _X: np.ndarray, _mixture: GaussianMixture, _plane: Projection
+) -> UserMap:
+    """The users and the components on ``_plane`` (named by ``plane_digest``): a projection, no SVD."""
+    return UserMap(*users_on_plane(_X, _mixture, _plane))
 
 
 def get_completion(dataset_key: str, X, gold, mixture: GaussianMixture) -> Completion:
     return completion(dataset_key, mixture_digest(mixture), X, gold, mixture)
 
 
-def get_user_map(dataset_key: str, X, mixture: GaussianMixture) -> UserMap:
-    return user_map(dataset_key, mixture_digest(mixture), X, mixture)
+def get_user_map(dataset_key: str, X, mixture: GaussianMixture, start: GaussianMixture | None = None) -> UserMap:
+    """The users and ``mixture`` on the first two principal components of the completion by ``start`` (the
+    fit's first mixture: the axes stay put from step to step), or by ``mixture`` itself when None."""
+    start = mixture if start is None else start
+    plane_digest = mixture_digest(start)
+    plane = user_plane(dataset_key, plane_digest, X, start)
+    return user_map(dataset_key, mixture_digest(mixture), plane_digest, X, mixture, plane)
 
 
 @byte_cache(CACHE_BYTES["step_figures"])

@@ -203,3 +203,50 @@ def users_on_components(X, mixture: GaussianMixture) -> UserMap:
     Z = post @ (mixture.mu @ projection.axes.T) + completion.residual @ projection.axes.T
     means_2d, sigmas = project_mixture(projection, mixture)
     return UserMap(Z - projection.center @ projection.axes.T, means_2d, sigmas, projection.explained)
+
+
+def completion_plane(X, mixture: GaussianMixture) -> Projection:
+    """The plane of :func:`users_on_components`: the first two principal components of ``X``'s completion
+    by ``mixture`` (dense or CSR), for :func:`users_on_plane` to keep, e.g. a fit's first plane."""
+    if not sp.issparse(X):
+        return principal_axes(em.fill_matrix(X, mixture))
+    post, _ = em.estep(X, mixture)
+    return completion_axes(_sparse_completion(X, mixture, post))
+
+
+def users_on_plane(X, mixture: GaussianMixture, plane: Projection, X_pred: np.ndarray | None = None) -> UserMap:
+    """The users and the components on a given ``plane``: no SVD, only a projection.
+
+    With the plane of the fit's first mixture (:func:`completion_plane`) the map keeps its axes from
+    step to step, so what moves is the users and the means, not the picture. With the plane of
+    ``mixture`` itself it is :func:`users_on_components`' map.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d) (0 = missing), or scipy.sparse CSR matrix
+    mixture : GaussianMixture
+    plane : Projection
+    X_pred : ndarray of shape (n, d), optional
+        ``em.fill_matrix(X, mixture)`` of a dense ``X`` if the caller has it (else it is made here).
+
+    Returns
+    -------
+    UserMap
+        ``explained``: the share of this completion's total variance along each axis of ``plane``.
+    """
+    n = X.shape[0]
+    if not sp.issparse(X):
+        X_pred = em.fill_matrix(X, mixture) if X_pred is None else np.asarray(X_pred, dtype=float)
+        Z = plane.apply(X_pred)
+        center = X_pred.mean(axis=0)
+        total = float(np.einsum("ij,ij->", X_pred, X_pred)) - n * float(center @ center)
+    else:
+        post, _ = em.estep(X, mixture)
+        completion = _sparse_completion(X, mixture, post)
+        Z = post @ (mixture.mu @ plane.axes.T) + completion.residual @ plane.axes.T - plane.center @ plane.axes.T
+        center = completion.column_sums() / n
+        total = completion.squared_norm() - n * float(center @ center)
+    spread = ((Z - Z.mean(axis=0)) ** 2).sum(axis=0)
+    explained = spread / total if total > 1e-12 * max(float(spread.sum()), 1.0) else np.zeros(2)
+    means_2d, sigmas = project_mixture(plane, mixture)
+    return UserMap(Z, means_2d, sigmas, explained)

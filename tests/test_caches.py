@@ -112,6 +112,8 @@ CACHES = {
 @pytest.mark.parametrize("name", sorted(CACHES))
 def test_every_result_cache_of_the_dashboard_has_its_named_byte_budget(name):
     assert CACHES[name].store.budget == CACHE_BYTES[name]
+    if name == "user_map":  # the planes the users' maps are drawn on share the maps' budget
+        assert caches.user_plane.store.budget == CACHE_BYTES[name]
 
 
 def test_sessions_with_large_uploads_leave_the_completion_cache_within_its_budget(monkeypatch):
