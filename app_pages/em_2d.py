@@ -78,8 +78,9 @@ def start_controls() -> fits.Start:
 
 def body(shown: fit_page.Shown) -> None:
     mixture = shown.mixture
+    warnings = st if shown.row is None else shown.row.side  # a projector: beside the chart, on screen
     for line in diagnostics.describe(diagnostics.component_report(mixture, VAR_FLOOR), VAR_FLOOR):
-        st.warning(line, icon=":material/warning:")
+        warnings.warning(line, icon=":material/warning:")
     spherical = shown.slot.key.start.covariance_type == "spherical"
     shape = "circles" if spherical else "ellipses"
     captions = (

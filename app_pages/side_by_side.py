@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import curve_figures, lockstep, mixture_figures, session, user_points
+from dashboard import curve_figures, lockstep, mixture_figures, presentation, session, user_points
 from dashboard.limits import PLAY_INTERVAL
 from em_core import DataError
 from em_core import lockstep as core
@@ -15,7 +15,8 @@ st.caption(
     "component j start at the same mean, so their colours match."
 )
 session.require(s, kind="points", two_d=True)
-start = st.radio(
+present = presentation.enabled(keys="**Keys:** `S` Step both · `P` Play/Pause")
+start = (st.sidebar if present else st).radio(
     "Start both from", list(lockstep.STARTS), format_func=lockstep.STARTS.get, key="sbs_start", horizontal=True
 )
 try:
@@ -45,7 +46,9 @@ def panel() -> None:
         st.rerun(scope="app")  # Play, Pause or convergence: the page sets (or stops) the fragment's timer
     km, em = core.views(slot.algorithms, X, slot.pair, shown)
     line.markdown(lockstep.status_line(slot.pair, shown))
-    if shown:
+    if shown and present:  # one line, as tall as the status beside it: the charts keep their place
+        count.markdown(f"{DIFFER}: **{len(core.disagreements(km.post, em.post))}**", help=DIFFER_HELP)
+    elif shown:
         count.metric(DIFFER, len(core.disagreements(km.post, em.post)), help=DIFFER_HELP)
     else:
         count.caption("Press Step both: the first assignments come with the first step.")
@@ -53,14 +56,14 @@ def panel() -> None:
     with left:
         title = f"K-means after {km.iteration} iterations: hard assignment"
         figure = mixture_figures.points_figure(X, km.post, km.mixture, title, circles=False, show_weights=False)
-        st.plotly_chart(lockstep.compact(figure), key="sbs_kmeans")
+        st.plotly_chart(lockstep.compact(figure, present=present), key="sbs_kmeans")
         cost = slot.pair.kmeans.scores
         curve = curve_figures.score_curve(cost, "cost", current=min(shown, len(cost)) or None)
         st.plotly_chart(lockstep.compact(curve, height=CURVE_HEIGHT), key="sbs_cost")
     with right:
         title = f"EM after {em.iteration} iterations: soft assignment"
         figure = mixture_figures.points_figure(X, em.post, em.mixture, title)
-        st.plotly_chart(lockstep.compact(figure), key="sbs_em")
+        st.plotly_chart(lockstep.compact(figure, present=present), key="sbs_em")
         ll = slot.pair.em.scores
         curve = curve_figures.score_curve(ll, "log_likelihood", current=min(shown, len(ll)) or None)
         st.plotly_chart(lockstep.compact(curve, height=CURVE_HEIGHT), key="sbs_ll")

@@ -11,9 +11,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import fits, presentation, session, step_log
 from dashboard.limits import PLAY_INTERVAL
@@ -225,8 +226,15 @@ def view_slider(slot: fits.FitSlot, prefix: str) -> int:
 
 
 def stepper(slot: fits.FitSlot, s: session.Settings, prefix: str) -> int:
-    """The stepping block of a fit page, run inside its fragment: a Play tick, the reset notice, the
-    buttons, the URL, the status line, the narration and the scrub slider. Returns the iteration to show."""
+    """The stepping block of a fit page, run inside its fragment: :func:`step_buttons`, then
+    :func:`step_status` under them. Returns the iteration to show."""
+    step_buttons(slot, s, prefix)
+    return step_status(slot, prefix)
+
+
+def step_buttons(slot: fits.FitSlot, s: session.Settings, prefix: str) -> None:
+    """The top of the stepping block: a Play tick, the reset notice, the buttons, the URL, and what
+    went wrong with the last click."""
     X = s.dataset.X
     play_tick(slot, X, prefix)
     # inside the fragment, so the notice goes with the first control after it (a page-level
@@ -240,15 +248,25 @@ def stepper(slot: fits.FitSlot, s: session.Settings, prefix: str) -> int:
     busy = st.session_state.pop(f"{prefix}_view_busy", None)
     if busy:
         st.info(busy, icon=":material/hourglass_top:")
-    line, halves = st.columns([5, 1], vertical_alignment="center")  # beside the status: no row of its own
-    line.markdown(status_line(slot))
-    halves.toggle(
-        "Play by half-steps",
-        key=f"{prefix}_play_halves",
-        help=f"Play runs {slot.method.half_labels[0]}, {slot.method.half_labels[1]}, ... one half-step per tick.",
-    )
-    step_log.show(slot, prefix)
-    return view_slider(slot, prefix)
+
+
+def step_status(slot: fits.FitSlot, prefix: str, side: DeltaGenerator | None = None) -> int:
+    """The status line with the "Play by half-steps" toggle, the narration and the scrub slider;
+    returns the iteration to show.
+
+    Under the buttons across the page, or in ``side``, the column beside a presentation's points
+    chart (:func:`dashboard.presentation.beside`), one under the other.
+    """
+    toggle_help = f"Play runs {slot.method.half_labels[0]}, {slot.method.half_labels[1]}, ... one half-step per tick."
+    with side if side is not None else nullcontext():
+        if side is None:
+            line, halves = st.columns([5, 1], vertical_alignment="center")  # beside the status: no row of its own
+        else:
+            line = halves = side
+        line.markdown(status_line(slot))
+        halves.toggle("Play by half-steps", key=f"{prefix}_play_halves", help=toggle_help)
+        step_log.show(slot, prefix, beside=side is not None)
+        return view_slider(slot, prefix)
 
 
 def reset_notice(slot: fits.FitSlot) -> None:

@@ -28,6 +28,7 @@ class Shown(NamedTuple):
     mixture: GaussianMixture
     post: np.ndarray  # (n, K) responsibilities that go with ``mixture``
     producing_post: np.ndarray | None  # (n, K) the posterior the M-step that made ``mixture`` used, if known
+    row: presentation.Beside | None = None  # presentation mode on a 2-D page: the chart's column and the one beside
 
     @property
     def scores(self) -> list[float]:
@@ -115,11 +116,14 @@ def run(
 
     @st.fragment(run_every=PLAY_INTERVAL if slot.playing else None)
     def panel() -> None:
-        shown = controls.stepper(slot, s, prefix)
+        controls.step_buttons(slot, s, prefix)
+        # a projector: the points chart as tall as the screen allows, the status and the slider beside it
+        row = presentation.beside(s.dataset.X, prefix) if two_d and presentation.is_on() else None
+        shown = controls.step_status(slot, prefix, side=None if row is None else row.side)
         if shown != slot.state.iteration:  # scrubbed back: the link reopens the iteration shown
             session.sync_url(s, shown)
         view = stepping.view(slot.algorithm, s.dataset.X, slot.state, shown)
-        body(Shown(s, slot, shown, view.mixture, view.post, view.producing_post))
+        body(Shown(s, slot, shown, view.mixture, view.post, view.producing_post, row))
 
     panel()
 
@@ -136,32 +140,35 @@ def empty_curve_message(shown: Shown) -> str:
 def points_and_curve(shown: Shown, prefix: str, captions: tuple[str, str], curve_key: str):
     """The 2-D pages' row: the points and the fit on the left, the score curve on the right.
 
-    Chart keys: ``{prefix}_points`` and ``curve_key``; each chart has its caption below it.
+    Chart keys: ``{prefix}_points`` and ``curve_key``; each chart has its caption below it. In
+    presentation mode the row is :attr:`Shown.row`: the chart's title heads the column beside it,
+    the keys end it.
     Returns the right-hand column, for the page to add to.
     """
     method = shown.slot.method
-    left, right = st.columns(presentation.COLUMNS if presentation.is_on() else [3, 2])
-    with left:
-        figure = mixture_figures.points_figure(
-            shown.s.dataset.X,
-            shown.post,
-            shown.mixture,
-            title=shown.title,
-            circles=method.has_spread,
-            show_weights=method.has_spread,
-            changed=shown.changed,
-            previous=shown.previous,
-        )
-        if presentation.is_on():
-            figure = presentation.sized(figure)
-        st.plotly_chart(figure, key=f"{prefix}_points")
-        st.caption(captions[0])
-    with right:
-        curve = curve_figures.score_curve(
-            shown.scores, shown.slot.score_name, current=shown.current, empty_message=empty_curve_message(shown)
-        )
-        if presentation.is_on():
-            curve = presentation.sized(curve)
-        st.plotly_chart(curve, key=curve_key)
-        st.caption(captions[1])
+    row = shown.row
+    if row is None:
+        left, right = st.columns([3, 2])
+    else:
+        left, right = row.main, row.side
+        row.heading.markdown(f"#### {shown.title}")
+    figure = mixture_figures.points_figure(
+        shown.s.dataset.X,
+        shown.post,
+        shown.mixture,
+        title=shown.title,
+        circles=method.has_spread,
+        show_weights=method.has_spread,
+        changed=shown.changed,
+        previous=shown.previous,
+    )
+    left.plotly_chart(presentation.size(figure, "main"), key=f"{prefix}_points")
+    left.caption(captions[0])
+    curve = curve_figures.score_curve(
+        shown.scores, shown.slot.score_name, current=shown.current, empty_message=empty_curve_message(shown)
+    )
+    right.plotly_chart(presentation.size(curve, "side"), key=curve_key)
+    right.caption(captions[1])
+    if row is not None:  # the sidebar, which lists the keys too, is closed on a projector
+        right.markdown(presentation.KEYS_LEGEND)
     return right

@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 import streamlit as st
 
+from dashboard import presentation
 from dashboard.figure_style import legend_below
 from dashboard.fits import INITS
 from dashboard.session import Settings, content_key
@@ -105,6 +106,7 @@ def buttons(slot: PairSlot, X: np.ndarray) -> None:
         type="primary",
         width="stretch",
         help="One iteration of each: K-means assigns and updates, EM does an E-step and an M-step",
+        shortcut="S" if presentation.is_on() else None,
     )
     play.button(
         "Pause" if slot.playing else "Play",
@@ -114,6 +116,7 @@ def buttons(slot: PairSlot, X: np.ndarray) -> None:
         disabled=done and not slot.playing,
         icon=":material/pause:" if slot.playing else ":material/play_arrow:",
         width="stretch",
+        shortcut="P" if presentation.is_on() else None,
     )
     reset.button(
         "Reset",
@@ -136,6 +139,8 @@ def scrub(slot: PairSlot) -> int:
     if key not in st.session_state or not 0 <= st.session_state[key] <= last:
         st.session_state[key] = last
     if last == 0:
+        if presentation.is_on():  # hold the slider's place: the charts do not move down when it comes
+            st.container(height=presentation.SLIDER_HEIGHT, border=False, key=f"{PREFIX}_view_space")
         return 0
     return st.slider(
         "Show step",
@@ -163,8 +168,11 @@ def status_line(pair: lockstep.Lockstep, shown: int) -> str:
 CHART_HEIGHT = 430
 
 
-def compact(figure, height: int = CHART_HEIGHT):
-    """A chart of the page: its legend below the plot, ``height`` pixels tall."""
+def compact(figure, height: int = CHART_HEIGHT, present: bool = False):
+    """A chart of the page: its legend below the plot, ``height`` pixels tall; ``present``: one of
+    the two points charts on a projector (:func:`dashboard.presentation.sized`, role ``"pair"``)."""
+    if present:
+        return presentation.sized(figure, "pair")
     if figure.layout.showlegend is not False:
         legend_below(figure)
     figure.update_layout(height=height)

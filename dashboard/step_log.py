@@ -22,15 +22,18 @@ def latest_sentences(slot: fits.FitSlot) -> list[str]:
     return [entry.sentence for entry in slot.last[-LATEST:]]
 
 
-def show(slot: fits.FitSlot, prefix: str) -> None:
+def show(slot: fits.FitSlot, prefix: str, beside: bool = False) -> None:
     """Write the latest sentences and, once there is one, the scrollable step log (newest on top).
 
+    ``beside``: in the narrow column beside a presentation's points chart (three lines, not two).
     Element keys: ``{prefix}_narration`` (the latest sentences), ``{prefix}_log`` (the log).
     """
     present = presentation.is_on()
     latest = latest_sentences(slot)[-1:] if present else latest_sentences(slot)
-    # on a projector the sentence has a fixed place (two lines), so the chart below never moves
-    height = presentation.NARRATION_HEIGHT if present else "content"
+    # on a projector the sentence has a fixed place, so the chart below never moves
+    height = "content"
+    if present:
+        height = presentation.SIDE_NARRATION_HEIGHT if beside else presentation.NARRATION_HEIGHT
     with st.container(key=f"{prefix}_narration", height=height, border=False):
         for sentence in latest:
             st.markdown(sentence)

@@ -1,12 +1,12 @@
-"""Issue 11 in chromium: notices that go when they should, presentation mode on a projector and on a phone.
+"""Issue 11 in chromium: notices that go when they should, labels that never overprint, Play by half-steps.
+
+Presentation mode's layout on a projector and on a phone is tested in tests/test_presentation_layout.py.
 
 The server runs on this file's own ports (8730-8739), so it can run beside the other browser tests.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 
 import pytest
@@ -21,7 +21,6 @@ pytestmark = pytest.mark.browser
 
 PORTS = range(8730, 8740)
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
-README_SCREENSHOTS = REPO / "docs" / "screenshots"
 
 
 def _port() -> int:
@@ -102,117 +101,6 @@ def test_pca_labels_of_a_20x5_set_never_overprint(app_server: StreamlitServer, p
         assert _overprinted(boxes) == [], (iteration, boxes)
         labelled += len(boxes)
     assert labelled >= 8 * 3, "most means keep their label (a label is left out only where it would overprint)"
-    app.expect_clean()
-
-
-def _update_readme_shot(path, name: str) -> None:
-    if os.environ.get("EM_UPDATE_SCREENSHOTS") == "1":
-        README_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, README_SCREENSHOTS / name)
-
-
-# ---------------------------------------------------------------- presentation mode on a projector and a phone
-
-# (page path, its title, its widget prefix) of the 2-D stepping pages
-PRESENT_PAGES = [("em_2d", "EM on complete 2-D data", "em2d"), ("kmeans_2d", "K-means (2-D)", "km")]
-STEP_KEYS = ("estep", "mstep", "step", "run", "play", "reset")
-
-
-def _box(locator) -> dict:
-    box = locator.bounding_box()
-    assert box is not None, locator
-    return box
-
-
-def _on_screen(page: Page, locator) -> None:
-    box, size = _box(locator), page.viewport_size
-    assert box["x"] >= 0 and box["y"] >= 0, box
-    assert box["x"] + box["width"] <= size["width"] + 0.5, (box, size)
-    assert box["y"] + box["height"] <= size["height"] + 0.5, (box, size)
-
-
-def _chart_font_sizes(chart) -> list[float]:
-    return chart.locator("svg text").evaluate_all(
-        "els => els.filter(e => e.textContent.trim()).map(e => parseFloat(getComputedStyle(e).fontSize))"
-    )
-
-
-def _cut_button_labels(page: Page) -> list[str]:
-    return page.evaluate(
-        """() => [...document.querySelectorAll('[data-testid="stMain"] .stButton button p')]
-                 .filter(p => p.scrollWidth > p.clientWidth + 1 || getComputedStyle(p).textOverflow === 'ellipsis'
-                              && p.scrollWidth > p.clientWidth).map(p => p.innerText)"""
-    )
-
-
-@pytest.mark.parametrize(("path", "title", "prefix"), PRESENT_PAGES)
-def test_presentation_mode_at_1280x720(app_server: StreamlitServer, page: Page, path: str, title: str, prefix: str):
-    page.set_viewport_size({"width": 1280, "height": 720})
-    app = _open(page, app_server.url, f"/{path}?dataset=demo-2d&present=1", title)
-    chart = app.main.get_by_test_id("stPlotlyChart").first
-    expect(chart).to_be_visible(timeout=app.timeout_ms)
-    # the sidebar starts collapsed, its toggle stays reachable
-    expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
-    expect(page.get_by_test_id("stExpandSidebarButton")).to_be_visible()
-    tops = []
-    page.mouse.click(640, 5)  # focus on the page, not on an input
-    for press, shows in ((None, "Initial"), ("e", "done"), ("m", "Iteration 1"), ("s", "Iteration 2")):
-        if press is not None:
-            page.keyboard.press(press)
-            expect(app.status_line).to_contain_text(shows, timeout=app.timeout_ms)
-            app.wait_idle()
-        app.wait_charts()
-        # the title is on screen and not under the header
-        _on_screen(page, app.title)
-        # whatever lies above the title's first letter is see-through (the header keeps its buttons, not its white)
-        covering = page.evaluate(
-            """() => { const h1 = document.querySelector('[data-testid="stMain"] h1'), r = h1.getBoundingClientRect();
-                       const above = [];
-                       for (const e of document.elementsFromPoint(r.x + 5, r.y + r.height / 2)) {
-                         if (h1.contains(e) || e.contains(h1)) break;
-                         const bg = getComputedStyle(e).backgroundColor;
-                         const clear = bg === 'rgba(0, 0, 0, 0)' || bg === 'transparent';
-                         if (!clear) above.push(e.dataset.testid || e.tagName);
-                       }
-                       return above; }"""
-        )
-        assert covering == [], f"the page title is hidden under {covering}"
-        for key in STEP_KEYS:
-            _on_screen(page, app.button(key=f"{prefix}_{key}"))
-        _on_screen(page, chart)
-        assert _box(chart)["width"] >= 0.7 * 1280, _box(chart)
-        sizes = _chart_font_sizes(chart)
-        assert sizes and min(sizes) >= 18, sorted(set(sizes))
-        assert _cut_button_labels(page) == []
-        tops.append(round(_box(chart)["y"]))
-        if press == "m" and path == "em_2d":  # the arrows from the ghost means to the new ones
-            widths = chart.locator(".annotation-arrow-g path").evaluate_all(
-                "els => els.map(e => parseFloat(getComputedStyle(e).strokeWidth)).filter(w => w > 0)"  # not the heads
-            )
-            assert widths and min(widths) >= 3, widths
-            shot = SCREENSHOTS / f"present_{path}.png"
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            page.mouse.move(0, 700)
-            page.screenshot(path=shot)
-            _update_readme_shot(shot, f"present_{path}.png")
-    assert len(set(tops)) == 1, tops  # no layout jump when the scrub slider appears
-    app.expect_clean()
-
-
-@pytest.mark.parametrize(("path", "title", "prefix"), PRESENT_PAGES)
-def test_presentation_mode_on_a_420px_phone(
-    app_server: StreamlitServer, page: Page, path: str, title: str, prefix: str
-):
-    # stacked one per row, the six buttons pushed the chart below the screen
-    page.set_viewport_size({"width": 420, "height": 800})
-    app = _open(page, app_server.url, f"/{path}?dataset=demo-2d&present=1", title)
-    chart = app.main.get_by_test_id("stPlotlyChart").first
-    expect(chart).to_be_visible(timeout=app.timeout_ms)
-    app.wait_charts()
-    for key in STEP_KEYS:
-        _on_screen(page, app.button(key=f"{prefix}_{key}"))
-    _on_screen(page, chart)
-    assert _cut_button_labels(page) == []
     app.expect_clean()
 
 

@@ -1,0 +1,279 @@
+"""Presentation mode in chromium: the stepping pages as a projector (1280x720) and a phone (420x800) show them.
+
+What the room must see without scrolling: the step buttons, uncut; the main chart, its plot area as large as
+the screen allows (the 2-D pages: the points chart beside a column with its title, the status, the narration,
+the slider, the curve and the keys); every chart text at least 18 px; no legend (the on-plot labels name the
+components); nothing moving down when the scrub slider appears. The screenshots docs/screenshots/present_*.png
+come from these tests (``EM_UPDATE_SCREENSHOTS=1``).
+
+The server runs on this file's own ports (8630-8639), so it can run beside the other browser tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from dashboard import presentation
+from tests.browser_page import AppPage
+from tests.helpers import CHROMIUM, CHROMIUM_MISSING, REPO
+from tests.streamlit_server import StreamlitServer, free_port
+
+pytestmark = pytest.mark.browser
+
+PORTS = range(8630, 8640)
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+README_SCREENSHOTS = REPO / "docs" / "screenshots"
+PROJECTOR = {"width": 1280, "height": 720}
+PHONE = {"width": 420, "height": 800}
+
+#: The points chart's plot area at 1280x720 on demo-2d, less a margin: 572 x 485 CSS px was measured
+#: (before this layout: 298 x 262). Its height is the screen's less the title and the buttons; its width
+#: what equal scaling of the data needs at that height.
+MIN_MAIN_PLOT = (540, 470)
+#: Each of the two points charts of "K-means beside EM" (532 x 399 measured).
+MIN_PAIR_PLOT = (500, 380)
+
+# (page path, its title, its widget prefix) of the 2-D stepping pages
+STEPPING_PAGES = [("em_2d", "EM on complete 2-D data", "em2d"), ("kmeans_2d", "K-means (2-D)", "km")]
+STEP_KEYS = ("estep", "mstep", "step", "run", "play", "reset")
+
+
+def _port() -> int:
+    """The first of this file's ports nobody listens on (the OS picks one when all are taken)."""
+    for port in PORTS:
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                sock.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def app_server():
+    if CHROMIUM is None:
+        pytest.skip(CHROMIUM_MISSING)
+    # no file watcher: an edit elsewhere in the tree during the test must not rerun the pages under it
+    server = StreamlitServer(
+        log_path=REPO / "test-artifacts" / "streamlit_presentation_layout.log",
+        extra_args=["--server.fileWatcherType", "none"],
+    )
+    server.port = _port()
+    with server:
+        yield server
+
+
+def _open(page: Page, url: str, path: str, title: str, viewport: dict, status: bool = True) -> AppPage:
+    page.set_viewport_size(viewport)
+    app = AppPage(page, url)
+    app.goto(path)
+    app.wait_opened(title, status=status)
+    app.wait_charts()
+    return app
+
+
+def _box(locator: Locator) -> dict:
+    box = locator.bounding_box()
+    assert box is not None, locator
+    return box
+
+
+def _on_screen(page: Page, locator: Locator) -> dict:
+    box, size = _box(locator), page.viewport_size
+    assert box["x"] >= 0 and box["y"] >= 0, box
+    assert box["x"] + box["width"] <= size["width"] + 0.5, (box, size)
+    assert box["y"] + box["height"] <= size["height"] + 0.5, (box, size)
+    return box
+
+
+def _chart(page: Page, key: str) -> Locator:
+    """The plotly chart with this key."""
+    return page.locator(f".st-key-{key}")
+
+
+def _plot_area(chart: Locator) -> Locator:
+    """The chart's plot area: the rectangle plotly drags in (the axes' inside)."""
+    return chart.locator(".nsewdrag").first
+
+
+def _font_sizes(chart: Locator) -> list[float]:
+    return chart.locator("svg text").evaluate_all(
+        "els => els.filter(e => e.textContent.trim()).map(e => parseFloat(getComputedStyle(e).fontSize))"
+    )
+
+
+def _cut_button_labels(page: Page) -> list[str]:
+    return page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="stMain"] .stButton button p')]
+                 .filter(p => p.scrollWidth > p.clientWidth + 1 || getComputedStyle(p).textOverflow === 'ellipsis'
+                              && p.scrollWidth > p.clientWidth).map(p => p.innerText)"""
+    )
+
+
+def _title_covered_by(page: Page) -> list[str]:
+    """What lies over the page title's first letter and is not see-through (Streamlit's header was white)."""
+    return page.evaluate(
+        """() => { const h1 = document.querySelector('[data-testid="stMain"] h1'), r = h1.getBoundingClientRect();
+                   const above = [];
+                   for (const e of document.elementsFromPoint(r.x + 5, r.y + r.height / 2)) {
+                     if (h1.contains(e) || e.contains(h1)) break;
+                     const bg = getComputedStyle(e).backgroundColor;
+                     if (bg !== 'rgba(0, 0, 0, 0)' && bg !== 'transparent') above.push(e.dataset.testid || e.tagName);
+                   }
+                   return above; }"""
+    )
+
+
+def _shoot(page: Page, name: str) -> None:
+    """A screenshot into test-artifacts, and into docs/screenshots with EM_UPDATE_SCREENSHOTS=1."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.mouse.move(0, page.viewport_size["height"] - 1)  # no hover label over the chart
+    page.screenshot(path=SCREENSHOTS / name)
+    if os.environ.get("EM_UPDATE_SCREENSHOTS") == "1":
+        README_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SCREENSHOTS / name, README_SCREENSHOTS / name)
+
+
+def _press(app: AppPage, key: str, shows: str) -> None:
+    app.page.keyboard.press(key)
+    expect(app.status_line).to_contain_text(shows, timeout=app.timeout_ms)
+    app.wait_idle()
+    app.wait_charts()
+
+
+# ---------------------------------------------------------------- the 2-D pages
+
+
+@pytest.mark.parametrize(("path", "title", "prefix"), STEPPING_PAGES)
+def test_a_2d_page_on_a_projector(app_server: StreamlitServer, page: Page, path: str, title: str, prefix: str):
+    app = _open(page, app_server.url, f"/{path}?dataset=demo-2d&present=1", title, PROJECTOR)
+    chart, side = _chart(page, f"{prefix}_points"), page.locator(f".st-key-{prefix}_beside")
+    half = "E-step" if path == "em_2d" else "assignment"
+    # the sidebar starts collapsed, its toggle stays reachable
+    expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
+    expect(page.get_by_test_id("stExpandSidebarButton")).to_be_visible()
+    page.mouse.click(640, 5)  # focus on the page, not on an input
+    tops = []
+    steps = [(None, "Initial", "Iteration 0 — initial"), ("e", "done", f"Iteration 1 — after the {half}")]
+    steps += [("m", "Iteration 1", "Iteration 1 — after the "), ("s", "Iteration 2", "Iteration 2 — after the ")]
+    for key, status, heading in steps:
+        if key is not None:
+            _press(app, key, status)
+        _on_screen(page, app.title)
+        assert _title_covered_by(page) == []
+        for name in STEP_KEYS:
+            _on_screen(page, app.button(key=f"{prefix}_{name}"))
+        assert _cut_button_labels(page) == []
+        # the chart, and its plot area as large as the screen allows
+        _on_screen(page, chart)
+        plot = _on_screen(page, _plot_area(chart))
+        assert plot["width"] >= MIN_MAIN_PLOT[0] and plot["height"] >= MIN_MAIN_PLOT[1], plot
+        tops.append(round(_box(chart)["y"]))
+        # the column beside it: the chart's state as its heading, the narration, the curve and the keys
+        side_heading = side.locator("h4")
+        expect(side_heading).to_contain_text(heading)
+        _on_screen(page, side_heading)
+        _on_screen(page, page.locator(f".st-key-{prefix}_narration"))
+        if key is not None:
+            expect(page.locator(f".st-key-{prefix}_narration")).to_contain_text(f"{1 if key in 'em' else 2}")
+        side_chart = side.get_by_test_id("stPlotlyChart")
+        _on_screen(page, side_chart)
+        _on_screen(page, side.get_by_text("Keys:"))
+        for each in (chart, side_chart):
+            sizes = _font_sizes(each)
+            assert sizes and min(sizes) >= presentation.FONT_PX, sorted(set(sizes))
+        expect(chart.locator("g.legend")).to_have_count(0)  # the on-plot labels name the components
+        if key == "m":
+            if path == "em_2d":  # the arrows from the ghost means to the new ones, thick enough for the room
+                widths = chart.locator(".annotation-arrow-g path").evaluate_all(
+                    "els => els.map(e => parseFloat(getComputedStyle(e).strokeWidth)).filter(w => w > 0)"
+                )
+                assert widths and min(widths) >= 3, widths
+            _shoot(page, f"present_{path}.png")
+    assert len(set(tops)) == 1, tops  # no layout jump when the scrub slider appears
+    app.expect_clean()
+
+
+@pytest.mark.parametrize(("path", "title", "prefix"), STEPPING_PAGES)
+def test_a_2d_page_on_a_420px_phone(app_server: StreamlitServer, page: Page, path: str, title: str, prefix: str):
+    # the buttons three to a row, then the chart at the screen's width (the column beside it goes below)
+    app = _open(page, app_server.url, f"/{path}?dataset=demo-2d&present=1", title, PHONE)
+    for name in STEP_KEYS:
+        _on_screen(page, app.button(key=f"{prefix}_{name}"))
+    chart = _chart(page, f"{prefix}_points")
+    box = _on_screen(page, chart)
+    assert box["width"] >= 0.85 * PHONE["width"], box
+    _on_screen(page, _plot_area(chart))
+    assert _cut_button_labels(page) == []
+    sizes = _font_sizes(chart)
+    assert sizes and min(sizes) >= presentation.FONT_PX, sorted(set(sizes))
+    app.expect_clean()
+
+
+# ---------------------------------------------------------------- K-means beside EM
+
+
+def test_k_means_beside_em_on_a_projector(app_server: StreamlitServer, page: Page):
+    app = _open(page, app_server.url, "/side_by_side?dataset=demo-2d&present=1", "K-means beside EM", PROJECTOR, False)
+    page.mouse.click(640, 5)
+    tops = []
+    for key in (None, "s", "s"):
+        if key is not None:
+            page.keyboard.press(key)
+            expect(app.main.get_by_text("Points that disagree")).to_be_visible(timeout=app.timeout_ms)
+            app.wait_idle()
+            app.wait_charts()
+        for name in ("step", "play", "reset"):
+            _on_screen(page, app.button(key=f"sbs_{name}"))
+        for chart_key in ("sbs_kmeans", "sbs_em"):
+            chart = _chart(page, chart_key)
+            _on_screen(page, chart)
+            plot = _on_screen(page, _plot_area(chart))
+            assert plot["width"] >= MIN_PAIR_PLOT[0] and plot["height"] >= MIN_PAIR_PLOT[1], plot
+            sizes = _font_sizes(chart)
+            assert sizes and min(sizes) >= presentation.FONT_PX, sorted(set(sizes))
+            expect(chart.locator("g.legend")).to_have_count(0)
+            tops.append(round(_box(chart)["y"]))
+    expect(page.locator(".st-key-sbs_em .gtitle")).to_contain_text("EM after 2 iterations")
+    assert len(set(tops)) == 1, tops  # the slider that comes with the first step moves nothing
+    assert _cut_button_labels(page) == []
+    _shoot(page, "present_side_by_side.png")
+    # opened by its own address, the page makes Streamlit try /side_by_side/_stcore/ as the server's base path
+    # first, as tests.browser_page.ALLOWED_CONSOLE explains for the other pages (streamlit/streamlit#7074)
+    app.console_errors = [error for error in app.console_errors if "/side_by_side/_stcore/" not in error]
+    app.expect_clean()
+
+
+# ---------------------------------------------------------------- EM for matrix completion
+
+
+def test_the_matrix_pages_buttons_on_a_projector(app_server: StreamlitServer, page: Page):
+    app = _open(page, app_server.url, "/em_matrix?dataset=demo-small&present=1", "EM for matrix completion", PROJECTOR)
+    for name in STEP_KEYS:
+        _on_screen(page, app.button(key=f"emx_{name}"))
+    assert _cut_button_labels(page) == []
+    app.expect_clean()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="app_pages/em_matrix.py (not this file's owner's) must size its charts with presentation.size(fig): "
+    "see the note on presentation.size; remove this mark when it does",
+)
+def test_the_matrix_pages_main_charts_on_a_projector(app_server: StreamlitServer, page: Page):
+    app = _open(page, app_server.url, "/em_matrix?dataset=demo-small&present=1", "EM for matrix completion", PROJECTOR)
+    page.mouse.click(640, 5)
+    _press(app, "s", "Iteration 1")
+    for chart_key in ("emx_ll", "emx_pca"):
+        chart = _chart(page, chart_key)
+        _on_screen(page, chart)
+        sizes = _font_sizes(chart)
+        assert sizes and min(sizes) >= presentation.FONT_PX, sorted(set(sizes))
+    _shoot(page, "present_em_matrix.png")
+    app.expect_clean()
