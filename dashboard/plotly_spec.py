@@ -123,11 +123,17 @@ def _decoded_tree(node: Any) -> Any:
     return node
 
 
+#: The name of each template spec :func:`template` made, by the spec's id (they live as long as the module).
+_TEMPLATE_NAMES: dict[int, str] = {}
+
+
 @functools.cache
 def template(name: str) -> dict:
     """The full spec of a named plotly template (plotly.js knows no names), made once and shared:
     never change it (:meth:`SpecFigure.update_layout` merges into new dicts)."""
-    return json.loads(json.dumps(pio.templates[name].to_plotly_json()))
+    spec = json.loads(json.dumps(pio.templates[name].to_plotly_json()))
+    _TEMPLATE_NAMES[id(spec)] = name
+    return spec
 
 
 def _merged(base: Mapping, update: Mapping) -> dict:
@@ -150,12 +156,22 @@ def _plain(update: Mapping) -> bool:
     return True
 
 
+@functools.cache
+def _template_nbytes(name: str) -> int:
+    return len(json.dumps(template(name)))
+
+
 def spec_nbytes(node: Any) -> int:
-    """About the bytes of a spec's JSON: strings by length, numbers as 8, containers followed."""
+    """About the bytes of a spec's JSON: strings by length, numbers as 6, containers followed (a
+    shared :func:`template` counted once per name, not walked)."""
     if isinstance(node, str):
         return len(node)
     if isinstance(node, dict):
-        return sum(len(key) + spec_nbytes(value) for key, value in node.items())
+        return sum(
+            len(key)
+            + (_template_nbytes(_TEMPLATE_NAMES[id(value)]) if id(value) in _TEMPLATE_NAMES else spec_nbytes(value))
+            for key, value in node.items()
+        )
     if isinstance(node, (list, tuple)):
         kinds = set(map(type, node))
         if kinds == {str}:
