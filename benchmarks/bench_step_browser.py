@@ -97,7 +97,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clicks", type=int, default=10, help="Step clicks to time (default 10)")
     parser.add_argument("--port", type=int, default=0, help="port of 127.0.0.1 for the server (default: a free one)")
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=0,
+        help="BLAS threads of the server (OPENBLAS/OMP/MKL_NUM_THREADS; default: the library's own, one per core). "
+        "A server of many sessions gains nothing from a Step's BLAS threads waiting on each other",
+    )
     args = parser.parse_args()
+    if args.blas_threads:
+        for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[variable] = str(args.blas_threads)  # StreamlitServer passes the environment on
     if CHROMIUM is None:
         print("chromium not found (Debian's chromium package); nothing measured")
         return 1
@@ -138,7 +148,9 @@ def main() -> int:
         app.close()
         browser.close()
     seconds = app.step_seconds
-    print(f"{dataset}, K=12, {len(seconds)} Step clicks, chromium, click to new iteration and idle:")
+    threads = args.blas_threads or "the library's default"
+    print(f"{dataset}, K=12, {len(seconds)} Step clicks, chromium, BLAS threads: {threads}")
+    print("click to new iteration and idle:")
     print(f"  median {statistics.median(seconds) * 1000:.0f} ms, p90 {percentile_90(seconds) * 1000:.0f} ms")
     if server_seconds:
         print(
