@@ -11,6 +11,7 @@ from dashboard import (
     matrix_figures,
     matrix_views,
     mixture_figures,
+    plotly_spec,
     session,
 )
 from em_core import diagnostics
@@ -26,9 +27,8 @@ X = s.dataset.X
 
 
 def chart(figure, key: str) -> None:
-    """``st.plotly_chart`` with the figure's own height given, so Streamlit need not read ``figure.layout``
-    (which would turn a :class:`dashboard.plotly_spec.SpecFigure` into a validated figure: the slow part)."""
-    st.plotly_chart(figure, key=key, height=figure.to_dict()["layout"]["height"])
+    """``st.plotly_chart`` with the figure's own height given (:func:`dashboard.plotly_spec.chart_height`)."""
+    st.plotly_chart(figure, key=key, height=plotly_spec.chart_height(figure) or "content")
 
 
 def curve_and_map(shown: fit_page.Shown) -> None:

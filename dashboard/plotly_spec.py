@@ -25,7 +25,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-__all__ = ["SpecFigure", "decoded", "spec_nbytes", "template", "trace", "typed"]
+__all__ = ["SpecFigure", "chart_height", "decoded", "spec_nbytes", "template", "trace", "typed"]
 
 #: numpy dtypes plotly.js reads as typed arrays, by their plotly.js names.
 _DTYPES = {
@@ -182,6 +182,16 @@ def spec_nbytes(node: Any) -> int:
     if isinstance(node, np.ndarray):
         return node.nbytes
     return 8
+
+
+def chart_height(figure: go.Figure) -> int | None:
+    """The figure's layout height, read from a :class:`SpecFigure`'s spec without validating it.
+
+    Pass it to ``st.plotly_chart(figure, height=...)``: with its default ``height="content"`` Streamlit
+    reads ``figure.layout.height``, which turns a SpecFigure into the validated figure (the slow part).
+    """
+    height = figure.to_dict()["layout"].get("height") if isinstance(figure, SpecFigure) else figure.layout.height
+    return None if height is None else int(height)
 
 
 class SpecFigure(go.Figure):

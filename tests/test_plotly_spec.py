@@ -17,7 +17,7 @@ from plotly.tools import return_figure_from_figure_or_data
 from dashboard import curve_figures, matrix_figures, mixture_figures
 from dashboard.byte_cache import nbytes
 from dashboard.figure_style import TEMPLATE
-from dashboard.plotly_spec import SpecFigure, decoded, template, trace, typed
+from dashboard.plotly_spec import SpecFigure, chart_height, decoded, template, trace, typed
 from em_core.experiment import algorithm_for
 from em_core.mixture import GaussianMixture
 from tests.apptest_helpers import Dashboard, decode_plotly
@@ -80,6 +80,8 @@ def test_a_spec_figure_is_sent_as_its_spec_without_validation(monkeypatch):
     assert spec["layout"]["xaxis"]["range"] == [0.5, 3.5]  # a range stays a list, as plotly writes it
     assert spec["layout"]["template"] == template(TEMPLATE)  # the full template: plotly.js knows no names
     assert nbytes(fig) >= len(sent) / 2
+    assert chart_height(fig) == 300 and fig.pending  # what st.plotly_chart is given instead of reading the layout
+    assert chart_height(go.Figure(layout=dict(height=250))) == 250 and chart_height(go.Figure()) is None
 
 
 def test_update_layout_merges_into_the_spec_and_never_into_a_shared_one():
