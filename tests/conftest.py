@@ -120,10 +120,13 @@ def _skip_reason(report: pytest.TestReport) -> str:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
+    strict = [marker for marker in STRICT_MARKERS if item.get_closest_marker(marker)]
+    # the report carries them (pytest-xdist sends a report's attributes from its worker to the main process,
+    # where MarkerSummary counts: the items themselves stay in the workers)
+    report.strict_markers = strict
     if not (ci_run() and report.skipped) or hasattr(report, "wasxfail"):
         return report
     reason = _skip_reason(report)
-    strict = [marker for marker in STRICT_MARKERS if item.get_closest_marker(marker)]
     if strict or for_want_of_data_or_browser(reason):
         report.outcome = "failed"
         report.longrepr = f"CI does not accept a skipped {'/'.join(strict) or 'data or browser'} test: {reason}"
@@ -132,18 +135,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 class MarkerSummary:
     """Counts each test once by its outcome (failed in any phase, else skipped, else passed), per strict marker,
-    and ends the run with one line of them."""
+    and ends the run with one line of them. It reads the markers from the reports (``strict_markers``, set by
+    the conftest's ``pytest_runtest_makereport``), so it counts the same with pytest-xdist's workers."""
 
     def __init__(self) -> None:
         self.markers: dict[str, tuple[str, ...]] = {}  # nodeid -> its strict markers
         self.outcomes: dict[str, str] = {}  # nodeid -> "passed", "skipped" or "failed"
 
-    @pytest.hookimpl(trylast=True)  # after the conftest's hook has added the implied markers
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        for item in items:
-            self.markers[item.nodeid] = tuple(m for m in STRICT_MARKERS if item.get_closest_marker(m))
-
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.markers.setdefault(report.nodeid, tuple(getattr(report, "strict_markers", ())))
         if report.failed:
             self.outcomes[report.nodeid] = "failed"
         elif report.skipped:

@@ -3,7 +3,9 @@
 ``with StreamlitServer() as server: page.goto(server.url)``. The server runs
 ``python -m streamlit run app.py`` from the repository root on a free port of 127.0.0.1, with the
 current environment (so ``EM_DATA_DIR`` passes through); its output goes to a log file whose tail
-is shown when it fails to start.
+is shown when it fails to start. Tests run in two pytest-xdist workers at once, so each server has a log
+of its own, and a port another process took between :func:`free_port` and the server's bind is given up
+for another.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from tests.helpers import REPO
 
 START_TIMEOUT = 30.0  # seconds for the first answer on /_stcore/health
 STOP_TIMEOUT = 10.0  # seconds between terminate and kill
+PORT_ATTEMPTS = 3  # free ports tried when another process binds the chosen one first
+PORT_TAKEN = "is not available"  # what streamlit logs, then exits, when its port is taken
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -37,7 +41,7 @@ class StreamlitServer:
     Parameters
     ----------
     log_path : Path, optional
-        Where the server's stdout and stderr go; a file under ``test-artifacts/`` by default.
+        Where the server's stdout and stderr go; ``test-artifacts/streamlit-PORT.log`` by default.
     host : str
         The address to listen on; only 127.0.0.1 is ever meant.
     extra_args : sequence of str, optional
@@ -49,9 +53,14 @@ class StreamlitServer:
         self.host = host
         self.extra_args = list(extra_args)
         self.port = free_port(host)
-        self.log_path = log_path or REPO / "test-artifacts" / "streamlit.log"
+        self._default_log = log_path is None
+        self.log_path = log_path or self._log_for(self.port)
         self.process: subprocess.Popen | None = None
         self._log = None
+
+    @staticmethod
+    def _log_for(port: int) -> Path:
+        return REPO / "test-artifacts" / f"streamlit-{port}.log"
 
     @property
     def url(self) -> str:
@@ -72,20 +81,31 @@ class StreamlitServer:
         ]  # fmt: skip
 
     def start(self, timeout: float = START_TIMEOUT) -> StreamlitServer:
-        """Launch the server and wait until ``/_stcore/health`` answers ``ok``."""
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "wb")  # closed in stop()
-        self.process = subprocess.Popen(
-            self.command(), cwd=REPO, env=os.environ.copy(), stdout=self._log, stderr=subprocess.STDOUT
-        )
-        healthy = False
-        try:
-            self._wait_healthy(timeout)
-            healthy = True
-        finally:
-            if not healthy:
-                self.stop()
-        return self
+        """Launch the server and wait until ``/_stcore/health`` answers ``ok`` (on a new free port if
+        another process took this one first)."""
+        attempt = 1
+        while True:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = open(self.log_path, "wb")  # closed in stop()
+            self.process = subprocess.Popen(
+                self.command(), cwd=REPO, env=os.environ.copy(), stdout=self._log, stderr=subprocess.STDOUT
+            )
+            healthy = False
+            try:
+                self._wait_healthy(timeout)
+                healthy = True
+            except RuntimeError:
+                if attempt == PORT_ATTEMPTS or f"Port {self.port} {PORT_TAKEN}" not in self.log_tail():
+                    raise
+            finally:
+                if not healthy:
+                    self.stop()
+            if healthy:
+                return self
+            attempt += 1
+            self.port = free_port(self.host)
+            if self._default_log:
+                self.log_path = self._log_for(self.port)
 
     def _wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

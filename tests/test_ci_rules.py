@@ -42,18 +42,20 @@ def test_plain():
 """
 
 
-def run_pytest(folder: Path, ci: str, data: str) -> subprocess.CompletedProcess:
+def run_pytest(folder: Path, ci: str, data: str, *options: str) -> subprocess.CompletedProcess:
     (folder / "test_sample.py").write_text(SAMPLE)
     env = {**os.environ, "CI": ci, "EM_DATA_DIR": data}
-    command = [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider", "-q"]
+    command = [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider", "-q", *options]
     command += ["-o", "addopts=-ra", "--rootdir", str(folder), str(folder / "test_sample.py")]
     return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
 
 
-def test_under_ci_a_skip_for_want_of_data_or_a_browser_fails_and_says_why(tmp_path):
+# The README's command runs the tests in two pytest-xdist workers: the verdict and the per-marker line are the same.
+@pytest.mark.parametrize("options", [(), ("-n", "2")], ids=["one-process", "two-workers"])
+def test_under_ci_a_skip_for_want_of_data_or_a_browser_fails_and_says_why(tmp_path, options):
     empty = tmp_path / "data"
     empty.mkdir()
-    result = run_pytest(tmp_path, "1", str(empty))
+    result = run_pytest(tmp_path, "1", str(empty), *options)
     out = result.stdout
     assert result.returncode == 1, out + result.stderr
     assert "CI does not accept a skipped course test: course data not found in" in out
