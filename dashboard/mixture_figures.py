@@ -100,11 +100,14 @@ def _point_hover(post: np.ndarray, point_name: str, top: int = 3, names: Sequenc
     """
     order = np.argsort(-post, axis=1, kind="stable")[:, :top]
     label = names if names is not None else [f"j={j + 1}" for j in range(post.shape[1])]
+    # Python ints and floats: formatting numpy scalars one by one cost more than the rest of the figure
+    values = np.take_along_axis(post, order, axis=1).tolist()
+    numbers = range(1, len(post) + 1) if numbers is None else np.asarray(numbers).tolist()
     texts = []
-    for i, (row, best) in enumerate(zip(post, order, strict=True)):
-        kept = best if names is None else [j for k, j in enumerate(best) if k == 0 or row[j] > 0]
-        parts = "<br>".join(f"{label[j]}: {row[j]:.2f}" for j in kept)
-        texts.append(f"{point_name} {i + 1 if numbers is None else numbers[i]}<br>{parts}")
+    for number, best, row in zip(numbers, order.tolist(), values, strict=True):
+        kept = range(len(best)) if names is None else [k for k in range(len(best)) if k == 0 or row[k] > 0]
+        parts = "<br>".join(f"{label[best[k]]}: {row[k]:.2f}" for k in kept)
+        texts.append(f"{point_name} {number}<br>{parts}")
     return texts
 
 
