@@ -8,7 +8,9 @@ import pytest
 import scipy.sparse as sp
 
 from em_core import em, init
+from em_core.data import load_dataset
 from em_core.projection import completion_plane, users_on_components, users_on_plane
+from tests.apptest_helpers import Dashboard
 from tests.helpers import random_ratings
 
 
@@ -49,3 +51,20 @@ def test_a_kept_plane_projects_the_new_completion_and_the_given_completion_is_us
     csr = users_on_plane(sp.csr_matrix(X), later, plane)
     np.testing.assert_allclose(csr.Z, moved.Z, atol=1e-9)
     np.testing.assert_allclose(csr.explained, moved.explained, rtol=1e-9)
+
+
+def test_the_matrix_page_draws_every_step_on_the_plane_of_the_fit_start():
+    """The users' map does not turn between steps: each Step's points are the new completion projected on
+    the principal plane of the fit's first mixture (not on a plane of their own)."""
+    app = Dashboard("demo-small", page="matrix")
+    X = load_dataset("demo-small").X
+    slot = app.fit("matrix")
+    plane = completion_plane(X, slot.initial)
+    for _ in range(2):
+        app.click("emx_step")
+        mixture = app.fit("matrix").state.mixture
+        points = next(trace for trace in app.figure("emx_pca")["data"] if trace.get("name") == "points")
+        expected = users_on_plane(X, mixture, plane)
+        np.testing.assert_allclose(np.column_stack([points["x"], points["y"]]), expected.Z, rtol=1e-12)
+        own = users_on_components(X, mixture)  # the plane the map used to turn to at every step
+        assert not np.allclose(np.abs(own.Z), np.abs(expected.Z))
