@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -194,6 +195,10 @@ def chart_height(figure: go.Figure) -> int | None:
     return None if height is None else int(height)
 
 
+#: Held while a SpecFigure turns into the validated figure (rare: only when code looks inside one).
+_BUILDING = threading.RLock()
+
+
 class SpecFigure(go.Figure):
     """A ``go.Figure`` made from a prebuilt spec, validated only if someone looks inside it.
 
@@ -219,13 +224,24 @@ class SpecFigure(go.Figure):
         object.__setattr__(self, "_spec_bytes", None)
 
     def __getattr__(self, name: str) -> Any:
-        # only reached for attributes not set yet: a pending figure's BaseFigure state
-        pending = self.__dict__.get("_pending")
-        if pending is None or name.startswith("__"):
+        # only reached for attributes not set: a pending figure's BaseFigure state. A cached figure is shared
+        # by sessions: it is built once, under a lock, and stays its spec (for spec()) until it is built.
+        if name.startswith("__"):
             raise AttributeError(name)
-        object.__setattr__(self, "_pending", None)
-        go.Figure.__init__(self, data=_decoded_tree(pending["data"]), layout=_decoded_tree(pending["layout"]))
-        return getattr(self, name)
+        with _BUILDING:
+            if self.__dict__.get("_building"):  # BaseFigure.__init__ asking for what it has not set yet
+                raise AttributeError(name)
+            pending = self.__dict__.get("_pending")
+            if pending is not None:
+                object.__setattr__(self, "_building", True)
+                try:
+                    go.Figure.__init__(
+                        self, data=_decoded_tree(pending["data"]), layout=_decoded_tree(pending["layout"])
+                    )
+                finally:
+                    object.__setattr__(self, "_building", False)
+                object.__setattr__(self, "_pending", None)
+        return object.__getattribute__(self, name)
 
     @property
     def pending(self) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import plotly.basedatatypes
@@ -180,3 +181,18 @@ def test_a_step_on_the_matrix_page_validates_no_figure(monkeypatch):
     app.click("emx_step")
     assert built == Counter()
     assert {chart.key for chart in app.at.get("plotly_chart")} >= {"emx_ll", "emx_pca", "emx_means", "emx_post"}
+
+
+def test_a_shared_spec_figure_is_built_once_and_reads_the_same_from_every_thread():
+    """A cached chart is shared by sessions: one looking inside it while others send it changes nothing."""
+    fig = _step_figures()["means"]
+    expected = json.loads(fig.to_json())
+
+    def look(index: int):
+        return fig.layout.height if index % 2 else json.loads(pio.to_json(fig, validate=False))
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(look, range(32)))
+    assert not fig.pending
+    assert all(result == expected["layout"]["height"] for result in results[1::2])
+    assert all(_same(result, expected) for result in results[0::2])
