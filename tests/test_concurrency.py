@@ -7,7 +7,7 @@ numbers em_core gives for its own settings. ``test_memory_bounded`` measures the
 memory while sessions fit the 1200 x 1200 matrix, and checks that closed sessions leave memory the
 next ones reuse.
 
-The figures print with ``pytest -s`` and go to test-artifacts/concurrency.json.
+The figures go to test-artifacts/concurrency.json (and print with ``pytest -n 0 -s``).
 """
 
 from __future__ import annotations
