@@ -254,19 +254,26 @@ def step_status(slot: fits.FitSlot, prefix: str, side: DeltaGenerator | None = N
     """The status line with the "Play by half-steps" toggle, the narration and the scrub slider;
     returns the iteration to show.
 
-    Under the buttons across the page, or in ``side``, the column beside a presentation's points
-    chart (:func:`dashboard.presentation.beside`), one under the other.
+    Under the buttons across the page (in presentation mode the slider on the status's row), or in
+    ``side``, the column beside a presentation's points chart (:func:`dashboard.presentation.beside`),
+    one under the other.
     """
     toggle_help = f"Play runs {slot.method.half_labels[0]}, {slot.method.half_labels[1]}, ... one half-step per tick."
+    one_row = side is None and presentation.is_on()  # a projector: the slider on the status's row, not its own
     with side if side is not None else nullcontext():
-        if side is None:
-            line, halves = st.columns([5, 1], vertical_alignment="center")  # beside the status: no row of its own
+        if side is not None:
+            line = halves = scrub = side
+        elif one_row:
+            line, halves, scrub = st.columns([5, 1.5, 3], vertical_alignment="center")
         else:
-            line = halves = side
+            line, halves = st.columns([5, 1], vertical_alignment="center")  # beside the status: no row of its own
         line.markdown(status_line(slot))
         halves.toggle("Play by half-steps", key=f"{prefix}_play_halves", help=toggle_help)
+        if one_row:
+            with scrub:
+                shown = view_slider(slot, prefix)
         step_log.show(slot, prefix, beside=side is not None)
-        return view_slider(slot, prefix)
+        return shown if one_row else view_slider(slot, prefix)
 
 
 def reset_notice(slot: fits.FitSlot) -> None:

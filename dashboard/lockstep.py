@@ -170,9 +170,9 @@ CHART_HEIGHT = 430
 
 def compact(figure, height: int = CHART_HEIGHT, present: bool = False):
     """A chart of the page: its legend below the plot, ``height`` pixels tall; ``present``: one of
-    the two points charts on a projector (:func:`dashboard.presentation.sized`, role ``"pair"``)."""
+    the two points charts on a projector (:func:`dashboard.presentation.sized`)."""
     if present:
-        return presentation.sized(figure, "pair")
+        return presentation.sized(figure, "points", height=presentation.PAIR_HEIGHT)
     if figure.layout.showlegend is not False:
         legend_below(figure)
     figure.update_layout(height=height)

@@ -150,7 +150,7 @@ class _Role(NamedTuple):
     fill: bool  # equal scaling widens an axis's range to fill the plot area (no empty band beside it)
 
 
-#: The two charts side by side under the K-means-beside-EM page's controls (role ``"pair"``).
+#: The two points charts side by side under the K-means-beside-EM page's controls.
 PAIR_HEIGHT = 515
 
 _ROW_MARGIN = dict(l=60, r=20, t=50, b=50)
@@ -158,7 +158,7 @@ _ROLES = {
     "main": _Role(MAIN_HEIGHT, MAIN_MARGIN, titled=False, fill=True),
     "side": _Role(SIDE_HEIGHT, SIDE_MARGIN, titled=True, fill=False),
     "row": _Role(CHART_HEIGHT, _ROW_MARGIN, titled=True, fill=False),
-    "pair": _Role(PAIR_HEIGHT, dict(l=62, r=6, t=44, b=50), titled=True, fill=True),
+    "points": _Role(CHART_HEIGHT, dict(l=62, r=6, t=44, b=50), titled=True, fill=True),
 }
 
 
@@ -175,14 +175,14 @@ def size(fig: go.Figure, role: str = "row", height: int | None = None) -> go.Fig
         the score curve beside it, :data:`SIDE_HEIGHT` tall;
     ``"row"``
         a chart in a row under the stepping block, :data:`CHART_HEIGHT` tall;
-    ``"pair"``
-        one of two points charts side by side, :data:`PAIR_HEIGHT` tall, its title kept, its plot
-        area filling the box as ``"main"``'s does.
+    ``"points"``
+        a points chart in such a row (K-means beside EM's two, the matrix page's users map): its
+        title kept, its plot area filling the box as ``"main"``'s does.
 
-    ``height`` replaces the role's height.
-
-    The figure is changed in place: a cached figure must be sized where it is built (with the
-    mode in its cache key), e.g. ``lambda: presentation.size(curve_figures.score_curve(...))``.
+    ``height`` replaces the role's height. Returns a new figure of ``fig``'s class, made from its
+    spec (``fig.to_dict()``), and leaves ``fig`` as it was: a cached figure can be sized where it is
+    shown, e.g. ``chart(presentation.size(curve), "emx_ll")``. A figure kept as its spec (not yet
+    validated, as :mod:`dashboard.plotly_spec` builds them) stays so: nothing here looks inside it.
     """
     if not is_on():
         return fig
@@ -192,25 +192,58 @@ def size(fig: go.Figure, role: str = "row", height: int | None = None) -> go.Fig
 def sized(fig: go.Figure, role: str = "row", height: int | None = None) -> go.Figure:
     """:func:`size` whatever the mode."""
     kind = _ROLES[role]
-    text = dict(font=dict(size=FONT_PX))
-    axis = dict(tickfont=dict(size=FONT_PX), title=text)
-    layout = dict(font=text["font"], height=height or kind.height, showlegend=False, margin=kind.margin)
-    layout["title"] = dict(font=dict(size=FONT_PX + 4)) if kind.titled else dict(text="")
-    for name in _axis_names(fig):
-        layout[name] = dict(axis, **(dict(constrain="range") if kind.fill else {}))
-    fig.update_layout(layout)
-    fig.update_annotations(font_size=FONT_PX)
-    fig.update_traces(textfont_size=FONT_PX, selector=dict(type="scatter"))
-    fig.for_each_annotation(lambda note: note.update(arrowwidth=ARROW_WIDTH) if note.showarrow else None)
-    return fig
+    spec = fig.to_dict()
+    data = [_sized_trace(trace) for trace in spec.get("data", [])]
+    layout = dict(spec.get("layout", {}), height=height or kind.height, showlegend=False, margin=dict(kind.margin))
+    layout["font"] = dict(layout.get("font", {}), size=FONT_PX)
+    title = _as_dict(layout.get("title"))
+    layout["title"] = dict(title, font=_font(title, size=FONT_PX + 4)) if kind.titled else dict(title, text="")
+    for name in _axis_names(layout, data):
+        axis = dict(layout.get(name, {}))
+        axis["tickfont"] = _font(axis, "tickfont")
+        axis_title = _as_dict(axis.get("title"))
+        axis["title"] = dict(axis_title, font=_font(axis_title))
+        if kind.fill:
+            axis["constrain"] = "range"
+        layout[name] = axis
+    if layout.get("annotations"):
+        layout["annotations"] = [_sized_note(note) for note in layout["annotations"]]
+    return type(fig)(data, layout)
 
 
-def _axis_names(fig: go.Figure) -> list[str]:
-    """The layout's axes (``xaxis``, ``yaxis2`` ...), as plotly names them; at least the first pair."""
-    names = {"xaxis", "yaxis"}
-    for trace in fig.data:
+def _as_dict(title) -> dict:
+    """A title as plotly's spec writes it (a bare string is its text)."""
+    return dict(text=title) if isinstance(title, str) else dict(title or {})
+
+
+def _font(parent: dict, key: str = "font", size: int = FONT_PX) -> dict:
+    """``parent[key]`` (a font) at least ``size`` px."""
+    font = dict(parent.get(key) or {})
+    font["size"] = max(font.get("size") or 0, size)
+    return font
+
+
+def _sized_trace(trace: dict) -> dict:
+    """A scatter trace's text (the components' on-plot labels) at :data:`FONT_PX` px."""
+    if trace.get("type", "scatter") != "scatter":
+        return trace
+    return dict(trace, textfont=dict(trace.get("textfont") or {}, size=FONT_PX))
+
+
+def _sized_note(note: dict) -> dict:
+    """An annotation's text at :data:`FONT_PX` px; an arrow (the M-step's) :data:`ARROW_WIDTH` wide."""
+    note = dict(note, font=dict(note.get("font") or {}, size=FONT_PX))
+    if note.get("showarrow"):
+        note["arrowwidth"] = ARROW_WIDTH
+    return note
+
+
+def _axis_names(layout: dict, data: list[dict]) -> list[str]:
+    """The figure's axes (``xaxis``, ``yaxis2`` ...), as the layout names them; at least the first pair."""
+    names = {"xaxis", "yaxis"} | {name for name in layout if name.startswith(("xaxis", "yaxis"))}
+    for trace in data:
         for axis in ("xaxis", "yaxis"):
-            ref = getattr(trace, axis, None)
+            ref = trace.get(axis)
             if ref:
                 names.add(axis + ref[1:])
     return sorted(names)

@@ -39,9 +39,15 @@ def _text_sizes(fig: go.Figure) -> list[float]:
     return sizes
 
 
-@pytest.mark.parametrize("role", ["main", "side", "row", "pair"])
-def test_every_text_of_a_sized_figure_is_projector_sized(role: str):
-    fig = presentation.sized(_mixture_figure(), role)
+# the figure as its builder returns it (a spec not yet validated, where dashboard.plotly_spec builds it), and
+# as a validated go.Figure (the lesson pages' figures)
+FORMS = {"built": lambda fig: fig, "validated": lambda fig: go.Figure(fig.to_dict())}
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("role", ["main", "side", "row", "points"])
+def test_every_text_of_a_sized_figure_is_projector_sized(role: str, form: str):
+    fig = presentation.sized(FORMS[form](_mixture_figure()), role)
     sizes = _text_sizes(fig)
     assert None not in sizes and min(sizes) >= presentation.FONT_PX, sizes
     assert fig.layout.showlegend is False  # the on-plot labels name the components
@@ -59,6 +65,19 @@ def test_the_main_chart_gives_its_title_to_the_column_beside_it_and_fills_its_bo
     row = presentation.sized(_mixture_figure(), "row")
     assert row.layout.title.text == "Iteration 1 — after the M-step"
     assert row.layout.xaxis.constrain == "domain"  # a chart in a row keeps its fitted ranges
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_sizing_makes_a_new_figure_and_leaves_the_one_given_as_it_was(form: str):
+    # a cached figure is sized where it is shown: the cache must keep the figure as built
+    fig = FORMS[form](_mixture_figure())
+    before = fig.to_dict()
+    sized = presentation.sized(fig, "main")
+    assert sized is not fig and type(sized) is type(fig)
+    assert fig.to_dict() == before
+    assert sized.to_dict()["layout"]["height"] == presentation.MAIN_HEIGHT
+    # a figure still in its spec form is not validated on the way (the slow part of a Step)
+    assert getattr(sized, "pending", None) == getattr(fig, "pending", None)
 
 
 def test_a_height_given_replaces_the_roles():
