@@ -12,6 +12,7 @@ from dashboard import (
     matrix_views,
     mixture_figures,
     plotly_spec,
+    presentation,
     session,
 )
 from em_core import diagnostics
@@ -27,7 +28,10 @@ X = s.dataset.X
 
 
 def chart(figure, key: str) -> None:
-    """``st.plotly_chart`` with the figure's own height given (:func:`dashboard.plotly_spec.chart_height`)."""
+    """``st.plotly_chart`` with the figure's own height given (:func:`dashboard.plotly_spec.chart_height`),
+    sized for a projector in presentation mode, on a copy (the cached figure is shared by every session)."""
+    if presentation.is_on():
+        figure = presentation.size(type(figure)(figure.to_dict()))
     st.plotly_chart(figure, key=key, height=plotly_spec.chart_height(figure) or "content")
 
 

@@ -15,7 +15,7 @@ import plotly.io as pio
 import pytest
 from plotly.tools import return_figure_from_figure_or_data
 
-from dashboard import curve_figures, matrix_figures, mixture_figures
+from dashboard import curve_figures, matrix_figures, mixture_figures, presentation
 from dashboard.byte_cache import nbytes
 from dashboard.figure_style import TEMPLATE
 from dashboard.plotly_spec import SpecFigure, chart_height, decoded, template, trace, typed
@@ -196,3 +196,15 @@ def test_a_shared_spec_figure_is_built_once_and_reads_the_same_from_every_thread
     assert not fig.pending
     assert all(result == expected["layout"]["height"] for result in results[1::2])
     assert all(_same(result, expected) for result in results[0::2])
+
+
+def test_presentation_mode_sizes_the_matrix_charts_on_a_copy_of_the_shared_ones():
+    """A projector session's 18 px charts never reach a session without the mode (the charts are cached)."""
+    link = {"dataset": "demo-small", "k": "3", "seed": "0"}
+    projector = Dashboard(page="matrix", link=link | {"present": "1"})
+    projector.click("emx_step")
+    plain = Dashboard(page="matrix", link=link)
+    plain.click("emx_step")  # the same fit: every chart comes from the cache the projector filled
+    for key in ("emx_ll", "emx_pca", "emx_means", "emx_post"):
+        assert projector.figure(key)["layout"]["font"]["size"] == presentation.FONT_PX, key
+        assert "font" not in plain.figure(key)["layout"], key
