@@ -58,7 +58,8 @@ def curve_and_map(shown: fit_page.Shown) -> None:
         )
     with right:
         readable = mixture_figures.circles_readable(done.Z, done.sigmas)
-        axes = tuple(f"PC{i + 1} ({share:.0%} of variance)" for i, share in enumerate(done.explained))
+        # the start's components: the share of today's variance along them need not fall from PC1 to PC2
+        axes = tuple(f"PC{i + 1} of the start ({share:.0%} of variance)" for i, share in enumerate(done.explained))
         plane = caches.array_digest(done.Z, done.means_2d, done.explained)  # the mixture on its kept plane
         key = f"{data_key}|{caches.mixture_digest(shown.mixture)}|{plane}|{caches.array_digest(shown.post)}"
         users = caches.figure_once(
@@ -89,7 +90,8 @@ def curve_and_map(shown: fit_page.Shown) -> None:
             "mixture completes it, coloured by responsibilities. The axes stay those of the start for the "
             "whole fit, so between steps the picture does not turn: what moves is the users (their "
             "completed ratings) and the means. The axis titles give each axis' share of the current "
-            "completion's variance. A spherical Gaussian projects to a circle of the same σ under "
+            "completion's variance (as the fit moves, PC2 of the start can come to hold more of it than "
+            "PC1). A spherical Gaussian projects to a circle of the same σ under "
             f"an orthonormal projection, {circles}"
         )
 

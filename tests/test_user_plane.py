@@ -66,5 +66,9 @@ def test_the_matrix_page_draws_every_step_on_the_plane_of_the_fit_start():
         points = next(trace for trace in app.figure("emx_pca")["data"] if trace.get("name") == "points")
         expected = users_on_plane(X, mixture, plane)
         np.testing.assert_allclose(np.column_stack([points["x"], points["y"]]), expected.Z, rtol=1e-12)
+        layout = app.figure("emx_pca")["layout"]
+        titles = [layout[axis]["title"]["text"] for axis in ("xaxis", "yaxis")]
+        shares = expected.explained
+        assert titles == [f"PC{i + 1} of the start ({share:.0%} of variance)" for i, share in enumerate(shares)]
         own = users_on_components(X, mixture)  # the plane the map used to turn to at every step
         assert not np.allclose(np.abs(own.Z), np.abs(expected.Z))
