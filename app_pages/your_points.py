@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from dashboard import click_canvas, downloads, session, user_points
+from dashboard import click_canvas, downloads, presentation, session, user_points
 from dashboard.limits import plain
 
 s = session.settings()
 user_points.init_state()
+presentation.enabled(keys=None)  # a projector: the canvas's text at 18 px, the sidebar closed
 st.title("Your own points")
 st.caption(
     "Click on the chart to add a point, or switch to placing starting means and click where each of the K "
@@ -43,7 +44,8 @@ with chart_column:
     placed = 0 if means is None else len(means)
     title = f"Click to place mean {placed + 1} of {s.K}" if placed < s.K else f"All {s.K} means placed"
     title = "Click to add a point" if mode == ADD else title
-    figure = click_canvas.canvas_figure(canvas, X, means, title)
+    # on a projector: its text sized, its ranges kept (a click lands on the canvas's grid)
+    figure = presentation.size(click_canvas.canvas_figure(canvas, X, means, title), height=presentation.MAIN_HEIGHT)
     st.plotly_chart(figure, key=chart_key, on_select="rerun", selection_mode="points", config={"displayModeBar": False})
     st.caption(
         f"A click lands on the nearest point of an invisible grid: within {canvas.step / 2:g} of where you "
