@@ -109,6 +109,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for marker, fixtures in STRICT_MARKERS.items():
             if fixtures & set(getattr(item, "fixturenames", ())) and item.get_closest_marker(marker) is None:
                 item.add_marker(marker)
+    items[:] = slow_files_first(items)
+
+
+#: Markers of the tests that take longest: a real server, a browser, many sessions.
+SLOW_MARKERS = ("browser", "deploy", "load")
+
+
+def slow_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The files with a browser, deploy or load test first, each file's tests in their own order.
+
+    pytest-xdist's workers take whole files in this order (``--dist loadfile``): started first, the long
+    browser files (test_concurrency.py takes minutes) run beside the quick ones instead of last, alone.
+    """
+    slow = {item.path for item in items if any(item.get_closest_marker(m) for m in SLOW_MARKERS)}
+    return sorted(items, key=lambda item: item.path not in slow)  # sorted is stable
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
