@@ -155,14 +155,14 @@ class MarkerSummary:
 
     def __init__(self) -> None:
         self.markers: dict[str, tuple[str, ...]] = {}  # nodeid -> its strict markers
-        self.outcomes: dict[str, str] = {}  # nodeid -> "passed", "skipped" or "failed"
+        self.outcomes: dict[str, str] = {}  # nodeid -> "passed", "skipped", "xfailed" or "failed"
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.markers.setdefault(report.nodeid, tuple(getattr(report, "strict_markers", ())))
         if report.failed:
             self.outcomes[report.nodeid] = "failed"
-        elif report.skipped:
-            self.outcomes.setdefault(report.nodeid, "skipped")
+        elif report.skipped:  # an expected failure reports as skipped: counted apart, it is no skip
+            self.outcomes.setdefault(report.nodeid, "xfailed" if hasattr(report, "wasxfail") else "skipped")
         elif report.when == "call":
             self.outcomes.setdefault(report.nodeid, "passed")
 
@@ -173,6 +173,7 @@ class MarkerSummary:
                 counts[marker][outcome] += 1
         return "per marker: " + " | ".join(
             f"{marker} {c['passed']} passed, {c['skipped']} skipped, {c['failed']} failed"
+            + (f", {c['xfailed']} xfailed" if c["xfailed"] else "")
             for marker, c in counts.items()
         )
 
