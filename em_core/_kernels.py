@@ -178,32 +178,33 @@ def _same_contents(X, copy: np.ndarray) -> bool:
 
 #: The orientation chosen for each class of product (True: the flipped one), once timed.
 _ORIENTATION: dict[tuple, bool] = {}
-#: The times of each orientation of a class still being timed: (plain, flipped).
-_TRIALS: dict[tuple, tuple[list[float], list[float]]] = {}
-#: Calls of each orientation timed before a class's orientation is chosen.
-TRIALS = 3
+#: Times each orientation is timed on a class's first product before one is chosen.
+TRIALS = 2
 
 
 def _product(key: tuple, plain, flipped) -> np.ndarray:
     """The product that ``plain()`` and ``flipped()`` both compute, in the orientation faster here.
 
-    Both give the same matrix (on OpenBLAS the same bits for most shapes, else the same up to the
-    order of a sum). The first calls of each ``key`` are the timing: they alternate between the two
-    and every one of them is a real product the caller uses, so choosing costs no extra work. After
-    :data:`TRIALS` calls of each, the best times decide (a burst of load does not), and the choice
-    is kept for the life of the process.
+    Both give the same matrix up to the order of a sum (on OpenBLAS often the same bits). The
+    first product of each ``key`` times both, :data:`TRIALS` times each, interleaved, on the
+    caller's own operands; the best times decide (a burst of load does not), and the choice is kept
+    for the life of the process. Every result returned for a key comes from its chosen orientation,
+    so the same fit run twice in one process gives the same bits. The result returned by the first
+    call is the chosen orientation's last timed product: choosing costs ``2 * TRIALS - 1`` extra
+    products per class.
     """
     if key in _ORIENTATION:
         return (flipped if _ORIENTATION[key] else plain)()
-    trials = _TRIALS.setdefault(key, ([], []))
-    index = 0 if len(trials[0]) <= len(trials[1]) else 1
-    start = time.perf_counter()
-    out = (plain, flipped)[index]()
-    trials[index].append(time.perf_counter() - start)
-    if min(len(trials[0]), len(trials[1])) >= TRIALS:
-        _ORIENTATION[key] = min(trials[1]) < min(trials[0])
-        _TRIALS.pop(key, None)
-    return out
+    best = [np.inf, np.inf]
+    outs = [None, None]
+    for _ in range(TRIALS):
+        for index, product in enumerate((plain, flipped)):
+            start = time.perf_counter()
+            outs[index] = product()
+            best[index] = min(best[index], time.perf_counter() - start)
+    chosen = best[1] < best[0]
+    _ORIENTATION[key] = chosen
+    return outs[int(chosen)]
 
 
 def _small(a: np.ndarray, b: np.ndarray) -> bool:

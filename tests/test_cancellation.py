@@ -73,14 +73,30 @@ def test_em_run_and_the_course_report_raise_rather_than_print_an_unconverged_run
 
 
 def test_a_sweep_stopped_between_runs_keeps_the_finished_runs_and_their_best(ratings):
+    # a fit_one of one's own fits one seed at a time: the hook is asked before each run
+    full = experiment.sweep(ratings, "em", [1, 2, 3], [0, 1])
+    stop = _StopAfterRuns(3)
+    partial = experiment.sweep(
+        ratings, "em", [1, 2, 3], [0, 1], fit_one=experiment.fit, on_run=stop.done, should_stop=stop
+    )
+    assert partial.stopped and not full.stopped
+    assert [(r.k, r.seed) for r in partial.runs] == [(1, 0), (1, 1), (2, 0)]
+    assert [r.score for r in partial.runs] == pytest.approx([r.score for r in full.runs[:3]], rel=1e-12)
+    assert partial.ks == [1, 2]  # K = 2 from its one finished seed; K = 3 has none
+    assert partial.best_per_k[0].run.score == pytest.approx(full.best_per_k[0].run.score, rel=1e-12)
+
+
+def test_a_batched_sweep_stopped_after_a_k_keeps_that_k_whole(ratings):
+    # by default EM's seeds of one K are fitted together: a stop asked for mid-K takes effect at the
+    # next iteration of the batch, here after K = 2's batch has finished both its seeds
     full = experiment.sweep(ratings, "em", [1, 2, 3], [0, 1])
     stop = _StopAfterRuns(3)
     partial = experiment.sweep(ratings, "em", [1, 2, 3], [0, 1], on_run=stop.done, should_stop=stop)
-    assert partial.stopped and not full.stopped
-    assert [(r.k, r.seed) for r in partial.runs] == [(1, 0), (1, 1), (2, 0)]
-    assert [r.score for r in partial.runs] == [r.score for r in full.runs[:3]]
-    assert partial.ks == [1, 2]  # K = 2 from its one finished seed; K = 3 has none
-    assert partial.best_per_k[0].run.score == full.best_per_k[0].run.score
+    assert partial.stopped
+    assert [(r.k, r.seed) for r in partial.runs] == [(1, 0), (1, 1), (2, 0), (2, 1)]
+    assert [r.score for r in partial.runs] == [r.score for r in full.runs[:4]]
+    assert partial.ks == [1, 2]
+    assert [b.run.score for b in partial.best_per_k] == [b.run.score for b in full.best_per_k[:2]]
 
 
 class _StopAfterRuns:
