@@ -27,11 +27,11 @@ st.caption(
 X = s.dataset.X
 
 
-def chart(figure, key: str) -> None:
+def chart(figure, key: str, role: str = "row") -> None:
     """``st.plotly_chart`` with the figure's own height given (:func:`dashboard.plotly_spec.chart_height`),
-    sized for a projector in presentation mode, on a copy (the cached figure is shared by every session)."""
-    if presentation.is_on():
-        figure = presentation.size(type(figure)(figure.to_dict()))
+    sized for a projector in presentation mode as ``role`` (:func:`dashboard.presentation.size` sizes a
+    new figure: the cached one is shared by every session)."""
+    figure = presentation.size(figure, role)
     st.plotly_chart(figure, key=key, height=plotly_spec.chart_height(figure) or "content")
 
 
@@ -77,7 +77,7 @@ def curve_and_map(shown: fit_page.Shown) -> None:
                 circles=readable,  # circles no one can see are neither built nor sent
             ),
         )
-        chart(users, "emx_pca")
+        chart(users, "emx_pca", "points")
         if readable:
             circles = "so each circle is its component's 1σ and 2σ."
         else:
@@ -154,11 +154,20 @@ def means_map(shown: fit_page.Shown) -> None:
     )
 
 
+def show_warnings(lines: list[str]) -> None:
+    for line in lines:
+        st.warning(line, icon=":material/warning:")
+
+
 def body(shown: fit_page.Shown) -> None:
     mixture, state = shown.mixture, shown.slot.state
-    for line in diagnostics.describe(diagnostics.component_report(mixture, s.min_variance), s.min_variance):
-        st.warning(line, icon=":material/warning:")
+    warnings = diagnostics.describe(diagnostics.component_report(mixture, s.min_variance), s.min_variance)
+    # on a projector the buttons and the two charts come first; the warnings follow, under them
+    if not presentation.is_on():
+        show_warnings(warnings)
     curve_and_map(shown)
+    if presentation.is_on():
+        show_warnings(warnings)
     means_map(shown)
     user = one_user(shown)
     # a toggle, not an expander: an expander's body would run (a whole extra E-step) on every Step
