@@ -287,6 +287,16 @@ class MStepChange(NamedTuple):
         """One sentence, e.g. "M-step 3: means moved by up to 0.31 (j=2); variance of j=3 fell to the floor 0.25"."""
         head = f"{'Update' if self.algorithm == 'kmeans' else 'M-step'} {self.iteration}"
         parts = [self._shift_text()]
+        if self.algorithm != "kmeans":  # K-means' update moves centres only: no variance, no weight
+            parts.extend(self._spread_and_weight_text())
+        if self.score.text:
+            parts.append(self.score.text)
+        return f"{head}: {'; '.join(parts)}."
+
+    def _spread_and_weight_text(self) -> list[str]:
+        """EM's M-step: the variance that changed most (or those that fell to the floor), the weight
+        that changed most, the components that collapsed and the mean coordinates kept."""
+        parts = []
         if self.reached_floor.size:
             which = "variance" if self.reached_floor.size == 1 else "variances"
             parts.append(
@@ -305,9 +315,7 @@ class MStepChange(NamedTuple):
             parts.append(f"{_components(self.newly_collapsed)} now {verb} at most one {self.noun}'s worth of weight")
         if self.n_not_updated:
             parts.append(f"{wording.count(self.n_not_updated, 'mean coordinate')} kept their value (support < 1)")
-        if self.score.text:
-            parts.append(self.score.text)
-        return f"{head}: {'; '.join(parts)}."
+        return parts
 
     def _shift_text(self) -> str:
         if self.max_shift == 0:

@@ -252,3 +252,20 @@ def test_netflix_first_iteration(course_matrix):
     count = int((support < 1).sum())
     assert m_entry.change.n_not_updated == count
     assert f"{count:,} mean coordinates kept their value (support < 1)" in m_entry.sentence
+
+
+def test_k_means_update_speaks_of_centres_and_cost_only():
+    # K-means moves centres: its update's sentence names no variance or weight (EM's M-step's do)
+    X = load_dataset("demo-2d").X
+    for name, forbidden in (("kmeans", ("variance", "weight")), ("naive-em", ())):
+        algorithm, _ = steppable(name)
+        start = stepping.start(*init(X, 4, seed=0))
+        _, entries = narration.run_with_log(algorithm, X, start, min_variance=0.25)
+        updates = [e.change.sentence for e in entries if e.half == "M"]
+        assert updates and all(s.startswith("Update" if name == "kmeans" else "M-step") for s in updates)
+        for word in forbidden:
+            assert not any(word in s for s in updates), updates
+        if name == "naive-em":
+            assert any("variance of j=" in s for s in updates) and any("weight of j=" in s for s in updates)
+        else:
+            assert any("cost" in s for s in updates), updates
