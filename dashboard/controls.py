@@ -204,17 +204,51 @@ def status_line(slot: fits.FitSlot) -> str:
     return " · ".join(parts)
 
 
+#: Presentation mode's keys that scrub the kept history one iteration back and forward.
+SCRUB_KEYS = {"back": "Left", "forward": "Right"}
+
+
+def _scrub(key: str, first: int, last: int, by: int) -> None:
+    """Move the scrub slider's iteration by ``by`` within [first, last] (a callback: before the rerun)."""
+    st.session_state[key] = min(last, max(first, st.session_state.get(key, last) + by))
+
+
 def view_slider(slot: fits.FitSlot, prefix: str) -> int:
-    """A slider to scrub back through the kept history; returns the iteration to show."""
+    """A slider to scrub back through the kept history; returns the iteration to show.
+
+    In presentation mode the slider has a Back and a Forward button beside it, on the keys
+    :data:`SCRUB_KEYS` (a room's clicker sends the arrow keys)."""
     first, last = slot.state.history_range
     key = f"{prefix}_view"
     if key not in st.session_state or not first <= st.session_state[key] <= last:
         st.session_state[key] = last
     present = presentation.is_on()
-    if last == first:
-        if present:  # hold the slider's place, so the chart does not jump down when it appears
+    if not present:
+        if last == first:
+            return last
+        return _slider(key, first, last, present)
+    back, middle, forward = st.columns([1.2, 5, 1.2], vertical_alignment="center", gap="small")
+    for column, name, by, icon in ((back, "back", -1, "chevron_left"), (forward, "forward", 1, "chevron_right")):
+        at_end = st.session_state[key] == (first if by < 0 else last)
+        column.button(
+            "",
+            key=f"{prefix}_{name}",
+            icon=f":material/{icon}:",
+            help=f"Show the {'previous' if by < 0 else 'next'} kept iteration",
+            disabled=last == first or at_end,
+            on_click=_scrub,
+            args=(key, first, last, by),
+            shortcut=SCRUB_KEYS[name],
+            width="stretch",
+        )
+    with middle:
+        if last == first:  # hold the slider's place, so the chart does not jump down when it appears
             st.container(height=presentation.SLIDER_HEIGHT, border=False, key=f"{prefix}_view_space")
-        return last
+            return last
+        return _slider(key, first, last, present)
+
+
+def _slider(key: str, first: int, last: int, present: bool) -> int:
     return st.slider(
         "Show iteration",
         min_value=first,

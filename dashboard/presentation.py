@@ -49,7 +49,7 @@ SIDE_NARRATION_HEIGHT = 84
 ARROW_WIDTH = 3.5
 
 #: The keys of the stepping buttons (:data:`dashboard.controls.SHORTCUTS`), shown in presentation mode.
-KEYS_LEGEND = "**Keys:** `E` E-step (Assign) · `M` M-step (Update) · `S` Step · `P` Play/Pause"
+KEYS_LEGEND = "**Keys:** `E` E-step (Assign) · `M` M-step (Update) · `S` Step · `P` Play/Pause · `←` `→` scrub"
 
 # The header is made see-through (its buttons stay: the sidebar's toggle, the menu): opaque, it hid the title.
 _CSS = """

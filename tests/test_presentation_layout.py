@@ -210,6 +210,28 @@ def test_a_2d_page_on_a_projector(app_server: StreamlitServer, page: Page, path:
     app.expect_clean()
 
 
+def test_the_arrow_keys_scrub_the_kept_iterations(app_server: StreamlitServer, page: Page):
+    app = _open(page, app_server.url, "/em_2d?dataset=demo-2d&present=1", "EM on complete 2-D data", PROJECTOR)
+    side_heading = page.locator(".st-key-em2d_beside h4")
+    back, forward = app.button(key="em2d_back"), app.button(key="em2d_forward")
+    expect(back).to_be_disabled()  # nothing kept yet: both wait, in their places
+    expect(forward).to_be_disabled()
+    page.mouse.click(640, 5)  # focus on the page, not on an input
+    _press(app, "s", side_heading, "Iteration 1 — after the M-step")
+    _press(app, "s", side_heading, "Iteration 2 — after the M-step")
+    expect(forward).to_be_disabled()  # the latest iteration is shown
+    _press(app, "ArrowLeft", side_heading, "Iteration 1 — after the M-step")
+    _press(app, "ArrowLeft", side_heading, "Iteration 0 — initial")
+    expect(back).to_be_disabled()
+    _press(app, "ArrowRight", side_heading, "Iteration 1 — after the M-step")
+    _on_screen(page, back)
+    _on_screen(page, forward)
+    expect(page.locator(".st-key-em2d_beside")).to_contain_text("scrub")
+    app.button(key="em2d_forward").click()  # the buttons do what the keys do
+    expect(side_heading).to_contain_text("Iteration 2 — after the M-step", timeout=app.timeout_ms)
+    _expect_clean(app, "em_2d")
+
+
 @pytest.mark.parametrize(("path", "title", "prefix"), STEPPING_PAGES)
 def test_a_2d_page_on_a_420px_phone(app_server: StreamlitServer, page: Page, path: str, title: str, prefix: str):
     # the buttons three to a row, then the chart at the screen's width (the column beside it goes below)
