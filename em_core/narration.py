@@ -318,11 +318,13 @@ class MStepChange(NamedTuple):
         return parts
 
     def _shift_text(self) -> str:
+        centres = self.algorithm == "kmeans"  # K-means' update moves centres, EM's M-step means
         if self.max_shift == 0:
-            return "no mean moved"
+            return "no centre moved" if centres else "no mean moved"
         j = int(np.argmax(self.mean_shift))
         digits = wording.decimals_for(self.max_shift, minimum=2)
-        text = f"means moved by up to {wording.number(self.max_shift, min(digits, wording.MAX_DECIMALS))} (j={j + 1}"
+        shift = wording.number(self.max_shift, min(digits, wording.MAX_DECIMALS))
+        text = f"{'centres' if centres else 'means'} moved by up to {shift} (j={j + 1}"
         if self.before.mu.shape[1] > FEW_COORDINATES:
             top = float(self.coordinate_shift.max())
             text += f"; one coordinate by up to {wording.number(top, 2)}"

@@ -148,7 +148,8 @@ def check_mstep_entry(entry, previous, state, X, name):
     largest = shift.max()
     if largest > 0:
         j = int(np.argmax(shift))
-        assert f"means moved by up to {people(largest, two_significant(largest, 2))} (j={j + 1}" in entry.sentence
+        moved = "centres" if name == "kmeans" else "means"
+        assert f"{moved} moved by up to {people(largest, two_significant(largest, 2))} (j={j + 1}" in entry.sentence
     if name == "em":
         support = previous.post.T @ (X != 0).astype(float)
         np.testing.assert_array_equal(change.not_updated, support < 1)
@@ -269,3 +270,4 @@ def test_k_means_update_speaks_of_centres_and_cost_only():
             assert any("variance of j=" in s for s in updates) and any("weight of j=" in s for s in updates)
         else:
             assert any("cost" in s for s in updates), updates
+            assert all("centres moved by up to" in s or "no centre moved" in s for s in updates), updates
