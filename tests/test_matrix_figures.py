@@ -281,3 +281,23 @@ def test_means_beyond_float32_are_drawn_not_dropped():
         fig = matrix_figures.means_heatmap(mu)
     z = np.array(fig.data[0].z, dtype=float)
     np.testing.assert_array_equal(z, np.round(mu, 3))
+
+
+@pytest.mark.parametrize(("items", "gap"), [(40, 1), (1200, 0)])
+def test_a_wide_means_heatmap_is_drawn_without_cell_gaps_and_with_row_lines(items, gap):
+    # plotly.js paints a heatmap as one image (its fast path) only when no cell has a gap; on a wide
+    # one the rows' gaps come back as white lines between the components, a narrow one keeps its gaps
+    K = 5
+    mu = np.random.default_rng(3).uniform(1, 5, size=(K, items))
+    no_data = np.zeros((K, items), dtype=bool)
+    no_data[1, :3] = True
+    fig = matrix_figures.means_heatmap(mu, no_data=no_data)
+    heatmaps = [trace for trace in fig.data if trace.type == "heatmap"]
+    assert len(heatmaps) == 2
+    assert all((trace.xgap, trace.ygap) == (gap, gap) for trace in heatmaps)
+    lines = [shape for shape in fig.layout.shapes if shape.type == "line"]
+    if gap:
+        assert lines == []
+    else:
+        assert sorted(shape.y0 for shape in lines) == [j - 0.5 for j in range(1, K)]
+        assert all(shape.y0 == shape.y1 and (shape.x0, shape.x1) == (0.5, items + 0.5) for shape in lines)
