@@ -162,11 +162,11 @@ def show_warnings(lines: list[str]) -> None:
 def body(shown: fit_page.Shown) -> None:
     mixture, state = shown.mixture, shown.slot.state
     warnings = diagnostics.describe(diagnostics.component_report(mixture, s.min_variance), s.min_variance)
-    # on a projector the buttons and the two charts come first; the warnings follow, under them
-    if not presentation.is_on():
+    present = presentation.is_on()  # on a projector the buttons and the two charts come first, the warnings under
+    if not present:
         show_warnings(warnings)
     curve_and_map(shown)
-    if presentation.is_on():
+    if present:
         show_warnings(warnings)
     means_map(shown)
     user = one_user(shown)

@@ -229,13 +229,13 @@ def view_slider(slot: fits.FitSlot, prefix: str) -> int:
         return _slider(key, first, last, present)
     back, middle, forward = st.columns([1.2, 5, 1.2], vertical_alignment="center", gap="small")
     for column, name, by, icon in ((back, "back", -1, "chevron_left"), (forward, "forward", 1, "chevron_right")):
-        at_end = st.session_state[key] == (first if by < 0 else last)
+        at_end = st.session_state[key] == (first if by < 0 else last)  # also when nothing is kept yet
         column.button(
             "",
             key=f"{prefix}_{name}",
             icon=f":material/{icon}:",
             help=f"Show the {'previous' if by < 0 else 'next'} kept iteration",
-            disabled=last == first or at_end,
+            disabled=at_end,
             on_click=_scrub,
             args=(key, first, last, by),
             shortcut=SCRUB_KEYS[name],
