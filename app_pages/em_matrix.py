@@ -8,10 +8,10 @@ from dashboard import (
     fit_page,
     fits,
     formulas,
+    live_chart,
     matrix_figures,
     matrix_views,
     mixture_figures,
-    plotly_spec,
     presentation,
     session,
 )
@@ -28,11 +28,10 @@ X = s.dataset.X
 
 
 def chart(figure, key: str, role: str = "row") -> None:
-    """``st.plotly_chart`` with the figure's own height given (:func:`dashboard.plotly_spec.chart_height`),
-    sized for a projector in presentation mode as ``role`` (:func:`dashboard.presentation.size` sizes a
-    new figure: the cached one is shared by every session)."""
-    figure = presentation.size(figure, role)
-    st.plotly_chart(figure, key=key, height=plotly_spec.chart_height(figure) or "content")
+    """A live chart (:mod:`dashboard.live_chart`: a Step redraws it in place), sized for a projector in
+    presentation mode as ``role`` (:func:`dashboard.presentation.size` sizes a new figure: the cached one
+    is shared by every session)."""
+    live_chart.show(presentation.size(figure, role), key)
 
 
 def curve_and_map(shown: fit_page.Shown) -> None:
@@ -122,6 +121,7 @@ def means_map(shown: fit_page.Shown) -> None:
     """The means heatmap: collapsed components flagged, coordinates kept from the init drawn as "no data"."""
     mixture, initial = shown.mixture, shown.slot.initial
     no_data, flags = None, {}
+    warnings_slot = st.container()  # always there, so the chart under it keeps its place (a live chart)
     if shown.iteration > 0 and initial is not None and matrix_views.is_sparse(X):
         # a CSR matrix: the collapse report would complete all n x d cells; the "no data" mask does not
         no_data = diagnostics.kept_from_init(mixture, initial, X, shown.producing_post, not_updated=shown.not_updated)
@@ -130,8 +130,9 @@ def means_map(shown: fit_page.Shown) -> None:
         found = caches.get_collapse_findings(
             session.content_key(s), X, mixture, initial, s.min_variance, shown.producing_post, shown.not_updated
         )
-        for line in found.sentences:
-            st.warning(line, icon=":material/scatter_plot:")
+        with warnings_slot:
+            for line in found.sentences:
+                st.warning(line, icon=":material/scatter_plot:")
         no_data = found.kept_from_init
         flags = {c.j: f"collapsed on user {c.user + 1}" if c.user >= 0 else "collapsed" for c in found.collapsed}
     title = f"Cluster means after iteration {shown.iteration}"
@@ -155,8 +156,11 @@ def means_map(shown: fit_page.Shown) -> None:
 
 
 def show_warnings(lines: list[str]) -> None:
-    for line in lines:
-        st.warning(line, icon=":material/warning:")
+    """The components' warnings, in one container that is there even when empty: the live charts under
+    it keep their place in the page, so a Step redraws them instead of mounting them anew."""
+    with st.container():
+        for line in lines:
+            st.warning(line, icon=":material/warning:")
 
 
 def body(shown: fit_page.Shown) -> None:

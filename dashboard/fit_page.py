@@ -116,14 +116,19 @@ def run(
 
     @st.fragment(run_every=PLAY_INTERVAL if slot.playing else None)
     def panel() -> None:
-        controls.step_buttons(slot, s, prefix)
-        # a projector: the points chart as tall as the screen allows, the status and the slider beside it
-        row = presentation.beside(s.dataset.X, prefix) if two_d and presentation.is_on() else None
-        shown = controls.step_status(slot, prefix, side=None if row is None else row.side)
+        # two containers, so the body's elements keep their place in the page whatever the stepping block
+        # shows (the step log and the slider come with the first step): an element that moves is mounted
+        # anew, and a live chart (dashboard.live_chart) would load and draw from scratch
+        with st.container():
+            controls.step_buttons(slot, s, prefix)
+            # a projector: the points chart as tall as the screen allows, the status and the slider beside it
+            row = presentation.beside(s.dataset.X, prefix) if two_d and presentation.is_on() else None
+            shown = controls.step_status(slot, prefix, side=None if row is None else row.side)
         if shown != slot.state.iteration:  # scrubbed back: the link reopens the iteration shown
             session.sync_url(s, shown)
         view = stepping.view(slot.algorithm, s.dataset.X, slot.state, shown)
-        body(Shown(s, slot, shown, view.mixture, view.post, view.producing_post, row))
+        with st.container():
+            body(Shown(s, slot, shown, view.mixture, view.post, view.producing_post, row))
 
     panel()
 

@@ -443,7 +443,7 @@ def means_heatmap(
     layout = style_layout(title, height=int(np.clip(110 + 30 * K, 220, 480)))
     if no_data is not None and np.any(no_data):
         traces += [_no_data_trace(no_data, rows, columns, all_items), _legend_swatch(NO_DATA_NAME, MISSING_COLOR)]
-        layout["legend"] = dict(layout["legend"], orientation="h", yanchor="bottom", y=1.02, x=0)
+        layout["legend"] = dict(layout["legend"], orientation="h", yanchor="bottom", y=1.02, x=1, xanchor="right")
     layout.update(
         xaxis=dict(title=dict(text=x_title), showgrid=False, zeroline=False),
         yaxis=dict(title=dict(text="component"), showgrid=False, autorange="reversed", type="category"),

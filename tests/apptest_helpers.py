@@ -16,6 +16,7 @@ from streamlit import config
 from streamlit.runtime.state.common import TESTING_KEY
 from streamlit.testing.v1 import AppTest
 
+from dashboard.live_chart import FRAME_TITLE
 from em_core.data import available_datasets
 from tests.helpers import REPO, STATUS_START, Status, parse_status
 
@@ -238,9 +239,25 @@ class Dashboard:
             raise AssertionError(f"expected one status line, found {lines!r}")
         return parse_status(lines[0])
 
+    def chart_keys(self) -> set[str]:
+        """The keys of the page's plotly charts: ``st.plotly_chart``'s and live charts (:mod:`dashboard.live_chart`)."""
+        return {chart.key for chart in self.at.get("plotly_chart")} | {
+            chart.key for chart in self.at.get("component_instance") if chart.proto.component_name == FRAME_TITLE
+        }
+
+    def chart_spec(self, key: str) -> str:
+        """The JSON the browser gets for the chart ``key``: an ``st.plotly_chart``'s spec, or the figure a
+        live chart (:mod:`dashboard.live_chart`) was sent."""
+        specs = [chart.proto.spec for chart in self.at.get("plotly_chart") if chart.key == key]
+        specs += [
+            json.loads(chart.proto.json_args)["spec"]
+            for chart in self.at.get("component_instance")
+            if chart.proto.component_name == FRAME_TITLE and chart.key == key
+        ]
+        if len(specs) != 1:
+            raise AssertionError(f"expected one chart {key!r}, found {len(specs)}")
+        return specs[0]
+
     def figure(self, key: str) -> dict:
         """The plotly figure with this key, as the JSON dict the browser gets (arrays decoded)."""
-        charts = [chart for chart in self.at.get("plotly_chart") if chart.key == key]
-        if len(charts) != 1:
-            raise AssertionError(f"expected one chart {key!r}, found {len(charts)}")
-        return decode_plotly(json.loads(charts[0].proto.spec))
+        return decode_plotly(json.loads(self.chart_spec(key)))

@@ -12,8 +12,9 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator, Page, Response, expect
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, FrameLocator, Locator, Page, Response, expect
 
+from dashboard import live_chart
 from tests.helpers import STATUS_START, Status, parse_status
 
 #: Milliseconds a first render or a rerun may take: a fresh server imports numpy, scipy and plotly on its
@@ -34,6 +35,13 @@ ALLOWED_CONSOLE = [
         re.compile(r"http://127\.0\.0\.1:\d+/(em_matrix|em_2d|kmeans_2d|lesson)/_stcore/(health|host-config)$"),
     ),
 ]
+
+#: True when every live chart's frame (:mod:`dashboard.live_chart`) has drawn every figure it was sent, and
+#: each was sent one. Argument: the frames' title.
+LIVE_CHARTS_DRAWN = """(title) => Array.from(document.querySelectorAll(`iframe[title="${title}"]`)).every((frame) => {
+  const body = frame.contentDocument && frame.contentDocument.body;
+  return Boolean(body) && Number(body.dataset.received) > 0 && body.dataset.drawn === body.dataset.received;
+})"""
 
 
 @dataclass
@@ -132,9 +140,15 @@ class AppPage:
         expect(self.page.locator('[data-stale="true"]')).to_have_count(0, timeout=self.timeout_ms)
 
     def wait_charts(self) -> None:
-        """Until every plotly chart on the page has drawn its SVG."""
+        """Until every plotly chart on the page has drawn its SVG, and every live chart
+        (:mod:`dashboard.live_chart`) has drawn the last figure it was sent."""
         for chart in self.main.get_by_test_id("stPlotlyChart").all():
             expect(chart.locator(".main-svg").first).to_be_visible(timeout=self.timeout_ms)
+        self.page.wait_for_function(LIVE_CHARTS_DRAWN, arg=live_chart.FRAME_TITLE, timeout=self.timeout_ms)
+
+    def live_chart(self, key: str) -> FrameLocator:
+        """The inside of the live chart ``key`` (:mod:`dashboard.live_chart`): its plotly.js plot is ``#chart``."""
+        return self.page.locator(f".st-key-{key}").frame_locator("iframe")
 
     def expect_no_exception(self) -> None:
         expect(self.page.get_by_test_id("stException")).to_have_count(0)

@@ -17,10 +17,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from tests.helpers import REPO
+import pytest
+
+from tests.helpers import CHROMIUM, CHROMIUM_MISSING, REPO
 
 START_TIMEOUT = 30.0  # seconds for the first answer on /_stcore/health
 STOP_TIMEOUT = 10.0  # seconds between terminate and kill
@@ -33,6 +35,19 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def first_free_port(ports: range, host: str = "127.0.0.1") -> int:
+    """The first of ``ports`` nobody listens on (a test file's own range, so its server runs beside the
+    others'); one the OS picks when all are taken."""
+    for port in ports:
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                sock.bind((host, port))
+            return port
+        except OSError:
+            continue
+    return free_port(host)
 
 
 class StreamlitServer:
@@ -153,3 +168,15 @@ class StreamlitServer:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+def browser_test_server(log_name: str, ports: range, extra_args: Sequence[str] = ()) -> Iterator[StreamlitServer]:
+    """A browser test file's server, for its module-scoped fixture (``yield from``): on the first free port of
+    the file's own ``ports``, logging to ``test-artifacts/{log_name}``; the test skips, saying how to install
+    it, where there is no chromium."""
+    if CHROMIUM is None:
+        pytest.skip(CHROMIUM_MISSING)
+    server = StreamlitServer(log_path=REPO / "test-artifacts" / log_name, extra_args=extra_args)
+    server.port = first_free_port(ports)
+    with server:
+        yield server

@@ -227,7 +227,7 @@ def test_every_page_renders_on_every_named_data_set(page_name, name):
         # the wrong kind of data: say so, offer a built-in set, show nothing else
         assert len(app.infos) == 1 and app.infos[0].startswith("This page works on")
         assert app.button("switch_dataset").label == f"Use {fallback}"
-        assert len(app.at.metric) == 0 and len(app.at.get("plotly_chart")) == 0
+        assert len(app.at.metric) == 0 and not app.chart_keys()
         app.click("switch_dataset")
         assert app.dataset == fallback
         assert app.infos == []
@@ -505,7 +505,7 @@ def test_k_larger_than_the_rows_shows_an_error(page_name):
     if page_name != "data":
         # the page stops: no controls, no figures
         assert "emx_step" not in app.widget_keys()
-        assert len(app.at.get("plotly_chart")) == 0
+        assert not app.chart_keys()
 
 
 def test_k_below_one_cannot_be_entered():

@@ -140,8 +140,11 @@ def test_matrix_completion_steps_and_scores(app: AppPage):
     assert [status.iteration for status in history] == [1, 2, 3]
     lls = [status.score for status in history]
     assert len(set(lls)) == len(lls), f"the log-likelihood should move with every step: {lls}"
-    # the LL curve, the users on two principal components, the means heatmap, one user's posterior
-    expect(app.main.get_by_test_id("stPlotlyChart").nth(3)).to_be_visible()
+    # the LL curve, the users on two principal components, the means heatmap, one user's posterior: live
+    # charts (dashboard/live_chart.py), each drawn in its frame
+    app.wait_charts()
+    for key in ("emx_ll", "emx_pca", "emx_means", "emx_post"):
+        expect(app.live_chart(key).locator("#chart .main-svg").first).to_be_visible()
     screenshot(app, "em_matrix.png")
 
     go(app, "Completion vs gold")

@@ -187,6 +187,7 @@ def test_stepping_an_upload_and_a_reconnect_stay_on_one_replica(deployment, brow
             status = app.step()
             state = stepping.step(em.algorithm(), X, state)
             assert (status.iteration, status.score_text) == (state.iteration, f"{state.score:,.6f}")
+        app.wait_charts()  # the live charts' frames (page and plotly.js) come through the proxy too, and draw
 
         # a reconnect: the connection drops, the frontend opens a new websocket, and the session is still there
         assert len(sockets) == 1

@@ -30,8 +30,8 @@ def open_page(page: str) -> Dashboard:
 def drawn_cells(app: Dashboard) -> list[int]:
     """Cells of every matrix drawn on the page: image pixels or heatmap values."""
     cells = []
-    for chart in app.at.get("plotly_chart"):
-        figure = app.figure(chart.key)
+    for key in app.chart_keys():
+        figure = app.figure(key)
         for trace in figure["data"]:
             if trace.get("type") == "image":
                 width, height = Image.open(io.BytesIO(base64.b64decode(trace["source"].split(",", 1)[1]))).size

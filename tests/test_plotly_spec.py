@@ -180,7 +180,7 @@ def test_a_step_on_the_matrix_page_validates_no_figure(monkeypatch):
     monkeypatch.setattr(plotly.basedatatypes.BaseFigure, "__init__", counted)
     app.click("emx_step")
     assert built == Counter()
-    assert {chart.key for chart in app.at.get("plotly_chart")} >= {"emx_ll", "emx_pca", "emx_means", "emx_post"}
+    assert app.chart_keys() >= {"emx_ll", "emx_pca", "emx_means", "emx_post"}
 
 
 def test_a_shared_spec_figure_is_built_once_and_reads_the_same_from_every_thread():

@@ -7,15 +7,13 @@ The server runs on this file's own ports (8730-8739), so it can run beside the o
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from playwright.sync_api import Page, expect
 
 from em_core.data import course_available, data_dir
 from tests.browser_page import AppPage
-from tests.helpers import CHROMIUM, CHROMIUM_MISSING, REPO, course_missing_reason
-from tests.streamlit_server import StreamlitServer, free_port
+from tests.helpers import REPO, course_missing_reason
+from tests.streamlit_server import StreamlitServer, browser_test_server
 
 pytestmark = pytest.mark.browser
 
@@ -23,26 +21,9 @@ PORTS = range(8730, 8740)
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 
 
-def _port() -> int:
-    """The first of this file's ports nobody listens on (the OS picks one when all are taken)."""
-    for port in PORTS:
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                sock.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-    return free_port()
-
-
 @pytest.fixture(scope="module")
 def app_server():
-    if CHROMIUM is None:
-        pytest.skip(CHROMIUM_MISSING)
-    server = StreamlitServer(log_path=REPO / "test-artifacts" / "streamlit_presentation.log")
-    server.port = _port()
-    with server:
-        yield server
+    yield from browser_test_server("streamlit_presentation.log", PORTS)
 
 
 def _open(page: Page, url: str, path: str, title: str, status: bool = True) -> AppPage:
@@ -115,7 +96,7 @@ def test_pca_labels_of_a_20x5_set_never_overprint(app_server: StreamlitServer, p
         )
         app.wait_idle()
         app.wait_charts()
-        chart = app.page.locator(".st-key-emx_pca")
+        chart = app.live_chart("emx_pca").locator("#chart")
         chart.evaluate(_LABELS_DRAWN)
         boxes = chart.evaluate(_LABEL_BOXES)
         assert _overprinted(boxes) == [], (iteration, boxes)

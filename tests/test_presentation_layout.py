@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from dashboard import presentation
 from tests.browser_page import AppPage
-from tests.helpers import CHROMIUM, CHROMIUM_MISSING, REPO
-from tests.streamlit_server import StreamlitServer, free_port
+from tests.helpers import REPO
+from tests.streamlit_server import StreamlitServer, browser_test_server
 
 pytestmark = pytest.mark.browser
 
@@ -43,30 +42,12 @@ STEPPING_PAGES = [("em_2d", "EM on complete 2-D data", "em2d"), ("kmeans_2d", "K
 STEP_KEYS = ("estep", "mstep", "step", "run", "play", "reset")
 
 
-def _port() -> int:
-    """The first of this file's ports nobody listens on (the OS picks one when all are taken)."""
-    for port in PORTS:
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                sock.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-    return free_port()
-
-
 @pytest.fixture(scope="module")
 def app_server():
-    if CHROMIUM is None:
-        pytest.skip(CHROMIUM_MISSING)
     # no file watcher: an edit elsewhere in the tree during the test must not rerun the pages under it
-    server = StreamlitServer(
-        log_path=REPO / "test-artifacts" / "streamlit_presentation_layout.log",
-        extra_args=["--server.fileWatcherType", "none"],
+    yield from browser_test_server(
+        "streamlit_presentation_layout.log", PORTS, extra_args=["--server.fileWatcherType", "none"]
     )
-    server.port = _port()
-    with server:
-        yield server
 
 
 def _open(page: Page, url: str, path: str, title: str, viewport: dict, status: bool = True) -> AppPage:
@@ -307,7 +288,7 @@ def test_the_matrix_pages_main_charts_on_a_projector(
     for chart_key in ("emx_ll", "emx_pca"):
         chart = _chart(page, chart_key)
         _on_screen(page, chart)
-        sizes = _font_sizes(chart)
+        sizes = _font_sizes(app.live_chart(chart_key).locator("#chart"))  # a live chart: drawn in its frame
         assert sizes and min(sizes) >= presentation.FONT_PX, sorted(set(sizes))
     if dataset == "netflix":
         # the course's init collapses components on netflix: the warnings say so, under the charts

@@ -122,11 +122,11 @@ def test_no_circle_is_drawn_where_none_could_be_seen(course_dir):
     assert not [name for name in names if "σ" in name]
     # what a Step sends: the means as float32 and no per-cell item numbers when every item is drawn
     # (x is the item), so the four charts together stay well under the 474 KiB a Step sent before
-    means = json.loads(next(c for c in app.at.get("plotly_chart") if c.key == "emx_means").proto.spec)["data"][0]
+    means = json.loads(app.chart_spec("emx_means"))["data"][0]
     assert means["z"]["dtype"] == "f4" and "customdata" not in means and "item %{x}" in means["hovertemplate"]
-    grey = json.loads(next(c for c in app.at.get("plotly_chart") if c.key == "emx_means").proto.spec)["data"][1]
+    grey = json.loads(app.chart_spec("emx_means"))["data"][1]
     assert grey["hoverongaps"] is False  # hovering a mean under the grey layer's gaps reads the mean
-    sent = sum(len(chart.proto.spec) for chart in app.at.get("plotly_chart"))
+    sent = sum(len(app.chart_spec(key)) for key in app.chart_keys())
     assert sent < 360 * 1024, f"the charts of one Step send {sent / 1024:.0f} KiB"
     small = Dashboard("demo-small", page="matrix")
     small.step("emx", 3)

@@ -1,0 +1,94 @@
+"""A plotly chart that a rerun updates in place: the matrix page's per-Step charts.
+
+``st.plotly_chart`` puts the figure in its element's identity, so a Step that changes a figure mounts
+its chart anew: plotly.js plots it from scratch, and a WebGL scatter opens new WebGL contexts. On the
+matrix page (netflix, K = 12) that was most of a Step's time in the browser (~1 s of ~1.2 s in
+chromium). :func:`show` instead mounts a small component once per key (``live_chart_frame/index.html``,
+which speaks Streamlit's component protocol by hand) and sends it each new figure, which it draws with
+``Plotly.react``: plotly.js redraws what changed and keeps its contexts.
+
+The frame loads the plotly.js that ships with plotly.py (``plotly/package_data/plotly.min.js``):
+Streamlit serves a component's files from one folder, with symlinks resolved inside it, so the page and
+a copy of that file are put in a folder of the temporary directory, one per plotly version
+(:func:`frame_folder`).
+
+Keep a live chart's place in the page steady from one rerun to the next (the matrix page puts its
+warnings, which come and go, in containers that are always there; :func:`dashboard.fit_page.run` holds
+the stepping block in one): an element that moves is mounted anew, and a frame the browser moves is
+reloaded, after which Streamlit (1.67) no longer hears it, so it stays blank until its next figure
+(``tests/test_live_chart.py`` fails on the page without those containers).
+
+Each frame's ``<body>`` counts the figures it was sent (``data-received``) and those it has drawn and
+painted (``data-drawn``): browser tests and ``benchmarks/bench_step_browser.py`` wait until the two agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import plotly
+import plotly.graph_objects as go
+import plotly.io as pio
+import streamlit.components.v1 as components
+
+from dashboard import plotly_spec
+
+__all__ = ["COMPONENT", "FRAME_TITLE", "frame_folder", "payload", "show"]
+
+#: The frame's page, kept in the repository.
+_PAGE = Path(__file__).with_name("live_chart_frame") / "index.html"
+#: The component's registered name (``declare_component`` prefixes the module's name).
+COMPONENT = "live_chart"
+#: Height of a figure that names none (plotly.js's own default).
+DEFAULT_HEIGHT = 450
+
+
+def frame_folder(root: str | os.PathLike | None = None) -> Path:
+    """The folder the component is served from: the frame's page and plotly.js, made once per plotly
+    version and page (a server restarted after an upgrade gets a new folder). Files are written under a
+    temporary name and renamed, so replicas starting together never serve half a file."""
+    page = _PAGE.read_bytes()
+    source = Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
+    tag = hashlib.sha256(page + plotly.__version__.encode()).hexdigest()[:12]
+    folder = Path(root or tempfile.gettempdir()) / f"em-lab-live-chart-{tag}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, write in (("plotly.min.js", lambda path: shutil.copyfile(source, path)), ("index.html", page)):
+        target = folder / name
+        if target.exists() and (name != "plotly.min.js" or target.stat().st_size == source.stat().st_size):
+            continue
+        partial = folder / f".{name}.{os.getpid()}"
+        if callable(write):
+            write(partial)
+        else:
+            partial.write_bytes(write)
+        os.replace(partial, target)
+    return folder
+
+
+_component = components.declare_component(COMPONENT, path=str(frame_folder()))
+#: The ``title`` of each live chart's ``<iframe>`` (the component's full name): how a browser finds them.
+FRAME_TITLE = _component.name
+
+
+def payload(figure: go.Figure) -> tuple[str, int]:
+    """The figure's JSON as the frame reads it, and its height in CSS px.
+
+    A :class:`dashboard.plotly_spec.SpecFigure` goes as its spec, unvalidated (its arrays already typed
+    arrays); any other figure as plotly.py writes it for plotly.js."""
+    spec = figure.spec() if isinstance(figure, plotly_spec.SpecFigure) else figure.to_plotly_json()
+    height = spec.get("layout", {}).get("height")
+    return pio.json.to_json_plotly(spec), int(height) if height is not None else DEFAULT_HEIGHT
+
+
+def show(figure: go.Figure, key: str) -> None:
+    """Show ``figure`` in the live chart ``key``: mounted on the first call, updated in place after.
+
+    The figure's own height is the frame's height. An unchanged figure is sent as before, but the
+    frame skips it (same revision), so it is not drawn again."""
+    spec, height = payload(figure)
+    revision = hashlib.blake2b(spec.encode(), digest_size=8).hexdigest()
+    _component(spec=spec, height=height, revision=revision, key=key, default=None)
