@@ -34,14 +34,14 @@ def chart(figure, key: str, role: str = "row") -> None:
     live_chart.show(presentation.size(figure, role), key)
 
 
-def curve_and_map(shown: fit_page.Shown) -> None:
+def curve_and_map(shown: fit_page.Shown, completed) -> None:
     """The LL curve with the stopping rule, and the users on the first two principal components.
 
     Each chart is built once per input (:func:`dashboard.caches.figure_once`): a half-step rebuilds only
     the charts it changed (an M-step leaves the LL curve, an E-step the PCA plane)."""
     data_key = session.content_key(s)
     # the plane of the fit's first mixture, kept: a Step projects (no SVD) and the map does not turn
-    done = caches.get_user_map(data_key, X, shown.mixture, start=shown.slot.initial)
+    done = caches.get_user_map(data_key, X, shown.mixture, start=shown.slot.initial, completed=completed)
     left, right = st.columns(2)
     with left:
         scores, rule, current = shown.scores, shown.slot.algorithm.converged, shown.current
@@ -117,7 +117,7 @@ def one_user(shown: fit_page.Shown) -> int:
     return user - 1
 
 
-def means_map(shown: fit_page.Shown) -> None:
+def means_map(shown: fit_page.Shown, completed) -> None:
     """The means heatmap: collapsed components flagged, coordinates kept from the init drawn as "no data"."""
     mixture, initial = shown.mixture, shown.slot.initial
     no_data, flags = None, {}
@@ -128,7 +128,14 @@ def means_map(shown: fit_page.Shown) -> None:
     elif shown.iteration > 0 and initial is not None:  # at iteration 0 every mean is the init
         # once per mixture; the M-step's own support mask (from its narration) spares a K x n x d product
         found = caches.get_collapse_findings(
-            session.content_key(s), X, mixture, initial, s.min_variance, shown.producing_post, shown.not_updated
+            session.content_key(s),
+            X,
+            mixture,
+            initial,
+            s.min_variance,
+            shown.producing_post,
+            shown.not_updated,
+            completed=completed,
         )
         with warnings_slot:
             for line in found.sentences:
@@ -169,10 +176,12 @@ def body(shown: fit_page.Shown) -> None:
     present = presentation.is_on()  # on a projector the buttons and the two charts come first, the warnings under
     if not present:
         show_warnings(warnings)
-    curve_and_map(shown)
+    # the completion by the shown mixture: the users' map and the collapse report both need it, made once
+    completed = caches.completed_once(X, mixture)
+    curve_and_map(shown, completed)
     if present:
         show_warnings(warnings)
-    means_map(shown)
+    means_map(shown, completed)
     user = one_user(shown)
     # a toggle, not an expander: an expander's body would run (a whole extra E-step) on every Step
     if st.toggle(

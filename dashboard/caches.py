@@ -11,6 +11,7 @@ hook (:class:`dashboard.work.WorkLimit`): a result it cut short is returned but 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from typing import NamedTuple
@@ -18,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import scipy.sparse as sp
 
 from dashboard import matrix_figures
 from dashboard.byte_cache import byte_cache
@@ -69,25 +71,56 @@ def user_plane(dataset_key: str, digest: str, _X: np.ndarray, _mixture: Gaussian
     return completion_plane(_X, _mixture)  # a CSR matrix is never completed whole
 
 
+def completed_once(X, mixture: GaussianMixture) -> Callable[[], np.ndarray | None]:
+    """``em.fill_matrix(X, mixture)`` when first asked for, then the same array (None for a CSR matrix, which
+    is never completed whole). A page that needs the completion for two cached results (the users' map and
+    the collapse report) passes this to both: made at most once per run, and not at all when both are
+    cached; nothing keeps the n x d array after the run."""
+
+    @functools.cache
+    def completed() -> np.ndarray | None:
+        return None if sp.issparse(X) else em.fill_matrix(X, mixture)
+
+    return completed
+
+
+def _given(completed: Callable[[], np.ndarray | None] | None) -> np.ndarray | None:
+    return None if completed is None else completed()
+
+
 @byte_cache(CACHE_BYTES["user_map"])
 def user_map(
-    dataset_key: str, digest: str, plane_digest: str, _X: np.ndarray, _mixture: GaussianMixture, _plane: Projection
+    dataset_key: str,
+    digest: str,
+    plane_digest: str,
+    _X: np.ndarray,
+    _mixture: GaussianMixture,
+    _plane: Projection,
+    _completed: Callable[[], np.ndarray | None] | None = None,
 ) -> UserMap:
-    """The users and the components on ``_plane`` (named by ``plane_digest``): a projection, no SVD."""
-    return UserMap(*users_on_plane(_X, _mixture, _plane))
+    """The users and the components on ``_plane`` (named by ``plane_digest``): a projection, no SVD.
+    ``_completed``: :func:`completed_once` of ``_mixture``, if the page has one."""
+    return UserMap(*users_on_plane(_X, _mixture, _plane, X_pred=_given(_completed)))
 
 
 def get_completion(dataset_key: str, X, gold, mixture: GaussianMixture) -> Completion:
     return completion(dataset_key, mixture_digest(mixture), X, gold, mixture)
 
 
-def get_user_map(dataset_key: str, X, mixture: GaussianMixture, start: GaussianMixture | None = None) -> UserMap:
+def get_user_map(
+    dataset_key: str,
+    X,
+    mixture: GaussianMixture,
+    start: GaussianMixture | None = None,
+    completed: Callable[[], np.ndarray | None] | None = None,
+) -> UserMap:
     """The users and ``mixture`` on the first two principal components of the completion by ``start`` (the
-    fit's first mixture: the axes stay put from step to step), or by ``mixture`` itself when None."""
+    fit's first mixture: the axes stay put from step to step), or by ``mixture`` itself when None.
+    ``completed``: :func:`completed_once` of ``mixture``, to share its completion."""
     start = mixture if start is None else start
     plane_digest = mixture_digest(start)
     plane = user_plane(dataset_key, plane_digest, X, start)
-    return user_map(dataset_key, mixture_digest(mixture), plane_digest, X, mixture, plane)
+    return user_map(dataset_key, mixture_digest(mixture), plane_digest, X, mixture, plane, completed)
 
 
 @byte_cache(CACHE_BYTES["step_figures"])
@@ -132,10 +165,14 @@ def collapse_findings(
     _initial: GaussianMixture,
     _post: np.ndarray | None,
     _not_updated: np.ndarray | None,
+    _completed: Callable[[], np.ndarray | None] | None = None,
 ) -> CollapseFindings:
     """em_core's collapse report for ``_mixture``, once per mixture (an E-step or a rerun that leaves the
-    mixture as it was finds it here). ``support_known``: ``_post`` or ``_not_updated`` was given."""
-    report = diagnostics.collapse_report(_X, _mixture, _initial, min_variance, _post, not_updated=_not_updated)
+    mixture as it was finds it here). ``support_known``: ``_post`` or ``_not_updated`` was given.
+    ``_completed``: :func:`completed_once` of ``_mixture``, if the page has one."""
+    report = diagnostics.collapse_report(
+        _X, _mixture, _initial, min_variance, _post, not_updated=_not_updated, X_pred=_given(_completed)
+    )
     return CollapseFindings(tuple(report.sentences()), report.kept_from_init, report.collapsed)
 
 
@@ -147,8 +184,10 @@ def get_collapse_findings(
     min_variance: float,
     post: np.ndarray | None = None,
     not_updated: np.ndarray | None = None,
+    completed: Callable[[], np.ndarray | None] | None = None,
 ) -> CollapseFindings:
-    """:func:`collapse_findings`; ``not_updated`` (the M-step's own support mask) spares ``post``'s products."""
+    """:func:`collapse_findings`; ``not_updated`` (the M-step's own support mask) spares ``post``'s products;
+    ``completed`` (:func:`completed_once` of ``mixture``) shares the completion with the users' map."""
     known = post is not None or not_updated is not None
     return collapse_findings(
         dataset_key,
@@ -161,6 +200,7 @@ def get_collapse_findings(
         initial,
         None if not_updated is not None else post,
         not_updated,
+        completed,
     )
 
 

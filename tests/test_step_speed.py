@@ -56,6 +56,28 @@ def test_each_half_step_rebuilds_only_the_charts_it_changed(counting):
     assert counting == Counter()
 
 
+def test_a_step_completes_the_matrix_once(monkeypatch):
+    """The users' map and the collapse report both need the completion by the new mixture: one fill_matrix."""
+    app = Dashboard("demo-small", page="matrix", link={"k": "4", "seed": "0"})
+    app.click("emx_step")
+    completions = []
+    original = em.fill_matrix
+
+    def counted(X, mixture, *args, **kwargs):
+        completions.append(caches.mixture_digest(mixture))
+        return original(X, mixture, *args, **kwargs)
+
+    monkeypatch.setattr(em, "fill_matrix", counted)
+    monkeypatch.setattr(diagnostics, "fill_matrix", counted)  # its own name for it
+    caches.user_map.clear()  # another test may have fitted the same mixture: compute, do not find
+    caches.collapse_findings.clear()
+    app.click("emx_step")
+    assert completions == [caches.mixture_digest(app.fit("matrix").state.mixture)]
+    completions.clear()
+    app.click("emx_estep")  # the same mixture: the map and the report come from their caches
+    assert completions == []
+
+
 def test_a_step_draws_what_the_fit_holds_after_it(counting):
     """The cached charts are the current ones: the LL curve ends at the new score, the means are the new means."""
     app = Dashboard("demo-small", page="matrix")
