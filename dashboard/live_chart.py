@@ -49,24 +49,27 @@ DEFAULT_HEIGHT = 450
 
 def frame_folder(root: str | os.PathLike | None = None) -> Path:
     """The folder the component is served from: the frame's page and plotly.js, made once per plotly
-    version and page (a server restarted after an upgrade gets a new folder). Files are written under a
-    temporary name and renamed, so replicas starting together never serve half a file."""
+    version and page (a server restarted after an upgrade gets a new folder); a copy of plotly.js cut
+    short is made again."""
     page = _PAGE.read_bytes()
     source = Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
     tag = hashlib.sha256(page + plotly.__version__.encode()).hexdigest()[:12]
     folder = Path(root or tempfile.gettempdir()) / f"em-lab-live-chart-{tag}"
     folder.mkdir(parents=True, exist_ok=True)
-    for name, write in (("plotly.min.js", lambda path: shutil.copyfile(source, path)), ("index.html", page)):
-        target = folder / name
-        if target.exists() and (name != "plotly.min.js" or target.stat().st_size == source.stat().st_size):
-            continue
-        partial = folder / f".{name}.{os.getpid()}"
-        if callable(write):
-            write(partial)
-        else:
-            partial.write_bytes(write)
-        os.replace(partial, target)
+    if not (folder / "index.html").exists():
+        _place(folder / "index.html", lambda path: path.write_bytes(page))
+    script = folder / "plotly.min.js"
+    if not script.exists() or script.stat().st_size != source.stat().st_size:
+        _place(script, lambda path: shutil.copyfile(source, path))
     return folder
+
+
+def _place(target: Path, write) -> None:
+    """``write(path)`` to a temporary name beside ``target``, then rename: replicas starting together
+    never serve half a file."""
+    partial = target.with_name(f".{target.name}.{os.getpid()}")
+    write(partial)
+    os.replace(partial, target)
 
 
 _component = components.declare_component(COMPONENT, path=str(frame_folder()))

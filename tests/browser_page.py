@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, FrameLocator, Locator, Page, Response, expect
@@ -42,6 +43,17 @@ LIVE_CHARTS_DRAWN = """(title) => Array.from(document.querySelectorAll(`iframe[t
   const body = frame.contentDocument && frame.contentDocument.body;
   return Boolean(body) && Number(body.dataset.received) > 0 && body.dataset.drawn === body.dataset.received;
 })"""
+
+#: Armed before a click: ``window.__emRerun`` resolves true as soon as the app's script state changes (a
+#: rerun started), false after ``ms`` milliseconds without one.
+ARM_RERUN = """(ms) => {
+  window.__emRerun = new Promise((resolve) => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const observer = new MutationObserver(() => { observer.disconnect(); resolve(true); });
+    observer.observe(app, { attributes: true, attributeFilter: ["data-test-script-state"] });
+    setTimeout(() => { observer.disconnect(); resolve(false); }, ms);
+  });
+}"""
 
 
 @dataclass
@@ -149,6 +161,19 @@ class AppPage:
     def live_chart(self, key: str) -> FrameLocator:
         """The inside of the live chart ``key`` (:mod:`dashboard.live_chart`): its plotly.js plot is ``#chart``."""
         return self.page.locator(f".st-key-{key}").frame_locator("iframe")
+
+    def click_for_a_rerun(self, click: Callable[[], None], attempts: int = 3, wait_ms: int = 5_000) -> None:
+        """``click()`` (e.g. on a chart that reruns the app on a selection) until the app starts a rerun.
+
+        A chart ``st.plotly_chart`` has just mounted anew may draw before its click handlers are bound: on a
+        loaded machine a click there is lost, and a test waiting for its effect waits in vain. A click that
+        started no rerun within ``wait_ms`` selected nothing, so it is made again."""
+        for _ in range(attempts):
+            self.page.evaluate(ARM_RERUN, wait_ms)
+            click()
+            if self.page.evaluate("() => window.__emRerun"):
+                return
+        raise AssertionError(f"{attempts} clicks, {wait_ms} ms apart, started no rerun")
 
     def expect_no_exception(self) -> None:
         expect(self.page.get_by_test_id("stException")).to_have_count(0)

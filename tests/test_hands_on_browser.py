@@ -52,7 +52,7 @@ def canvas_click(app: AppPage, fraction: tuple[float, float]) -> tuple[float, fl
     box = plot_area.bounding_box()
     x, y = box["x"] + fraction[0] * box["width"], box["y"] + fraction[1] * box["height"]
     app.page.mouse.move(x, y)
-    app.page.mouse.click(x, y)
+    app.click_for_a_rerun(lambda: app.page.mouse.click(x, y))  # a chart just mounted anew may miss a click
     canvas = canvas_around(None)  # a fresh session's canvas: [-5, 5] x [-5, 5] on a square plot area
     return canvas.x0 + fraction[0] * canvas.width, canvas.y0 + (1 - fraction[1]) * canvas.width
 

@@ -103,7 +103,7 @@ def _click_position(app: AppPage, asked: lesson_plan.Asked, position) -> tuple[f
     boxes = [_widget(app, _key(asked, what)).locator("input") for what in ("x", "y")]
     before = [box.input_value() for box in boxes]
     app.page.mouse.move(pixel[0], pixel[1])
-    app.page.mouse.click(pixel[0], pixel[1])
+    app.click_for_a_rerun(lambda: app.page.mouse.click(pixel[0], pixel[1]))  # a chart just mounted may miss it
     deadline = time.monotonic() + app.timeout_ms / 1000
     while [box.input_value() for box in boxes] == before and time.monotonic() < deadline:
         app.page.wait_for_timeout(100)
@@ -151,8 +151,16 @@ def _answer(app: AppPage, asked: lesson_plan.Asked, right: bool, shots: bool = F
     if kind == "frozen":
         if right:
             for item in answer.items:
-                _widget(app, _key(asked, "items")).click()
-                app.page.get_by_role("option", name=f"item {item + 1}", exact=True).click()
+                option = app.page.get_by_role("option", name=f"item {item + 1}", exact=True)
+                for _ in range(3):  # the list may still be open from the last pick (a click would close it)
+                    if not option.is_visible():
+                        _widget(app, _key(asked, "items")).click()
+                    try:
+                        expect(option).to_be_visible(timeout=10_000)
+                        break
+                    except AssertionError:
+                        continue
+                option.click()
                 app.wait_idle()
             app.page.keyboard.press("Escape")
         reason = 0 if right else 2

@@ -315,7 +315,7 @@ def test_your_own_points_on_a_projector_still_take_a_click(app_server: Streamlit
         _on_screen(page, app.button(key=key))
     # the sized canvas keeps its grid: a click in the plot area adds a point
     expect(app.metric("Points")).to_have_text("0")
-    page.mouse.click(plot["x"] + plot["width"] / 2, plot["y"] + plot["height"] / 2)
+    app.click_for_a_rerun(lambda: page.mouse.click(plot["x"] + plot["width"] / 2, plot["y"] + plot["height"] / 2))
     expect(app.metric("Points")).to_have_text("1", timeout=app.timeout_ms)
     app.wait_idle()
     _on_screen(page, _plot_area(page.get_by_test_id("stPlotlyChart").first))
