@@ -106,17 +106,32 @@ def test_pca_labels_of_a_20x5_set_never_overprint(app_server: StreamlitServer, p
     app.expect_clean()
 
 
+#: Every title the page's first chart shows from now on, in order (``window.__emTitles``).
+_RECORD_TITLES = """() => {
+    window.__emTitles = [];
+    const record = () => {
+        const title = document.querySelector('[data-testid="stMain"] [data-testid="stPlotlyChart"] .gtitle');
+        const text = title ? title.textContent : null;
+        if (text && text !== window.__emTitles[window.__emTitles.length - 1]) window.__emTitles.push(text);
+    };
+    new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
+    record();
+}"""
+
+
 def test_play_by_half_steps_shows_each_half_step(app_server: StreamlitServer, page: Page):
     app = _open(page, app_server.url, "/em_2d?dataset=demo-2d", "EM on complete 2-D data")
     page.locator(".st-key-em2d_play_halves label").click()
     expect(page.locator(".st-key-em2d_play_halves input")).to_be_checked()
     app.wait_idle()
+    page.evaluate(_RECORD_TITLES)
     app.button(key="em2d_play").click()
-    chart_title = app.main.get_by_test_id("stPlotlyChart").first.locator(".gtitle")
-    # each half-step stays on screen for a tick: the E-step's state, then the M-step's, then the next E-step's
-    expect(chart_title).to_have_text("Iteration 1 — after the E-step", timeout=app.timeout_ms)
-    expect(chart_title).to_have_text("Iteration 1 — after the M-step", timeout=app.timeout_ms)
-    expect(chart_title).to_have_text("Iteration 2 — after the E-step", timeout=app.timeout_ms)
+    # each half-step stays on screen for a tick (0.6 s): the E-step's state, then the M-step's, then the next
+    # E-step's. The page records every title the chart shows, so a tick shorter than a poll is not missed
+    wanted = ["Iteration 1 — after the E-step", "Iteration 1 — after the M-step", "Iteration 2 — after the E-step"]
+    page.wait_for_function("(last) => window.__emTitles.includes(last)", arg=wanted[-1], timeout=app.timeout_ms)
+    titles = page.evaluate("() => window.__emTitles")
+    assert [title for title in titles if title in wanted] == wanted, titles
     app.button(key="em2d_play").click()  # Pause
     expect(app.button(key="em2d_play")).to_contain_text("Play", timeout=app.timeout_ms)
     app.expect_clean()
