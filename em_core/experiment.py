@@ -33,7 +33,7 @@ from em_core.covariance_em import CovarianceMixture, bic, with_covariance_type
 from em_core.errors import DataError
 from em_core.holdout import Holdout, hide, holdout_rmse
 from em_core.initialisation import initial_mixture
-from em_core.mixture import GaussianMixture, rmse
+from em_core.mixture import GaussianMixture, init_seeds, rmse
 from em_core.sparse_ratings import is_sparse
 from em_core.validation import check_k, check_max_iter, check_seed
 
@@ -289,7 +289,7 @@ def _fit_seeds(
     the seed's iteration).
     """
     start = time.perf_counter()
-    starts = [initial_mixture(X, K, seed) for seed in seeds]
+    starts = init_seeds(X, K, seeds)  # the course's start, X checked once
     states = em_batch.run(X if prepared is None else prepared, starts, min_variance, max_iter, should_stop)
     if states is None:
         return None

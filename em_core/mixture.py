@@ -65,15 +65,25 @@ def init(X: np.ndarray, K: int, seed: int = 0) -> tuple[GaussianMixture, np.ndar
     post : ndarray of shape (n, K)
         The uniform posterior ``1/K``.
     """
+    return init_seeds(X, K, [seed])[0]
+
+
+def init_seeds(X: np.ndarray, K: int, seeds) -> list[tuple[GaussianMixture, np.ndarray]]:
+    """``[init(X, K, seed) for seed in seeds]``, the same values, with ``X`` checked and its column
+    moments (which every seed's variances start from) computed once: a sweep's seeds of one K."""
     sparse = is_sparse(X)  # a CSR matrix: the same numbers, from its stored ratings
     X = check_ratings(X) if sparse else check_matrix(X)
     n, d = X.shape
     K = check_k(K, n)
-    rows = np.random.RandomState(seed).choice(n, K, replace=False)
-    return from_means(X, sparse_kernels.rows_of(X, rows) if sparse else X[rows].copy())
+    moments = None if sparse else _moments(X)
+    starts = []
+    for seed in seeds:
+        rows = np.random.RandomState(seed).choice(n, K, replace=False)
+        starts.append(from_means(X, sparse_kernels.rows_of(X, rows) if sparse else X[rows].copy(), moments))
+    return starts
 
 
-def from_means(X: np.ndarray, mu: np.ndarray) -> tuple[GaussianMixture, np.ndarray]:
+def from_means(X: np.ndarray, mu: np.ndarray, moments: _Moments | None = None) -> tuple[GaussianMixture, np.ndarray]:
     """The course's initialisation around given means: its variances, uniform weights and posterior.
 
     :func:`init` after its draw, and every start of :mod:`em_core.initialisation` (k-means++,
@@ -86,6 +96,8 @@ def from_means(X: np.ndarray, mu: np.ndarray) -> tuple[GaussianMixture, np.ndarr
         Checked data.
     mu : ndarray of shape (K, d)
         Checked means (kept, not copied).
+    moments : optional
+        ``_moments(X)`` when the caller starts several mixtures on one dense ``X``.
 
     Returns
     -------
@@ -94,12 +106,26 @@ def from_means(X: np.ndarray, mu: np.ndarray) -> tuple[GaussianMixture, np.ndarr
         The uniform posterior ``1/K``.
     """
     K = mu.shape[0]
-    var = (sparse_kernels.mean_sq_distance if is_sparse(X) else _mean_sq_distance)(X, mu)
+    var = sparse_kernels.mean_sq_distance(X, mu) if is_sparse(X) else _mean_sq_distance(X, mu, moments)
     var = np.where(var > 0, var, VAR_FLOOR)
     return GaussianMixture(mu, var, np.full(K, 1.0 / K)), np.full((X.shape[0], K), 1.0 / K)
 
 
-def _mean_sq_distance(X: np.ndarray, mu: np.ndarray) -> np.ndarray:
+class _Moments(NamedTuple):
+    """What every initial variance on one dense ``X`` starts from (:func:`_moments`)."""
+
+    center: np.ndarray  # (d,) the column means
+    total_sq: float  # sum((X - center)**2)
+    column_sums: np.ndarray  # (d,) sum over rows of X - center (0 up to rounding)
+
+
+def _moments(X: np.ndarray) -> _Moments:
+    center = X.mean(axis=0)
+    shifted = X - center
+    return _Moments(center, float(np.einsum("ij,ij->", shifted, shifted)), shifted.sum(axis=0))
+
+
+def _mean_sq_distance(X: np.ndarray, mu: np.ndarray, moments: _Moments | None = None) -> np.ndarray:
     """``mean((X - mu[j])**2)`` over all n*d entries for each row of ``mu``, shape (K,).
 
     Expanded around the column means c: ``sum((X-c)**2) - 2 (mu-c) . sum(X-c) + n |mu-c|**2``,
@@ -107,12 +133,10 @@ def _mean_sq_distance(X: np.ndarray, mu: np.ndarray) -> np.ndarray:
     cancels (a mean on a dense cluster far from c) the sum is taken from the differences.
     """
     n, d = X.shape
-    center = X.mean(axis=0)
-    shifted = X - center
+    center, total_sq, column_sums = moments if moments is not None else _moments(X)
     m = mu - center
-    total_sq = float(np.einsum("ij,ij->", shifted, shifted))
     quad = n * np.einsum("kd,kd->k", m, m)
-    sq = total_sq - 2.0 * (m @ shifted.sum(axis=0)) + quad
+    sq = total_sq - 2.0 * (m @ column_sums) + quad
     for j in np.nonzero(sq <= CANCELLATION * (total_sq + quad))[0]:
         sq[j] = ((X - mu[j]) ** 2).sum()
     return sq / (n * d)
