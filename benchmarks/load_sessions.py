@@ -51,6 +51,7 @@ import websockets  # noqa: E402
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
+from tests import nginx_proxy  # noqa: E402
 from tests.streamlit_server import StreamlitServer  # noqa: E402
 
 PAGES = {"matrix": "em_matrix", "2d": "em_2d"}
@@ -104,8 +105,9 @@ class Tally:
 class Session:
     """One student's websocket: sends what a browser sends, reads every ForwardMsg."""
 
-    def __init__(self, base: str, page: str, query: dict, tally: Tally, xsrf: str | None) -> None:
-        self.base, self.page, self.query, self.tally, self.xsrf = base, page, dict(query), tally, xsrf
+    def __init__(self, base: str, page: str, query: dict, tally: Tally, cookies: dict[str, str]) -> None:
+        self.base, self.page, self.query, self.tally, self.cookies = base, page, dict(query), tally, cookies
+        self.xsrf = cookies.get("_streamlit_xsrf")
         self.ws = None
         self.session_id = ""
         self.page_hash = ""
@@ -127,7 +129,7 @@ class Session:
 
     async def connect(self) -> None:
         protocols = ["streamlit", self.xsrf] if self.xsrf else ["streamlit"]
-        headers = {"Cookie": f"_streamlit_xsrf={self.xsrf}"} if self.xsrf else None
+        headers = {"Cookie": cookie_header(self.cookies)} if self.cookies else None
         url = self.base.replace("http", "ws", 1) + "/_stcore/stream"
         self.ws = await websockets.connect(
             url,
@@ -288,7 +290,7 @@ class Session:
         request.file_urls_request.file_names.append(name)
         await self.ws.send(request.SerializeToString())
         urls = await asyncio.wait_for(self.file_urls, RUN_TIMEOUT)
-        await asyncio.to_thread(put_file, self.base, urls.upload_url, name, content, self.xsrf)
+        await asyncio.to_thread(put_file, self.base, urls.upload_url, name, content, self.cookies)
         widget = BackMsg().rerun_script.widget_states.widgets.add()
         widget.id = self.widgets[label]
         info = widget.file_uploader_state_value.uploaded_file_info.add()
@@ -301,7 +303,7 @@ class Session:
         return await self._send_and_wait("upload", data.SerializeToString())
 
 
-def put_file(base: str, upload_url: str, name: str, content: bytes, xsrf: str | None) -> None:
+def put_file(base: str, upload_url: str, name: str, content: bytes, cookies: dict[str, str]) -> None:
     boundary = uuid.uuid4().hex
     body = (
         (
@@ -314,21 +316,29 @@ def put_file(base: str, upload_url: str, name: str, content: bytes, xsrf: str | 
     url = upload_url if upload_url.startswith("http") else base + upload_url
     request = urllib.request.Request(url, data=body, method="PUT")
     request.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
-    if xsrf:
-        request.add_header("X-Xsrftoken", xsrf)
-        request.add_header("Cookie", f"_streamlit_xsrf={xsrf}")
+    if "_streamlit_xsrf" in cookies:
+        request.add_header("X-Xsrftoken", cookies["_streamlit_xsrf"])
+    if cookies:
+        request.add_header("Cookie", cookie_header(cookies))
     with urllib.request.urlopen(request, timeout=RUN_TIMEOUT) as response:
         response.read()
 
 
-def xsrf_cookie(base: str) -> str | None:
-    """The XSRF cookie the server sets with its health answer, as the browser gets it (None: XSRF is off)."""
+def session_cookies(base: str) -> dict[str, str]:
+    """The cookies the server sets with its health answer, as a browser gets them on its first request:
+    the XSRF cookie (none when XSRF is off) and, through the class deployment's proxy, the replica
+    affinity cookie that keeps this student's websocket and uploads on one replica."""
+    cookies = {}
     with urllib.request.urlopen(base + "/_stcore/health", timeout=RUN_TIMEOUT) as response:
         for header in response.headers.get_all("Set-Cookie") or []:
-            found = re.match(r"_streamlit_xsrf=([^;]+)", header)
+            found = re.match(r"([^=;\s]+)=([^;]*)", header)
             if found:
-                return found[1].strip('"')
-    return None
+                cookies[found[1]] = found[2].strip('"')
+    return cookies
+
+
+def cookie_header(cookies: dict[str, str]) -> str:
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
 
 
 # ---------------------------------------------------------------- a student
@@ -344,12 +354,13 @@ class Behaviour:
 
 
 async def student(
-    index: int, base: str, page: str, query: dict, behaviour: Behaviour, until: float, tally: Tally, xsrf: str | None
+    index: int, base: str, page: str, query: dict, behaviour: Behaviour, until: float, tally: Tally
 ) -> None:
     rng = random.Random(index)
     await asyncio.sleep(rng.uniform(0, behaviour.arrive))
-    session = Session(base, PAGES[page], query, tally, xsrf)
+    session = None
     try:
+        session = Session(base, PAGES[page], query, tally, await asyncio.to_thread(session_cookies, base))
         await session.connect()
         await session.open()
         uploaded = False
@@ -373,7 +384,8 @@ async def student(
     except (OSError, TimeoutError, KeyError, websockets.WebSocketException) as err:
         tally.errors.append(f"session {index}: {type(err).__name__}: {err}")
     finally:
-        await session.close()
+        if session is not None:
+            await session.close()
 
 
 # ---------------------------------------------------------------- the server from outside
@@ -396,11 +408,11 @@ def own_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def monitor(pid: int | None, until: float, trace: list) -> None:
-    """Every 2 s: seconds since start, the server's RSS (MB), the load average."""
+async def monitor(pids: list[int], until: float, trace: list) -> None:
+    """Every 2 s: seconds since start, the server's RSS (MB; the replicas' sum), the load average."""
     started = time.monotonic()
     while time.monotonic() < until:
-        rss = proc_rss_mb(pid) if pid else None
+        rss = sum(proc_rss_mb(pid) for pid in pids) if pids else None
         trace.append((round(time.monotonic() - started, 1), rss and round(rss, 1), round(os.getloadavg()[0], 2)))
         await asyncio.sleep(2.0)
 
@@ -422,21 +434,19 @@ def summary(values: list[float]) -> dict:
 
 
 async def drive(
-    base: str, pid: int | None, sessions: int, seconds: float, page: str, query: dict, behaviour: Behaviour
+    base: str, pids: list[int], sessions: int, seconds: float, page: str, query: dict, behaviour: Behaviour
 ):
     tally = Tally()
-    xsrf = await asyncio.to_thread(xsrf_cookie, base)
     until = time.monotonic() + seconds
     trace: list = []
     load_before = os.getloadavg()[0]
-    cpu_server, cpu_self, wall = (proc_cpu_seconds(pid) if pid else 0.0), own_cpu_seconds(), time.monotonic()
-    watcher = asyncio.create_task(monitor(pid, until, trace))
-    await asyncio.gather(
-        *(student(i, base, page, query, behaviour, until, tally, xsrf) for i in range(sessions)), watcher
-    )
+    server_cpu = lambda: sum(proc_cpu_seconds(pid) for pid in pids)  # noqa: E731 (the replicas' sum)
+    cpu_server, cpu_self, wall = (server_cpu() if pids else 0.0), own_cpu_seconds(), time.monotonic()
+    watcher = asyncio.create_task(monitor(pids, until, trace))
+    await asyncio.gather(*(student(i, base, page, query, behaviour, until, tally) for i in range(sessions)), watcher)
     half_time = wall + seconds / 2
     wall = time.monotonic() - wall
-    cpu_server = (proc_cpu_seconds(pid) - cpu_server) if pid else None
+    cpu_server = (server_cpu() - cpu_server) if pids else None
     cpu_self = own_cpu_seconds() - cpu_self
     cores = os.cpu_count() or 1
     actions = len(tally.samples) + tally.play_frames
@@ -445,6 +455,7 @@ async def drive(
         by_kind.setdefault(sample.kind, []).append(sample)
     return {
         "sessions": sessions,
+        "replicas": max(1, len(pids)),
         "seconds": round(wall, 1),
         "page": PAGES[page],
         "query": query,
@@ -498,21 +509,31 @@ def server_on(port: int, log: Path) -> StreamlitServer:
     return server
 
 
-def run(server: StreamlitServer, sessions: int, seconds: float, page: str, query: dict, behaviour: Behaviour) -> dict:
-    """Warm ``server`` up with one session (the data set loaded once), then drive ``sessions`` for ``seconds``."""
-    warm = asyncio.run(drive(server.url, server.pid, 1, 0.1, page, query, behaviour))
-    if warm["errors"]:
-        raise RuntimeError(f"the warm-up session failed: {warm['error_examples']}")
-    return asyncio.run(drive(server.url, server.pid, sessions, seconds, page, query, behaviour))
+def run(
+    url: str, servers: list[StreamlitServer], sessions: int, seconds: float, page: str, query: dict, behaviour
+) -> dict:
+    """Warm each server up with one session of its own (the data set loaded once in each), then drive
+    ``sessions`` at ``url`` (one server's, or the proxy's in front of them) for ``seconds``."""
+    pids = [server.pid for server in servers]
+    for server in servers:
+        warm = asyncio.run(drive(server.url, [server.pid], 1, 0.1, page, query, behaviour))
+        if warm["errors"]:
+            raise RuntimeError(f"the warm-up session failed: {warm['error_examples']}")
+    return asyncio.run(drive(url, pids, sessions, seconds, page, query, behaviour))
 
 
 def one_run(args, dataset: str, k: int, page: str, sessions: int) -> dict:
     query = {"dataset": dataset, "k": k}
     behaviour = Behaviour(args.think, args.arrive, args.play_share, args.upload_share, args.run_share)
     if args.url:
-        return asyncio.run(drive(args.url, args.server_pid, sessions, args.seconds, page, query, behaviour))
-    with server_on(args.port, REPO / "test-artifacts" / f"load-{dataset}-{sessions}.log") as server:
-        return run(server, sessions, args.seconds, page, query, behaviour)
+        pids = [args.server_pid] if args.server_pid else []
+        return asyncio.run(drive(args.url, pids, sessions, args.seconds, page, query, behaviour))
+    logs = REPO / "test-artifacts" / f"load-{dataset}-{sessions}"
+    if args.replicas > 1:  # the class deployment as shipped: nginx (deploy/nginx/em-lab.conf) in front
+        with nginx_proxy.deployment(logs, args.replicas, connections=4 * sessions + 64) as (proxy, servers):
+            return run(proxy.url, servers, sessions, args.seconds, page, query, behaviour)
+    with server_on(args.port, logs.with_suffix(".log")) as server:
+        return run(server.url, [server], sessions, args.seconds, page, query, behaviour)
 
 
 def line(result: dict) -> str:
@@ -521,6 +542,7 @@ def line(result: dict) -> str:
     fmt = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
     return (
         f"{result['query']['dataset']:>8} K={result['query']['k']:<3} N={result['sessions']:<4}"
+        f"{' replicas ' + str(result['replicas']) if result['replicas'] > 1 else ''}"
         f" step done p50 {fmt(step.get('p50'))} p95 {fmt(step.get('p95'))} max {fmt(step.get('max'))} s"
         f" (shown p95 {fmt(shown.get('p95'))}; 2nd half p95 {fmt(result['step_done_second_half']['p95'])};"
         f" n={step.get('count', 0)}; open p95 {fmt(result['click_to_done'].get('open', {}).get('p95'))})"
@@ -550,6 +572,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=PORTS[0], help="port of the server this starts (127.0.0.1)")
     parser.add_argument("--url", help="drive a server already running there instead of starting one")
     parser.add_argument("--server-pid", type=int, help="with --url: its PID, for RSS and CPU")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="start this many servers behind the shipped nginx site (deploy/nginx/em-lab.conf; needs nginx)",
+    )
     parser.add_argument(
         "--quick", action="store_true", help="the README's table: netflix K=12 N=1,10,30,60, demo-2d N=1,30,100"
     )

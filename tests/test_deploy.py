@@ -13,13 +13,10 @@ when they skip.
 from __future__ import annotations
 
 import re
-import shutil
-import socket
 import subprocess
 import time
 import urllib.request
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,117 +24,19 @@ from playwright.sync_api import expect
 
 from em_core import em, init, stepping
 from em_core.data import load_dataset
+from tests import nginx_proxy
 from tests.browser_page import AppPage
-from tests.helpers import REPO
-from tests.streamlit_server import StreamlitServer, free_port
+from tests.nginx_proxy import NGINX, NGINX_MISSING, Nginx
 
 pytestmark = pytest.mark.deploy  # the two browser tests are marked browser by their fixture too
-
-NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
-NGINX_MISSING = "nginx not found: install it with `apt-get install -y nginx` (CI's .ci/run does)"
-SITE = REPO / "deploy" / "nginx" / "em-lab.conf"
-#: The access log's format: the affinity cookie sent, the key nginx hashed, the replica, the request.
-LOG_FORMAT = "$cookie_em_lab_replica|$em_lab_affinity|$upstream_addr|$status|$request_method $uri"
-
-
-def site_for(replicas: list[int], listen: int) -> str:
-    """The shipped site file with this test's replica ports and listen port."""
-    text = SITE.read_text()
-    upstream = re.search(r"upstream em_lab \{(.*?)\}", text, re.S)
-    assert upstream is not None, "deploy/nginx/em-lab.conf has an upstream em_lab block"
-    body, servers = re.subn(r"^[ \t]*server 127\.0\.0\.1:\d+;[ \t]*\n", "", upstream.group(1), flags=re.M)
-    assert servers, "the upstream lists its replicas as `server 127.0.0.1:PORT;` lines"
-    body = body.rstrip() + "\n" + "".join(f"    server 127.0.0.1:{port};\n" for port in replicas)
-    text = text[: upstream.start(1)] + body + text[upstream.end(1) :]
-    text, listens = re.subn(r"listen 80;", f"listen 127.0.0.1:{listen};", text)
-    assert listens == 1
-    return text
-
-
-class Nginx:
-    """A private nginx (foreground, own prefix) serving the shipped site; stopped by its PID."""
-
-    def __init__(self, root: Path, replicas: list[int]) -> None:
-        self.root = root
-        self.port = free_port()
-        (root / "logs").mkdir(parents=True, exist_ok=True)
-        (root / "site.conf").write_text(site_for(replicas, self.port))
-        temp = "".join(
-            f"    {name}_temp_path {root / name};\n" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-        )
-        (root / "nginx.conf").write_text(
-            f"worker_processes 1;\npid {root / 'nginx.pid'};\nerror_log {root / 'logs' / 'error.log'} warn;\n"
-            "events { worker_connections 256; }\n"
-            "http {\n"
-            f"    log_format affinity '{LOG_FORMAT}';\n"
-            f"    access_log {root / 'logs' / 'access.log'} affinity;\n"
-            f"{temp}"
-            f"    include {root / 'site.conf'};\n"
-            "}\n"
-        )
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> Nginx:
-        conf = str(self.root / "nginx.conf")
-        check = subprocess.run([NGINX, "-t", "-p", str(self.root), "-c", conf], capture_output=True, text=True)
-        assert check.returncode == 0, f"nginx -t refuses the shipped site file:\n{check.stderr}"
-        self.process = subprocess.Popen(
-            [NGINX, "-p", str(self.root), "-c", conf, "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.root / "logs" / "stderr.log", "wb"),  # noqa: SIM115 (closed with the process)
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return self
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((self.root / "logs" / "error.log").read_text()) from None
-                time.sleep(0.1)  # polling for the port, not a wait for the app
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-
-    def requests(self) -> list[dict[str, str]]:
-        """The access log so far: one dict per request."""
-        path = self.root / "logs" / "access.log"
-        rows = []
-        for line in path.read_text().splitlines() if path.exists() else []:
-            cookie, key, upstream, status, request = line.split("|", 4)
-            rows.append(dict(cookie=cookie, key=key, upstream=upstream, status=status, request=request))
-        return rows
 
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
     if NGINX is None:
         pytest.skip(NGINX_MISSING)
-    root = tmp_path_factory.mktemp("nginx")
-    # the same cookie secret on both replicas, as deploy/systemd/em-lab@.service says to set it
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("STREAMLIT_SERVER_COOKIE_SECRET", "em-lab-test-secret-shared-by-replicas")
-        replicas = [StreamlitServer(log_path=root / f"replica{i}.log").start() for i in range(2)]
-    proxy = None
-    try:
-        proxy = Nginx(root, [server.port for server in replicas]).start()
+    with nginx_proxy.deployment(tmp_path_factory.mktemp("nginx")) as (proxy, replicas):
         yield proxy, replicas
-    finally:
-        if proxy is not None:
-            proxy.stop()
-        for server in replicas:
-            server.stop()
 
 
 def replicas_of(proxy: Nginx, key: str) -> set[str]:

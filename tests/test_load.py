@@ -172,11 +172,47 @@ def test_short_class():
         # its own thread: the generator runs an asyncio loop, and a browser test earlier in the same pytest
         # process (Playwright's sync API) leaves one running in this thread
         job = worker.submit(
-            load_sessions.run, server, SESSIONS, SECONDS, "2d", {"dataset": "demo-2d", "k": 4}, behaviour
+            load_sessions.run, server.url, [server], SESSIONS, SECONDS, "2d", {"dataset": "demo-2d", "k": 4}, behaviour
         )
         result = job.result()
+    check_class(result)
+
+
+def check_class(result: dict) -> None:
     steps = result["click_to_done"].get("step", {})
     assert result["errors"] == 0, result["error_examples"]
     assert steps.get("count", 0) >= SESSIONS, result  # every student stepped at least once or so
     assert steps["p95"] < HANG_SECONDS, result
     assert result["click_to_shown"]["step"]["count"] == steps["count"], "a Step's status line never came"
+
+
+@pytest.mark.load
+@pytest.mark.deploy
+def test_short_class_through_the_shipped_proxy(tmp_path):
+    """The load generator through nginx in front of two replicas (``load_sessions.py --replicas 2``): each
+    student carries the affinity cookie the proxy gave it, so its websocket and its upload (HTTP) reach one
+    replica; an upload that reached the other would fail (that replica never heard of the file) and count
+    as an error. Both replicas' CPU is counted."""
+    pytest.importorskip(
+        "websockets", reason="the load test speaks Streamlit's websocket protocol (pip install websockets)"
+    )
+    from benchmarks import load_sessions
+    from tests import nginx_proxy
+
+    if nginx_proxy.NGINX is None:
+        pytest.skip(nginx_proxy.NGINX_MISSING)
+    behaviour = load_sessions.Behaviour(think=2.0, arrive=3.0, play_share=0.1, upload_share=0.5)
+    query = {"dataset": "demo-2d", "k": 4}
+    with nginx_proxy.deployment(tmp_path) as (proxy, servers), ThreadPoolExecutor(1) as worker:
+        job = worker.submit(load_sessions.run, proxy.url, servers, SESSIONS, SECONDS, "2d", query, behaviour)
+        result = job.result()
+        rows = proxy.requests()
+    uploads = [r for r in rows if "/_stcore/upload_file" in r["request"] and r["request"].startswith("PUT")]
+    by_key: dict[str, set[str]] = {}
+    for row in rows:
+        if row["cookie"] not in ("", "-"):  # a student's first request (its health check) has no cookie yet
+            by_key.setdefault(row["cookie"], set()).add(row["upstream"])
+    check_class(result)
+    assert result["replicas"] == 2 and result["click_to_done"].get("upload", {}).get("count", 0) >= 1, result
+    assert uploads and all(r["status"] in ("200", "204") for r in uploads), uploads
+    assert by_key and all(len(upstreams) == 1 for upstreams in by_key.values()), f"a student split: {by_key}"
