@@ -5,11 +5,14 @@ Run with ``streamlit run app.py``.
 
 import streamlit as st
 
-from dashboard import sidebar
+from dashboard import heap, sidebar
 
 # The pages live in app_pages/, not pages/: Streamlit treats a folder named pages/ beside the
 # entry script as a legacy multipage app; on a fresh server it would run a deep-linked page
 # without this file (so without the sidebar), and AppTest.switch_page would do the same.
+
+# Once per server process: the imports' objects out of the collection Streamlit runs after every run.
+heap.freeze_imports()
 
 st.set_page_config(page_title="EM Lab", page_icon="📈", layout="wide")
 
