@@ -189,7 +189,7 @@ def test_presentation_mode_fits_a_1280x720_projector(app_server: StreamlitServer
     app = AppPage(page, app_server.url)
     app.goto("/em_2d?dataset=demo-2d&present=1")
     app.wait_opened(TITLE["EM on complete 2-D data"])
-    expect(page.locator(".st-key-present input")).to_be_checked()  # switched on by the link
+    expect(page.locator(".st-key-present input")).to_be_checked(timeout=app.timeout_ms)  # switched on by the link
     chart = app.main.get_by_test_id("stPlotlyChart").first
     tops = []
     page.mouse.click(5, 5)  # focus on the page, not on an input
