@@ -398,9 +398,10 @@ def proc_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def proc_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+def servers_cpu_seconds(pids: list[int]) -> float:
+    """The CPU seconds (utime + stime) of the server processes: the replicas' sum."""
+    stats = [Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split() for pid in pids]
+    return sum(int(fields[11]) + int(fields[12]) for fields in stats) / os.sysconf("SC_CLK_TCK")
 
 
 def own_cpu_seconds() -> float:
@@ -440,13 +441,12 @@ async def drive(
     until = time.monotonic() + seconds
     trace: list = []
     load_before = os.getloadavg()[0]
-    server_cpu = lambda: sum(proc_cpu_seconds(pid) for pid in pids)  # noqa: E731 (the replicas' sum)
-    cpu_server, cpu_self, wall = (server_cpu() if pids else 0.0), own_cpu_seconds(), time.monotonic()
+    cpu_server, cpu_self, wall = servers_cpu_seconds(pids), own_cpu_seconds(), time.monotonic()
     watcher = asyncio.create_task(monitor(pids, until, trace))
     await asyncio.gather(*(student(i, base, page, query, behaviour, until, tally) for i in range(sessions)), watcher)
     half_time = wall + seconds / 2
     wall = time.monotonic() - wall
-    cpu_server = (server_cpu() - cpu_server) if pids else None
+    cpu_server = (servers_cpu_seconds(pids) - cpu_server) if pids else None
     cpu_self = own_cpu_seconds() - cpu_self
     cores = os.cpu_count() or 1
     actions = len(tally.samples) + tally.play_frames
@@ -572,12 +572,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=PORTS[0], help="port of the server this starts (127.0.0.1)")
     parser.add_argument("--url", help="drive a server already running there instead of starting one")
     parser.add_argument("--server-pid", type=int, help="with --url: its PID, for RSS and CPU")
-    parser.add_argument(
-        "--replicas",
-        type=int,
-        default=1,
-        help="start this many servers behind the shipped nginx site (deploy/nginx/em-lab.conf; needs nginx)",
-    )
+    replicas_help = "start this many servers behind the shipped nginx site (deploy/nginx/em-lab.conf)"
+    parser.add_argument("--replicas", type=int, default=1, help=replicas_help)
     parser.add_argument(
         "--quick", action="store_true", help="the README's table: netflix K=12 N=1,10,30,60, demo-2d N=1,30,100"
     )

@@ -124,8 +124,6 @@ class FitSlot:
     initial: GaussianMixture | None = None  # the fit's iteration 0 (its start), for "kept from init"
     log: deque = field(default_factory=lambda: deque(maxlen=LOG_LIMIT))  # narration.LogEntry, oldest first
     last: tuple = ()  # the log entries of the latest control (empty after a reset or no-op)
-    # id(entry) -> (entry, its sentence) for the entries of ``log``: each sentence made once (dashboard.step_log)
-    sentences: dict = field(default_factory=dict)
 
     @property
     def score_name(self) -> str:

@@ -19,22 +19,7 @@ LOG_HEIGHT = 180
 
 def latest_sentences(slot: fits.FitSlot) -> list[str]:
     """The sentences of the latest control (at most :data:`LATEST`, the newest last)."""
-    log_sentences(slot)  # the latest control's entries are the log's newest
-    return [_sentence(slot, entry) for entry in slot.last[-LATEST:]]
-
-
-def _sentence(slot: fits.FitSlot, entry) -> str:
-    found = slot.sentences.get(id(entry))
-    return found[1] if found is not None and found[0] is entry else entry.sentence
-
-
-def log_sentences(slot: fits.FitSlot) -> list[str]:
-    """The sentence of every entry of the fit's log, oldest first, each entry's written once: a Step adds
-    two entries, and the log shows them all again on every run (rewriting every sentence on every click
-    was 8 % of a demo-2d click's server time, under the lock all sessions share)."""
-    # each entry held beside its sentence, so that its id cannot pass to another entry
-    slot.sentences = {id(entry): (entry, _sentence(slot, entry)) for entry in slot.log}
-    return [sentence for _, sentence in slot.sentences.values()]
+    return [entry.sentence for entry in slot.last[-LATEST:]]
 
 
 def show(slot: fits.FitSlot, prefix: str, beside: bool = False) -> None:
@@ -56,5 +41,5 @@ def show(slot: fits.FitSlot, prefix: str, beside: bool = False) -> None:
         return
     # a constant label: Streamlit keeps an expander open across reruns only while its label stays
     with st.expander("Step log (newest first)"):
-        lines = "\n".join(f"- {sentence}" for sentence in reversed(log_sentences(slot)))
+        lines = "\n".join(f"- {entry.sentence}" for entry in reversed(slot.log))
         st.container(height=LOG_HEIGHT, key=f"{prefix}_log").markdown(lines)

@@ -407,15 +407,15 @@ class LogEntry(NamedTuple):
     iteration : int
     half : {"E", "M"}
     change : EStepChange or MStepChange
+    sentence : str
+        ``change.sentence``, written once when the entry is made (a step log shows every entry again
+        on every page run).
     """
 
     iteration: int
     half: str
     change: EStepChange | MStepChange
-
-    @property
-    def sentence(self) -> str:
-        return self.change.sentence
+    sentence: str
 
 
 def _noun(algorithm: Algorithm) -> str:
@@ -432,7 +432,8 @@ def _half_entry(
     common = {"score": score, "algorithm": algorithm.name, "noun": _noun(algorithm)}
     if previous.next_step == "E":
         iteration = previous.iteration + 1
-        return LogEntry(iteration, "E", estep_change(previous.post, state.post, iteration=iteration, **common))
+        change = estep_change(previous.post, state.post, iteration=iteration, **common)
+        return LogEntry(iteration, "E", change, change.sentence)
     incomplete = algorithm.name == "em"
     change = mstep_change(
         previous.mixture,
@@ -444,7 +445,7 @@ def _half_entry(
         iteration=state.iteration,
         **common,
     )
-    return LogEntry(state.iteration, "M", change)
+    return LogEntry(state.iteration, "M", change, change.sentence)
 
 
 def _half_steps_between(previous: FitState, state: FitState) -> int:

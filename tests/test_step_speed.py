@@ -157,8 +157,9 @@ def test_no_circle_is_drawn_where_none_could_be_seen(course_dir):
 
 
 def test_each_step_log_sentence_is_written_once(monkeypatch):
-    """The step log shows every entry again on every run; each entry's sentence is written once (writing
-    them all on every click grew with the log and was 8 % of a demo-2d click's server time)."""
+    """The step log shows every entry again on every run; each entry's sentence is written once, when
+    em_core makes the entry (writing them all on every click grew with the log and was 8 % of a demo-2d
+    click's server time)."""
     written = []
     for change in (narration.EStepChange, narration.MStepChange):
         original = change.sentence
@@ -175,4 +176,4 @@ def test_each_step_log_sentence_is_written_once(monkeypatch):
     assert len(entries) == 8
     assert sorted(written) == sorted(entry.iteration for entry in entries)  # once each, not once per run
     log = [m.value for m in app.at.markdown if m.value.startswith("- ")]
-    assert log == ["\n".join(f"- {entry.change.sentence}" for entry in reversed(entries))]
+    assert log == ["\n".join(f"- {entry.sentence}" for entry in reversed(entries))]
