@@ -162,12 +162,14 @@ class AppPage:
         """The inside of the live chart ``key`` (:mod:`dashboard.live_chart`): its plotly.js plot is ``#chart``."""
         return self.page.locator(f".st-key-{key}").frame_locator("iframe")
 
-    def click_for_a_rerun(self, click: Callable[[], None], attempts: int = 3, wait_ms: int = 5_000) -> None:
+    def click_for_a_rerun(self, click: Callable[[], None], attempts: int = 3, wait_ms: int | None = None) -> None:
         """``click()`` (e.g. on a chart that reruns the app on a selection) until the app starts a rerun.
 
         A chart ``st.plotly_chart`` has just mounted anew may draw before its click handlers are bound: on a
         loaded machine a click there is lost, and a test waiting for its effect waits in vain. A click that
-        started no rerun within ``wait_ms`` selected nothing, so it is made again."""
+        started no rerun within ``wait_ms`` (the page's timeout by default: a click that only started late
+        must not be made twice, e.g. placing two points) selected nothing, so it is made again."""
+        wait_ms = self.timeout_ms if wait_ms is None else wait_ms
         for _ in range(attempts):
             self.page.evaluate(ARM_RERUN, wait_ms)
             click()
