@@ -5,7 +5,7 @@ Run with ``streamlit run app.py``.
 
 import streamlit as st
 
-from dashboard import heap, sidebar
+from dashboard import blas_threads, heap, sidebar
 
 # The pages live in app_pages/, not pages/: Streamlit treats a folder named pages/ beside the
 # entry script as a legacy multipage app; on a fresh server it would run a deep-linked page
@@ -13,6 +13,9 @@ from dashboard import heap, sidebar
 
 # Once per server process: the imports' objects out of the collection Streamlit runs after every run.
 heap.freeze_imports()
+# One BLAS thread: a second one spins between a Step's products and takes a core from the browser or
+# from the other sessions (dashboard/blas_threads.py says what it measured).
+blas_threads.limit()
 
 st.set_page_config(page_title="EM Lab", page_icon="📈", layout="wide")
 

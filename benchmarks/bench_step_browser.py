@@ -177,8 +177,8 @@ def main() -> int:
         "--blas-threads",
         type=int,
         default=0,
-        help="BLAS threads of the server (OPENBLAS/OMP/MKL_NUM_THREADS; default: the library's own, one per core). "
-        "A server of many sessions gains nothing from a Step's BLAS threads waiting on each other",
+        help="BLAS threads of the server (sets OPENBLAS/OMP/MKL_NUM_THREADS, which the app then keeps; default: the "
+        "app's own choice, one thread, dashboard/blas_threads.py)",
     )
     args = parser.parse_args()
     if args.blas_threads:
@@ -230,7 +230,7 @@ def main() -> int:
         app.close()
         browser.close()
     seconds = app.step_seconds
-    threads = args.blas_threads or "the library's default"
+    threads = args.blas_threads or "the app's default (one)"
     print(f"{dataset}, K=12, {len(seconds)} Step clicks, chromium, BLAS threads: {threads}")
     print("click to new iteration and idle, timed in the page (MutationObserver, then two frames):")
     print(f"  median {statistics.median(in_page) * 1000:.0f} ms, p90 {percentile_90(in_page) * 1000:.0f} ms")

@@ -71,21 +71,32 @@ def user_plane(dataset_key: str, digest: str, _X: np.ndarray, _mixture: Gaussian
     return completion_plane(_X, _mixture)  # a CSR matrix is never completed whole
 
 
-def completed_once(X, mixture: GaussianMixture) -> Callable[[], np.ndarray | None]:
-    """``em.fill_matrix(X, mixture)`` when first asked for, then the same array (None for a CSR matrix, which
-    is never completed whole). A page that needs the completion for two cached results (the users' map and
-    the collapse report) passes this to both: made at most once per run, and not at all when both are
-    cached; nothing keeps the n x d array after the run."""
+class MixtureCompletion:
+    """The posterior under one mixture (``em.estep(X, mixture)[0]``) and the completion it makes
+    (``em.fill_matrix``; None for a CSR matrix, which is never completed whole), each made when first
+    asked for, then kept. A page that needs them for two cached results (the users' map and the collapse
+    report) passes one of these to both: one E-step and one completion at most per run, none when both
+    results are cached; nothing keeps the n x d array after the run."""
 
-    @functools.cache
-    def completed() -> np.ndarray | None:
-        return None if sp.issparse(X) else em.fill_matrix(X, mixture)
+    def __init__(self, X, mixture: GaussianMixture) -> None:
+        self._X, self._mixture = X, mixture
 
-    return completed
+    @functools.cached_property
+    def post(self) -> np.ndarray:
+        return em.estep(self._X, self._mixture)[0]
+
+    @functools.cached_property
+    def X_pred(self) -> np.ndarray | None:  # noqa: N802 - the name em_core gives the completion
+        return None if sp.issparse(self._X) else em.fill_matrix(self._X, self._mixture, self.post)
 
 
-def _given(completed: Callable[[], np.ndarray | None] | None) -> np.ndarray | None:
-    return None if completed is None else completed()
+def completed_once(X, mixture: GaussianMixture) -> MixtureCompletion:
+    """:class:`MixtureCompletion` of ``mixture`` on ``X``, for one run of a page."""
+    return MixtureCompletion(X, mixture)
+
+
+def _given(completed: MixtureCompletion | None) -> np.ndarray | None:
+    return None if completed is None else completed.X_pred
 
 
 @byte_cache(CACHE_BYTES["user_map"])
@@ -96,7 +107,7 @@ def user_map(
     _X: np.ndarray,
     _mixture: GaussianMixture,
     _plane: Projection,
-    _completed: Callable[[], np.ndarray | None] | None = None,
+    _completed: MixtureCompletion | None = None,
 ) -> UserMap:
     """The users and the components on ``_plane`` (named by ``plane_digest``): a projection, no SVD.
     ``_completed``: :func:`completed_once` of ``_mixture``, if the page has one."""
@@ -112,7 +123,7 @@ def get_user_map(
     X,
     mixture: GaussianMixture,
     start: GaussianMixture | None = None,
-    completed: Callable[[], np.ndarray | None] | None = None,
+    completed: MixtureCompletion | None = None,
 ) -> UserMap:
     """The users and ``mixture`` on the first two principal components of the completion by ``start`` (the
     fit's first mixture: the axes stay put from step to step), or by ``mixture`` itself when None.
@@ -165,13 +176,20 @@ def collapse_findings(
     _initial: GaussianMixture,
     _post: np.ndarray | None,
     _not_updated: np.ndarray | None,
-    _completed: Callable[[], np.ndarray | None] | None = None,
+    _completed: MixtureCompletion | None = None,
 ) -> CollapseFindings:
     """em_core's collapse report for ``_mixture``, once per mixture (an E-step or a rerun that leaves the
     mixture as it was finds it here). ``support_known``: ``_post`` or ``_not_updated`` was given.
     ``_completed``: :func:`completed_once` of ``_mixture``, if the page has one."""
     report = diagnostics.collapse_report(
-        _X, _mixture, _initial, min_variance, _post, not_updated=_not_updated, X_pred=_given(_completed)
+        _X,
+        _mixture,
+        _initial,
+        min_variance,
+        _post,
+        not_updated=_not_updated,
+        X_pred=_given(_completed),
+        current_post=None if _completed is None else _completed.post,
     )
     return CollapseFindings(tuple(report.sentences()), report.kept_from_init, report.collapsed)
 
@@ -184,7 +202,7 @@ def get_collapse_findings(
     min_variance: float,
     post: np.ndarray | None = None,
     not_updated: np.ndarray | None = None,
-    completed: Callable[[], np.ndarray | None] | None = None,
+    completed: MixtureCompletion | None = None,
 ) -> CollapseFindings:
     """:func:`collapse_findings`; ``not_updated`` (the M-step's own support mask) spares ``post``'s products;
     ``completed`` (:func:`completed_once` of ``mixture``) shares the completion with the users' map."""

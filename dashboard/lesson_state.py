@@ -169,5 +169,4 @@ def sync_script_url() -> None:
     if notes_view():
         wanted[VIEW_PARAM] = "notes"
     if dict(st.query_params) != wanted:
-        st.query_params.clear()
-        st.query_params.update(wanted)
+        st.query_params.from_dict(wanted)  # one message to the browser

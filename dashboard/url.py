@@ -100,5 +100,4 @@ def write(dataset: str, K: int, seed: int, min_variance: float, iteration: int |
         key: st.query_params.get(key) for key in ("dataset", "k", "seed", "minvar", "it", *PAGE_CHOICES, "present")
     }
     if current != {key: wanted.get(key) for key in current}:
-        st.query_params.clear()
-        st.query_params.update(wanted)
+        st.query_params.from_dict(wanted)  # one message to the browser (clear, then update, sent two)

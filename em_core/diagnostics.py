@@ -321,6 +321,7 @@ def collapse_report(
     X_pred: np.ndarray | None = None,
     *,
     not_updated: np.ndarray | None = None,
+    current_post: np.ndarray | None = None,
 ) -> CollapseReport:
     """Collapsed components, never-updated mean coordinates and out-of-range predictions.
 
@@ -342,6 +343,9 @@ def collapse_report(
         from this function's own E-step, one E-step in all).
     not_updated : ndarray of bool, shape (K, d), optional
         ``coordinate_support(X, post) < 1`` if the caller has it already (see :func:`kept_from_init`).
+    current_post : ndarray of shape (n, K), optional
+        ``estep(X, mixture)[0]`` if the caller has it already (the posterior under ``mixture`` itself,
+        which the completion and the users each component claims come from); else it is computed here.
 
     Returns
     -------
@@ -358,7 +362,12 @@ def collapse_report(
             "pass the support mask of the M-step that produced this mixture"
         )
     kept = kept_from_init(mixture, initial, X, post, not_updated=not_updated)
-    post_now, _ = estep(X, mixture)
+    if current_post is not None and np.shape(current_post) != (n, mixture.n_components):
+        raise DataError(
+            f"current_post has shape {np.shape(current_post)}, expected {(n, mixture.n_components)}: "
+            "pass estep(X, mixture)[0] of this mixture"
+        )
+    post_now = estep(X, mixture)[0] if current_post is None else np.asarray(current_post, dtype=float)
     if X_pred is None:
         X_pred = fill_matrix(X, mixture, post_now)
     low, high = float(X[observed].min()), float(X[observed].max())

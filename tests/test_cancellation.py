@@ -4,6 +4,7 @@ limit per click and Streamlit's stop request (a closed session) that use them.""
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -237,9 +238,16 @@ def test_closing_the_tab_during_a_long_sweep_stops_the_servers_work_within_secon
     with server:
         app = AppPage.new_context(browser, server.url, timeout_ms=300_000)
         app.goto("/model_selection?" + urlencode({"dataset": "netflix", "k": 12}))
-        app.button(key="ms_run").click()  # K = 1 .. 12, two seeds, on netflix: minutes of work
-        # from K = 5 on, one fit lasts seconds: the old per-run progress would only stop after it
-        expect(app.page.get_by_test_id("stProgress")).to_contain_text("K = 5", timeout=app.timeout_ms)
+        # the longest sweep the page offers, K = 1 .. 16 with ten seeds each: its time limit (60 s), not
+        # seconds (K = 1 .. 12 with two seeds took 6 s on the 2-core VM: over before the tab closed)
+        for label in ("Largest K", "Seeds per K"):
+            app.main.get_by_role("slider", name=label).press("End")
+            app.wait_idle()
+        expect(app.button(key="ms_run")).to_have_text("Fit K = 1 .. 16 with 10 seed(s) each", timeout=app.timeout_ms)
+        app.button(key="ms_run").click()
+        # from K = 5 on, one fit lasts a second or more: the old per-run progress would only stop after it
+        progress = re.compile(r"K = ([5-9]|1[0-4]), seed")
+        expect(app.page.get_by_test_id("stProgress")).to_contain_text(progress, timeout=app.timeout_ms)
         working = _cpu_rate(server.pid, 1.0)
         app.close()
         to_idle = _seconds_until_idle(server.pid, limit=30.0)

@@ -57,22 +57,30 @@ def test_each_half_step_rebuilds_only_the_charts_it_changed(counting):
 
 
 def test_a_step_completes_the_matrix_once(monkeypatch):
-    """The users' map and the collapse report both need the completion by the new mixture: one fill_matrix."""
+    """The users' map and the collapse report both need the completion by the new mixture, and the
+    report the posterior under it: one fill_matrix and one E-step of the new mixture per Step."""
     app = Dashboard("demo-small", page="matrix", link={"k": "4", "seed": "0"})
     app.click("emx_step")
-    completions = []
-    original = em.fill_matrix
+    completions, esteps = [], []
 
-    def counted(X, mixture, *args, **kwargs):
-        completions.append(caches.mixture_digest(mixture))
-        return original(X, mixture, *args, **kwargs)
+    def counting(original, calls):
+        def counted(X, mixture, *args, **kwargs):
+            calls.append(caches.mixture_digest(mixture))
+            return original(X, mixture, *args, **kwargs)
 
-    monkeypatch.setattr(em, "fill_matrix", counted)
-    monkeypatch.setattr(diagnostics, "fill_matrix", counted)  # its own name for it
+        return counted
+
+    fill, estep = counting(em.fill_matrix, completions), counting(em.estep, esteps)
+    monkeypatch.setattr(em, "fill_matrix", fill)
+    monkeypatch.setattr(diagnostics, "fill_matrix", fill)  # its own name for it
+    monkeypatch.setattr(em, "estep", estep)
+    monkeypatch.setattr(diagnostics, "estep", estep)
     caches.user_map.clear()  # another test may have fitted the same mixture: compute, do not find
     caches.collapse_findings.clear()
     app.click("emx_step")
-    assert completions == [caches.mixture_digest(app.fit("matrix").state.mixture)]
+    new = caches.mixture_digest(app.fit("matrix").state.mixture)
+    assert completions == [new]
+    assert esteps.count(new) == 1, "the collapse report takes the completion's posterior, not an E-step of its own"
     completions.clear()
     app.click("emx_estep")  # the same mixture: the map and the report come from their caches
     assert completions == []
@@ -124,6 +132,13 @@ def test_collapse_report_takes_the_support_mask_the_narration_computed():
     np.testing.assert_array_equal(by_mask.X_pred, em.fill_matrix(X, state.mixture))
     with pytest.raises(ValueError, match=r"not_updated has shape \(2, 15\), the means \(6, 15\)"):
         diagnostics.collapse_report(X, state.mixture, mixture, MIN_VARIANCE, not_updated=np.zeros((2, 15), bool))
+    # the posterior under the mixture, given, gives the report it would have made itself
+    current = em.estep(X, state.mixture)[0]
+    given = diagnostics.collapse_report(X, state.mixture, mixture, MIN_VARIANCE, post=state.post, current_post=current)
+    np.testing.assert_array_equal(given.strongest, by_post.strongest)
+    assert given.collapsed == by_post.collapsed and given.sentences() == by_post.sentences()
+    with pytest.raises(ValueError, match=r"current_post has shape \(60, 2\), expected \(60, 6\)"):
+        diagnostics.collapse_report(X, state.mixture, mixture, MIN_VARIANCE, current_post=current[:, :2])
 
 
 def test_fill_matrix_with_the_posterior_given_completes_as_without():
