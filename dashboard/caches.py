@@ -165,6 +165,13 @@ class CollapseFindings(NamedTuple):
 
 
 @byte_cache(CACHE_BYTES["collapse"])
+def rating_range(dataset_key: str, _X: np.ndarray) -> tuple[float, float]:
+    """The lowest and highest observed rating of a data set, once per data set (a pass over the whole
+    matrix that every Step's collapse report would otherwise make again)."""
+    return diagnostics.observed_range(_X)
+
+
+@byte_cache(CACHE_BYTES["collapse"])
 def collapse_findings(
     dataset_key: str,
     digest: str,
@@ -190,6 +197,7 @@ def collapse_findings(
         not_updated=_not_updated,
         X_pred=_given(_completed),
         current_post=None if _completed is None else _completed.post,
+        rating_range=rating_range(dataset_key, _X),
     )
     return CollapseFindings(tuple(report.sentences()), report.kept_from_init, report.collapsed)
 

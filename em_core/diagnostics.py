@@ -312,6 +312,19 @@ def _check_like(X: np.ndarray, mixture: GaussianMixture, initial: GaussianMixtur
         )
 
 
+def observed_range(X: np.ndarray) -> tuple[float, float]:
+    """The lowest and the highest observed entry of ``X`` (0 = missing), as floats.
+
+    Raises
+    ------
+    DataError
+        When no entry is observed.
+    """
+    X = check_has_observed(check_matrix(X))
+    values = X[X != 0]
+    return float(values.min()), float(values.max())
+
+
 def collapse_report(
     X: np.ndarray,
     mixture: GaussianMixture,
@@ -322,6 +335,7 @@ def collapse_report(
     *,
     not_updated: np.ndarray | None = None,
     current_post: np.ndarray | None = None,
+    rating_range: tuple[float, float] | None = None,
 ) -> CollapseReport:
     """Collapsed components, never-updated mean coordinates and out-of-range predictions.
 
@@ -346,6 +360,9 @@ def collapse_report(
     current_post : ndarray of shape (n, K), optional
         ``estep(X, mixture)[0]`` if the caller has it already (the posterior under ``mixture`` itself,
         which the completion and the users each component claims come from); else it is computed here.
+    rating_range : (float, float), optional
+        :func:`observed_range` of ``X`` if the caller has it (the same for every mixture of one
+        matrix); else it is computed here.
 
     Returns
     -------
@@ -370,7 +387,7 @@ def collapse_report(
     post_now = estep(X, mixture)[0] if current_post is None else np.asarray(current_post, dtype=float)
     if X_pred is None:
         X_pred = fill_matrix(X, mixture, post_now)
-    low, high = float(X[observed].min()), float(X[observed].max())
+    low, high = observed_range(X) if rating_range is None else map(float, rating_range)
     slack = RANGE_SLACK * max(high - low, 1.0)
     out_of_range = ~observed & ((X_pred < low - slack) | (X_pred > high + slack))
     collapsed = []

@@ -86,6 +86,32 @@ def test_a_step_completes_the_matrix_once(monkeypatch):
     assert completions == []
 
 
+def test_the_rating_range_is_found_once_per_data_set(monkeypatch):
+    """The collapse report's rating range is the data set's: one pass over the matrix, not one per Step."""
+    app = Dashboard("demo-small", page="matrix", link={"k": "4", "seed": "0"})
+    calls = []
+    original = diagnostics.observed_range
+    monkeypatch.setattr(diagnostics, "observed_range", lambda X: calls.append(1) or original(X))
+    caches.rating_range.clear()
+    app.click("emx_step").click("emx_step").click("emx_step")
+    assert len(calls) == 1
+
+
+def test_observed_range_skips_the_missing_zeros():
+    X = np.array([[0.0, -2.5, 4.0], [3.0, 0.0, 0.0]])
+    assert diagnostics.observed_range(X) == (-2.5, 4.0)
+    assert diagnostics.observed_range(np.array([[0.0, 2.0], [3.0, 0.0]])) == (2.0, 3.0)
+    with pytest.raises(ValueError):
+        diagnostics.observed_range(np.zeros((2, 2)))
+    # given, the report uses it as it would have found it
+    X = random_ratings(50, 12, missing=0.6, seed=4)
+    mixture, post = init(X, 3, 0)
+    found = diagnostics.collapse_report(X, mixture, mixture, MIN_VARIANCE)
+    given = diagnostics.collapse_report(X, mixture, mixture, MIN_VARIANCE, rating_range=diagnostics.observed_range(X))
+    assert given.rating_range == found.rating_range
+    np.testing.assert_array_equal(given.out_of_range, found.out_of_range)
+
+
 def test_a_step_draws_what_the_fit_holds_after_it(counting):
     """The cached charts are the current ones: the LL curve ends at the new score, the means are the new means."""
     app = Dashboard("demo-small", page="matrix")
