@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 import streamlit as st
 
-from dashboard import controls, curve_figures, fits, mixture_figures, presentation, session
+from dashboard import caches, controls, curve_figures, fits, mixture_figures, presentation, session
 from dashboard.limits import PLAY_INTERVAL
 from em_core import stepping
 from em_core.mixture import GaussianMixture
@@ -157,20 +157,42 @@ def points_and_curve(shown: Shown, prefix: str, captions: tuple[str, str], curve
     else:
         left, right = row.main, row.side
         row.heading.markdown(f"#### {shown.title}")
-    figure = mixture_figures.points_figure(
-        shown.s.dataset.X,
-        shown.post,
-        shown.mixture,
-        title=shown.title,
-        circles=method.has_spread,
-        show_weights=method.has_spread,
-        changed=shown.changed,
-        previous=shown.previous,
+    # each chart is built once per input and shared by every session (a class on one link steps through
+    # the same fits): the key names every input of its builder
+    title, changed, previous = shown.title, shown.changed, shown.previous
+    before = "" if previous is None else caches.mixture_digest(previous)
+    points_key = "|".join(
+        (
+            session.content_key(shown.s),
+            caches.mixture_digest(shown.mixture),
+            caches.array_digest(shown.post, changed),
+            "no rings" if changed is None else "rings",  # None (not shown) and none changed digest alike
+            before,
+            title,
+            str(method.has_spread),
+        )
+    )
+    figure = caches.figure_once(
+        "points",
+        points_key,
+        lambda: mixture_figures.points_figure(
+            shown.s.dataset.X,
+            shown.post,
+            shown.mixture,
+            title=title,
+            circles=method.has_spread,
+            show_weights=method.has_spread,
+            changed=changed,
+            previous=previous,
+        ),
     )
     left.plotly_chart(presentation.size(figure, "main"), key=f"{prefix}_points")
     left.caption(captions[0])
-    curve = curve_figures.score_curve(
-        shown.scores, shown.slot.score_name, current=shown.current, empty_message=empty_curve_message(shown)
+    scores, score_name, current, empty = shown.scores, shown.slot.score_name, shown.current, empty_curve_message(shown)
+    curve = caches.figure_once(
+        "score",
+        f"{score_name}|{scores}|{current}|{empty}",
+        lambda: curve_figures.score_curve(scores, score_name, current=current, empty_message=empty),
     )
     right.plotly_chart(presentation.size(curve, "side"), key=curve_key)
     right.caption(captions[1])
