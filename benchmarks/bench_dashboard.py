@@ -65,7 +65,9 @@ def main() -> int:
         f"p90 {ms[int(0.9 * (len(ms) - 1))]:.0f} ms, max {ms[-1]:.0f} ms over {len(ms)} clicks"
     )
     print(f"  CPU time per Step (this process, all threads): median {statistics.median(cpu) * 1000:.0f} ms")
-    charts = {chart.key: len(chart.proto.spec) for chart in at.get("plotly_chart")}
+    # the matrix page's charts are live charts (dashboard/live_chart.py): components whose arguments carry the spec
+    charts = {chart.key: len(chart.proto.json_args) for chart in at.get("component_instance")}
+    charts.update({chart.key: len(chart.proto.spec) for chart in at.get("plotly_chart")})
     print(f"  the charts a Step sends: {sum(charts.values()) / 1024:.0f} KiB in all")
     for key, size in charts.items():
         print(f"    {key:12s} {size / 1024:6.1f} KiB")
