@@ -320,7 +320,10 @@ def observed_range(X: np.ndarray) -> tuple[float, float]:
     DataError
         When no entry is observed.
     """
-    X = check_has_observed(check_matrix(X))
+    return _observed_range(check_has_observed(check_matrix(X)))
+
+
+def _observed_range(X: np.ndarray) -> tuple[float, float]:
     values = X[X != 0]
     return float(values.min()), float(values.max())
 
@@ -387,7 +390,7 @@ def collapse_report(
     post_now = estep(X, mixture)[0] if current_post is None else np.asarray(current_post, dtype=float)
     if X_pred is None:
         X_pred = fill_matrix(X, mixture, post_now)
-    low, high = observed_range(X) if rating_range is None else map(float, rating_range)
+    low, high = _observed_range(X) if rating_range is None else map(float, rating_range)  # X checked above
     slack = RANGE_SLACK * max(high - low, 1.0)
     out_of_range = ~observed & ((X_pred < low - slack) | (X_pred > high + slack))
     collapsed = []
