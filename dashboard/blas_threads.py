@@ -21,7 +21,7 @@ import threading
 
 from threadpoolctl import threadpool_info, threadpool_limits
 
-__all__ = ["ENVIRONMENT", "limit", "threads"]
+__all__ = ["ENVIRONMENT", "keep", "limit", "threads"]
 
 #: Variables that name a thread count for the BLAS; when any is set, :func:`limit` leaves the BLAS as it is.
 ENVIRONMENT = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -41,6 +41,15 @@ def limit() -> None:
         if any(os.environ.get(name) for name in ENVIRONMENT):
             return
         threadpool_limits(limits=1, user_api="blas")
+
+
+def keep() -> None:
+    """Leave this process's BLAS as it is: a later :func:`limit` does nothing. For a process that runs the
+    app among other work (a test worker, whose other tests must not find their BLAS changed by the app's
+    first run: em_core chooses each product's orientation by timing it, once per process)."""
+    global _done
+    with _lock:
+        _done = True
 
 
 def threads() -> list[int]:

@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
+from dashboard import blas_threads
 from em_core.data import data_dirs, missing_data_dirs
 from tests.helpers import (
     CHROMIUM,
@@ -34,6 +35,13 @@ from tests.helpers import (
     ci_run,
     course_missing_reason,
 )
+
+# The app limits its process to one BLAS thread when it first runs (dashboard/blas_threads.py). Under
+# AppTest the app runs inside a test worker: that would change the BLAS under every test the worker runs
+# after it (em_core times each class of product once per process to choose its orientation, so a batch and
+# a single fit could end up summing in different orders). The workers keep theirs; the servers the browser
+# tests start, and tests/test_blas_threads.py's fresh interpreters, run the app's own choice.
+blas_threads.keep()
 
 # CI runs more examples; a local run stays quick. EM_HYPOTHESIS_PROFILE chooses one outright (.ci/run's check of
 # the lowest versions uses "dev": it looks for what breaks on old releases, the full run looks hard).

@@ -52,3 +52,20 @@ def test_the_app_runs_its_server_with_one_blas_thread():
 def test_a_thread_count_the_environment_names_is_kept():
     threads = run(APP_RUN, OPENBLAS_NUM_THREADS="2")
     assert threads["before"] == threads["after"] and 2 in threads["after"], threads
+
+
+def test_a_test_worker_keeps_its_blas_when_the_app_runs_in_it():
+    """conftest.py keeps the workers' BLAS: the app's first run under AppTest must not change it under the
+    tests the worker runs next (em_batch's "as if alone" depends on one BLAS for the whole process)."""
+    from dashboard import blas_threads
+    from tests.apptest_helpers import Dashboard
+
+    before = blas_threads.threads()
+    Dashboard("demo-2d", "em2d").step("em2d", 1)
+    assert set(blas_threads.threads()) == set(before), "(SciPy's BLAS may load meanwhile: the counts, not the list)"
+
+
+def test_keep_leaves_the_blas_to_a_process_that_asks():
+    code = APP_RUN.replace("before = blas_threads.threads()", "blas_threads.keep()\nbefore = blas_threads.threads()")
+    threads = run(code)
+    assert threads["before"] == threads["after"], threads
