@@ -172,7 +172,9 @@ def play_tick(slot: fits.FitSlot, X, prefix: str) -> None:
         st.rerun(scope="app")  # Play or Pause was pressed: start or stop the fragment's timer
     if slot.playing and fits.stop_at_cap(slot):
         st.rerun()  # the sidebar's "Max iterations": the whole page, so the fragment stops its timer
-    if slot.playing and not slot.state.converged:
+    # a tick steps on only from a state a finished run has drawn: a run cut short by the next tick (a busy
+    # server) would otherwise leave a half-step that was never on screen
+    if slot.playing and not slot.state.converged and drawn(slot, prefix):
         clock = f"{prefix}_play_started"
         time.sleep(play_wait(st.session_state.get(clock), time.monotonic()))
         st.session_state[clock] = time.monotonic()
@@ -182,6 +184,21 @@ def play_tick(slot: fits.FitSlot, X, prefix: str) -> None:
     if slot.playing and slot.state.converged:
         slot.playing = False
         st.rerun()  # the whole page, so the fragment stops its timer
+
+
+def _state_mark(slot: fits.FitSlot) -> tuple[int, str]:
+    return slot.state.iteration, slot.state.next_step
+
+
+def mark_drawn(slot: fits.FitSlot, prefix: str) -> None:
+    """Note, at the end of a page's run, that the fit's current state has been drawn."""
+    st.session_state[f"{prefix}_drawn"] = _state_mark(slot)
+
+
+def drawn(slot: fits.FitSlot, prefix: str) -> bool:
+    """Whether a finished run drew the fit's current state (True on a page that does not note it)."""
+    mark = st.session_state.get(f"{prefix}_drawn")
+    return mark is None or mark == _state_mark(slot)
 
 
 def status_line(slot: fits.FitSlot) -> str:

@@ -129,6 +129,7 @@ def run(
         view = stepping.view(slot.algorithm, s.dataset.X, slot.state, shown)
         with st.container():
             body(Shown(s, slot, shown, view.mixture, view.post, view.producing_post, row))
+        controls.mark_drawn(slot, prefix)  # Play's next tick may step on (controls.play_tick)
 
     panel()
 
