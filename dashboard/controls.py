@@ -173,9 +173,11 @@ def play_tick(slot: fits.FitSlot, X, prefix: str) -> None:
     if slot.playing and fits.stop_at_cap(slot):
         st.rerun()  # the sidebar's "Max iterations": the whole page, so the fragment stops its timer
     # a tick steps on only from a state a finished run has drawn: a run cut short by the next tick (a busy
-    # server) would otherwise leave a half-step that was never on screen
-    if slot.playing and not slot.state.converged and drawn(slot, prefix):
-        clock = f"{prefix}_play_started"
+    # server) would otherwise leave a half-step that was never on screen. On a server so busy that no run
+    # finishes, it steps on after MAX_PLAY_WAIT all the same: Play slows down, it does not stall
+    clock = f"{prefix}_play_started"
+    waited = time.monotonic() - st.session_state.get(clock, 0.0)
+    if slot.playing and not slot.state.converged and (drawn(slot, prefix) or waited > MAX_PLAY_WAIT):
         time.sleep(play_wait(st.session_state.get(clock), time.monotonic()))
         st.session_state[clock] = time.monotonic()
         _act(slot, X, play_action(slot, prefix), f"{prefix}_view")
