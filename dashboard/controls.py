@@ -2,7 +2,8 @@
 
 Under load (a class of 30 on one server, benchmarks/load_sessions.py): a fit runs one control at a
 time (:func:`one_fit_at_a_time`; a click that comes while one runs is left out, and says so), and Play
-slows down instead of asking for more than the server gives (:func:`play_wait`). Streamlit itself folds
+slows down instead of asking for more than the server gives (:func:`play_wait`; and every fit playing
+in a process shares a budget of CPU, :mod:`dashboard.play_pace`). Streamlit itself folds
 the timer ticks that arrive while a Play frame runs into one pending rerun, so no backlog builds up.
 """
 
@@ -16,7 +17,7 @@ from contextlib import contextmanager, nullcontext
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import fits, presentation, session, step_log
+from dashboard import fits, play_pace, presentation, session, step_log
 from dashboard.limits import PLAY_INTERVAL
 from em_core import DataError
 
@@ -178,8 +179,11 @@ def play_tick(slot: fits.FitSlot, X, prefix: str) -> None:
     clock = f"{prefix}_play_started"
     waited = time.monotonic() - st.session_state.get(clock, 0.0)
     if slot.playing and not slot.state.converged and (drawn(slot, prefix) or waited > MAX_PLAY_WAIT):
-        time.sleep(play_wait(st.session_state.get(clock), time.monotonic()))
+        # this fit's own backoff, or the turn of the frames of every fit playing here (dashboard.play_pace)
+        wait = max(play_wait(st.session_state.get(clock), time.monotonic()), play_pace.PACE.book())
+        time.sleep(min(MAX_PLAY_WAIT, wait))
         st.session_state[clock] = time.monotonic()
+        st.session_state[f"{prefix}_frame_cpu"] = (threading.get_ident(), time.thread_time())
         _act(slot, X, play_action(slot, prefix), f"{prefix}_view")
         if not slot.playing:
             st.rerun()  # the step failed: the whole page, so the fragment stops its timer
@@ -193,8 +197,12 @@ def _state_mark(slot: fits.FitSlot) -> tuple[int, str]:
 
 
 def mark_drawn(slot: fits.FitSlot, prefix: str) -> None:
-    """Note, at the end of a page's run, that the fit's current state has been drawn."""
+    """Note, at the end of a page's run, that the fit's current state has been drawn (and, after a Play
+    frame, what the frame cost, for :mod:`dashboard.play_pace`)."""
     st.session_state[f"{prefix}_drawn"] = _state_mark(slot)
+    thread, start = st.session_state.pop(f"{prefix}_frame_cpu", (None, 0.0))
+    if thread == threading.get_ident():  # a run cut short leaves another thread's clock: not this frame's
+        play_pace.PACE.record(time.thread_time() - start)
 
 
 def drawn(slot: fits.FitSlot, prefix: str) -> bool:

@@ -1,0 +1,115 @@
+"""Play's share of a server (dashboard/play_pace.py): the Play frames of every fit in a process take turns,
+so a class that plays leaves the clicks most of the server, and a fit playing alone plays at full pace.
+
+The turns are simulated with a clock the test moves; what a class sees is measured by
+benchmarks/load_sessions.py (the README's class table).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import types
+
+import pytest
+
+from dashboard import controls, play_pace
+from dashboard.limits import PLAY_INTERVAL
+from tests.apptest_helpers import Dashboard
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_fit_playing_alone_never_waits_for_a_turn():
+    """A demo-2d frame (0.03 s of CPU) at full pace: one frame each PLAY_INTERVAL, no wait."""
+    clock = Clock()
+    pace = play_pace.Pace(cost=0.03, clock=clock)
+    assert pace.turn < PLAY_INTERVAL
+    for _ in range(20):
+        assert pace.book() == 0.0
+        clock.now += PLAY_INTERVAL
+
+
+def test_fits_playing_at_once_take_turns_and_use_at_most_their_share():
+    """Ten fits whose ticks come together: each waits for the turns before its own, and over a minute
+    their frames use SHARE of a core between them, however many ticks they send."""
+    clock = Clock()
+    cost = 0.03
+    pace = play_pace.Pace(cost=cost, clock=clock)
+    waits = [pace.book() for _ in range(10)]
+    assert waits == pytest.approx([i * pace.turn for i in range(10)])
+    # every fit ticks again as soon as its frame is drawn (Streamlit folds ticks into one): frames start
+    # no sooner than their turns allow
+    clock.now, frames, start = 1000.0, 0, 1000.0
+    ready = [clock.now] * 10  # when each fit's next tick asks for a frame
+    while clock.now < start + 60.0:
+        fit = min(range(10), key=lambda i: ready[i])
+        clock.now = max(clock.now, ready[fit])
+        clock.now += pace.book()
+        frames += 1
+        ready[fit] = clock.now + cost
+    assert frames * cost / 60.0 == pytest.approx(pace.share, rel=0.05)
+
+
+def test_the_turn_follows_the_measured_cost_of_frames():
+    pace = play_pace.Pace(cost=0.03)
+    for _ in range(60):
+        pace.record(0.12)  # netflix K = 12 frames
+    assert pace.cost == pytest.approx(0.12, rel=1e-3)
+    assert pace.turn == pytest.approx(0.12 / pace.share, rel=1e-3)
+    pace.record(-1.0)  # not a frame's cost (a clock from another thread): ignored
+    assert pace.cost == pytest.approx(0.12, rel=1e-3)
+
+
+def test_a_share_outside_0_1_is_refused():
+    for share in (0.0, -0.1, 1.5):
+        with pytest.raises(ValueError, match="share"):
+            play_pace.Pace(share=share)
+
+
+def test_turns_booked_from_many_threads_never_overlap():
+    clock = Clock()
+    pace = play_pace.Pace(cost=0.01, clock=clock)
+    waits: list[float] = []
+    lock = threading.Lock()
+
+    def book_many() -> None:
+        for _ in range(200):
+            wait = pace.book()
+            with lock:
+                waits.append(wait)
+
+    threads = [threading.Thread(target=book_many) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(waits) == pytest.approx([i * pace.turn for i in range(1600)])
+
+
+def test_a_play_frame_on_the_page_waits_for_its_turn_and_reports_its_cost(monkeypatch: pytest.MonkeyPatch):
+    """The EM page under AppTest (each rerun stands for one timer tick): a frame sleeps until the turns
+    booked before it are over, then steps, and its CPU time reaches the pace."""
+    clock = Clock()
+    pace = play_pace.Pace(cost=0.18, clock=clock)  # turns of 1.2 s
+    monkeypatch.setattr(play_pace, "PACE", pace)
+    slept: list[float] = []
+    # the controls' clock, with a sleep that only notes its seconds (time.sleep itself is AppTest's too)
+    clocks = types.SimpleNamespace(monotonic=time.monotonic, thread_time=time.thread_time, sleep=slept.append)
+    monkeypatch.setattr(controls, "time", clocks)
+    app = Dashboard("demo-2d", page="em2d")
+    first_turn = pace.turn
+    app.click("em2d_play")
+    assert app.fit("em2d").state.iteration == 1 and slept == [0.0]  # the first frame: nobody else plays
+    assert pace.cost != 0.18  # its measured cost has come in
+    assert pace.book() == pytest.approx(first_turn)  # another fit: its turn comes after the first frame's
+    other_turn = pace.turn
+    clock.now += 0.1
+    app.run()  # the page's next tick, 0.1 s later: it waits for both turns
+    assert slept[-1] == pytest.approx(first_turn + other_turn - 0.1) and app.fit("em2d").state.iteration == 2
