@@ -180,7 +180,7 @@ def play_tick(slot: fits.FitSlot, X, prefix: str) -> None:
     waited = time.monotonic() - st.session_state.get(clock, 0.0)
     if slot.playing and not slot.state.converged and (drawn(slot, prefix) or waited > MAX_PLAY_WAIT):
         # this fit's own backoff, or the turn of the frames of every fit playing here (dashboard.play_pace)
-        wait = max(play_wait(st.session_state.get(clock), time.monotonic()), play_pace.PACE.book())
+        wait = max(play_wait(st.session_state.get(clock), time.monotonic()), play_pace.PACE.book(id(slot)))
         time.sleep(min(MAX_PLAY_WAIT, wait))
         st.session_state[clock] = time.monotonic()
         st.session_state[f"{prefix}_frame_cpu"] = (threading.get_ident(), time.thread_time())

@@ -10,9 +10,10 @@ sleeps until it does (a sleep holds no CPU and no lock; the session's timer tick
 one pending rerun, see :mod:`dashboard.controls`). Play frames then use at most :data:`SHARE` of a core
 between them, and the rest is the clicks'.
 
-Alone, a fit's turn (a demo-2d frame ~0.1 s, a netflix K = 12 frame ~0.4 s) is shorter than
-:data:`~dashboard.limits.PLAY_INTERVAL`, so it plays at full pace; ten fits playing at once each get a
-frame every ten turns. A wait never exceeds :data:`~dashboard.controls.MAX_PLAY_WAIT`, so Pause answers.
+A fit playing alone never waits for its own previous turn, so it plays at the pace of its timer
+(:data:`~dashboard.limits.PLAY_INTERVAL`) whatever its frames cost; with others playing, each waits for
+the turns booked before its own (ten demo-2d fits at once: a turn of 0.2 s each, a frame every 2 s). A
+wait never exceeds :data:`~dashboard.controls.MAX_PLAY_WAIT`, so Pause answers.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Pace:
         self.cost = cost
         self._clock = clock
         self._next_turn = float("-inf")
+        self._last_fit: object = None
         self._lock = threading.Lock()
 
     @property
@@ -48,12 +50,15 @@ class Pace:
         """Seconds one frame's turn lasts: its estimated CPU cost over :attr:`share`."""
         return self.cost / self.share
 
-    def book(self) -> float:
-        """Book the next free turn for a frame about to run; returns the seconds until it starts (0 when free)."""
+    def book(self, fit: object = None) -> float:
+        """Book the next free turn for a frame of ``fit`` (any hashable identity) about to run; returns the
+        seconds until it starts (0 when free). A fit that booked the last turn too is alone: it starts now."""
         with self._lock:
             now = self._clock()
-            start = max(now, self._next_turn)
+            alone = fit is not None and fit == self._last_fit
+            start = now if alone else max(now, self._next_turn)
             self._next_turn = start + self.turn
+            self._last_fit = fit
             return start - now
 
     def record(self, cpu_seconds: float) -> None:

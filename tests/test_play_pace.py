@@ -26,14 +26,24 @@ class Clock:
         return self.now
 
 
-def test_a_fit_playing_alone_never_waits_for_a_turn():
-    """A demo-2d frame (0.03 s of CPU) at full pace: one frame each PLAY_INTERVAL, no wait."""
+@pytest.mark.parametrize("cost", [0.03, 0.12])  # a demo-2d frame; a netflix K = 12 frame, whose turn is longer
+def test_a_fit_playing_alone_never_waits_for_a_turn(cost: float):
+    """Alone, a fit plays at its timer's pace (one frame each PLAY_INTERVAL), whatever a frame costs."""
     clock = Clock()
-    pace = play_pace.Pace(cost=0.03, clock=clock)
-    assert pace.turn < PLAY_INTERVAL
+    pace = play_pace.Pace(cost=cost, clock=clock)
     for _ in range(20):
-        assert pace.book() == 0.0
+        assert pace.book("fit") == 0.0
         clock.now += PLAY_INTERVAL
+
+
+def test_a_second_fit_waits_for_the_first_ones_turn():
+    clock = Clock()
+    pace = play_pace.Pace(cost=0.12, clock=clock)  # turns of 0.8 s
+    assert pace.book("a") == 0.0
+    clock.now += 0.1
+    assert pace.book("b") == pytest.approx(pace.turn - 0.1)
+    clock.now += PLAY_INTERVAL - 0.1  # a's next tick: after b's turn
+    assert pace.book("a") == pytest.approx(2 * pace.turn - PLAY_INTERVAL)
 
 
 def test_fits_playing_at_once_take_turns_and_use_at_most_their_share():
@@ -42,7 +52,7 @@ def test_fits_playing_at_once_take_turns_and_use_at_most_their_share():
     clock = Clock()
     cost = 0.03
     pace = play_pace.Pace(cost=cost, clock=clock)
-    waits = [pace.book() for _ in range(10)]
+    waits = [pace.book(fit) for fit in range(10)]
     assert waits == pytest.approx([i * pace.turn for i in range(10)])
     # every fit ticks again as soon as its frame is drawn (Streamlit folds ticks into one): frames start
     # no sooner than their turns allow
@@ -51,7 +61,7 @@ def test_fits_playing_at_once_take_turns_and_use_at_most_their_share():
     while clock.now < start + 60.0:
         fit = min(range(10), key=lambda i: ready[i])
         clock.now = max(clock.now, ready[fit])
-        clock.now += pace.book()
+        clock.now += pace.book(fit)
         frames += 1
         ready[fit] = clock.now + cost
     assert frames * cost / 60.0 == pytest.approx(pace.share, rel=0.05)
@@ -108,7 +118,7 @@ def test_a_play_frame_on_the_page_waits_for_its_turn_and_reports_its_cost(monkey
     app.click("em2d_play")
     assert app.fit("em2d").state.iteration == 1 and slept == [0.0]  # the first frame: nobody else plays
     assert pace.cost != 0.18  # its measured cost has come in
-    assert pace.book() == pytest.approx(first_turn)  # another fit: its turn comes after the first frame's
+    assert pace.book("another fit") == pytest.approx(first_turn)  # another fit: its turn comes after the first frame's
     other_turn = pace.turn
     clock.now += 0.1
     app.run()  # the page's next tick, 0.1 s later: it waits for both turns
