@@ -1,5 +1,6 @@
-"""Play's share of a server (dashboard/play_pace.py): the Play frames of every fit in a process take turns,
-so a class that plays leaves the clicks most of the server, and a fit playing alone plays at full pace.
+"""Play's share of a busy server (dashboard/play_pace.py): while a process is busy, the Play frames of its
+fits take turns, so a class that plays leaves the clicks most of the server; on a quiet server, or alone,
+a fit plays at full pace.
 
 The turns are simulated with a clock the test moves; what a class sees is measured by
 benchmarks/load_sessions.py (the README's class table).
@@ -26,11 +27,26 @@ class Clock:
         return self.now
 
 
+class CpuClock:
+    """The process's CPU seconds as a process using ``share`` of a core since ``clock`` started would have."""
+
+    def __init__(self, clock: Clock, share: float) -> None:
+        self.clock, self.share, self.start = clock, share, clock.now
+
+    def __call__(self) -> float:
+        return (self.clock.now - self.start) * self.share
+
+
+def busy_pace(clock: Clock, cost: float) -> play_pace.Pace:
+    """A pace that takes turns whatever the process's load (its load rule is tested on its own below)."""
+    return play_pace.Pace(cost=cost, busy=0.0, clock=clock)
+
+
 @pytest.mark.parametrize("cost", [0.03, 0.12])  # a demo-2d frame; a netflix K = 12 frame, whose turn is longer
 def test_a_fit_playing_alone_never_waits_for_a_turn(cost: float):
     """Alone, a fit plays at its timer's pace (one frame each PLAY_INTERVAL), whatever a frame costs."""
     clock = Clock()
-    pace = play_pace.Pace(cost=cost, clock=clock)
+    pace = busy_pace(clock, cost)
     for _ in range(20):
         assert pace.book("fit") == 0.0
         clock.now += PLAY_INTERVAL
@@ -38,7 +54,7 @@ def test_a_fit_playing_alone_never_waits_for_a_turn(cost: float):
 
 def test_a_second_fit_waits_for_the_first_ones_turn():
     clock = Clock()
-    pace = play_pace.Pace(cost=0.12, clock=clock)  # turns of 0.8 s
+    pace = busy_pace(clock, 0.12)  # turns of 0.8 s
     assert pace.book("a") == 0.0
     clock.now += 0.1
     assert pace.book("b") == pytest.approx(pace.turn - 0.1)
@@ -51,7 +67,7 @@ def test_fits_playing_at_once_take_turns_and_use_at_most_their_share():
     their frames use SHARE of a core between them, however many ticks they send."""
     clock = Clock()
     cost = 0.03
-    pace = play_pace.Pace(cost=cost, clock=clock)
+    pace = busy_pace(clock, cost)
     waits = [pace.book(fit) for fit in range(10)]
     assert waits == pytest.approx([i * pace.turn for i in range(10)])
     # every fit ticks again as soon as its frame is drawn (Streamlit folds ticks into one): frames start
@@ -65,6 +81,39 @@ def test_fits_playing_at_once_take_turns_and_use_at_most_their_share():
         frames += 1
         ready[fit] = clock.now + cost
     assert frames * cost / 60.0 == pytest.approx(pace.share, rel=0.05)
+
+
+@pytest.mark.parametrize(("load", "waits"), [(0.2, False), (0.45, False), (0.6, True), (0.95, True)])
+def test_frames_take_turns_only_while_the_process_is_busy(load: float, waits: bool):
+    """Ten fits playing at once on a process whose threads use ``load`` of a core: below BUSY (0.5) no
+    frame waits; from it, they take turns."""
+    clock = Clock()
+    pace = play_pace.Pace(cost=0.03, clock=clock, cpu_clock=CpuClock(clock, load))
+    pace.book("first")
+    clock.now += 1.0
+    pace.book("first")  # a second later: the load is known
+    booked = [pace.book(fit) for fit in range(10)]
+    assert pace.load(clock.now) == pytest.approx(load)
+    assert booked == (pytest.approx([(i + 1) * pace.turn for i in range(10)]) if waits else [0.0] * 10)
+
+
+def test_the_load_is_measured_over_the_last_two_seconds():
+    """A process busy for a minute, then quiet: two seconds later its frames no longer wait."""
+    clock, cpu = Clock(), [0.0]
+    pace = play_pace.Pace(cost=0.03, clock=clock, cpu_clock=lambda: cpu[0])
+    for _ in range(60):  # busy: 0.9 s of CPU a second, frames every 0.5 s
+        for _ in range(2):
+            clock.now += 0.5
+            cpu[0] += 0.45
+            pace.book("a")
+            pace.book("b")
+    assert pace.load(clock.now) == pytest.approx(0.9)
+    for _ in range(6):  # quiet: 0.1 s of CPU a second
+        clock.now += 0.5
+        cpu[0] += 0.05
+        pace.book("a")
+    assert pace.load(clock.now) == pytest.approx(0.1)
+    assert pace.book("b") == 0.0
 
 
 def test_the_turn_follows_the_measured_cost_of_frames():
@@ -85,7 +134,7 @@ def test_a_share_outside_0_1_is_refused():
 
 def test_turns_booked_from_many_threads_never_overlap():
     clock = Clock()
-    pace = play_pace.Pace(cost=0.01, clock=clock)
+    pace = busy_pace(clock, 0.01)
     waits: list[float] = []
     lock = threading.Lock()
 
@@ -107,7 +156,7 @@ def test_a_play_frame_on_the_page_waits_for_its_turn_and_reports_its_cost(monkey
     """The EM page under AppTest (each rerun stands for one timer tick): a frame sleeps until the turns
     booked before it are over, then steps, and its CPU time reaches the pace."""
     clock = Clock()
-    pace = play_pace.Pace(cost=0.18, clock=clock)  # turns of 1.2 s
+    pace = busy_pace(clock, 0.18)  # turns of 1.2 s
     monkeypatch.setattr(play_pace, "PACE", pace)
     slept: list[float] = []
     # the controls' clock, with a sleep that only notes its seconds (time.sleep itself is AppTest's too)
