@@ -2,8 +2,8 @@
 
 Under load (a class of 30 on one server, benchmarks/load_sessions.py): a fit runs one control at a
 time (:func:`one_fit_at_a_time`; a click that comes while one runs is left out, and says so), and Play
-slows down instead of asking for more than the server gives (:func:`play_wait`; and every fit playing
-in a process shares a budget of CPU, :mod:`dashboard.play_pace`). Streamlit itself folds
+slows down instead of asking for more than the server gives (:func:`play_wait`; and on a busy server
+the Play frames of every fit take turns within a share of a core, :mod:`dashboard.play_pace`). Streamlit itself folds
 the timer ticks that arrive while a Play frame runs into one pending rerun, so no backlog builds up.
 """
 
@@ -202,7 +202,7 @@ def mark_drawn(slot: fits.FitSlot, prefix: str) -> None:
     st.session_state[f"{prefix}_drawn"] = _state_mark(slot)
     thread, start = st.session_state.pop(f"{prefix}_frame_cpu", (None, 0.0))
     if thread == threading.get_ident():  # a run cut short leaves another thread's clock: not this frame's
-        play_pace.PACE.record(time.thread_time() - start)
+        play_pace.PACE.record(min(time.thread_time() - start, MAX_PLAY_WAIT))
 
 
 def drawn(slot: fits.FitSlot, prefix: str) -> bool:
