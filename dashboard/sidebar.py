@@ -40,6 +40,17 @@ def _upload_box() -> None:
                 st.caption(f"Still showing {session.dataset_label(st.session_state.dataset)}.")
 
 
+def _number(label: str, key: str, **kwargs) -> None:
+    """A sidebar number whose default is the current setting, not its minimum.
+
+    The browser sends back an input's default when it mounts the input without a value of its own:
+    with the minimum as the default that would set K = 1, seed 0, ... and reset the run (a CI run of
+    the Play test once ended that way, every sidebar number at its minimum). With the setting as the
+    default, such a mount sends the setting back and nothing changes."""
+    kind = float if isinstance(kwargs["min_value"], float) else int
+    st.number_input(label, key=key, value=kind(st.session_state[key]), **kwargs)
+
+
 def render() -> session.Settings:
     """Draw the sidebar and return the settings every page uses."""
     session.init_state()
@@ -52,6 +63,7 @@ def render() -> session.Settings:
         st.selectbox(
             "Data set",
             options,
+            index=options.index(st.session_state.dataset),  # the same reason as _number's
             format_func={key: session.dataset_label(key, markdown=False) for key in options}.__getitem__,
             key="dataset",
             on_change=session.on_dataset_change,
@@ -72,30 +84,30 @@ def render() -> session.Settings:
             st.caption(BUILTIN[name][0])
         elif name in FOLDER_SETS:
             st.caption(FOLDER_SETS[name][2])
-        st.number_input("K (components)", min_value=1, max_value=MAX_K, step=1, key="em_k")
-        st.number_input(
+        _number("K (components)", "em_k", min_value=1, max_value=MAX_K, step=1)
+        _number(
             "Seed",
+            "em_seed",
             min_value=0,
             max_value=MAX_SEED,
             step=1,
-            key="em_seed",
             help="Which rows become the initial means (the course's init).",
         )
-        st.number_input(
+        _number(
             "Min variance (EM on ratings)",
+            "em_min_variance",
             min_value=0.0,
             max_value=MAX_MIN_VARIANCE,
             step=0.05,
             format="%.2f",
-            key="em_min_variance",
             help="The course floors every variance at 0.25.",
         )
-        st.number_input(
+        _number(
             "Max iterations",
+            "em_max_iter",
             min_value=1,
             max_value=MAX_ITER_SETTING,
             step=100,
-            key="em_max_iter",
             help="Run to convergence, Play and model selection's fits stop here if the stopping rule has not "
             f"held by then (the course's fits stop by their rule in under 120; default {MAX_ITER:,}).",
         )

@@ -101,3 +101,16 @@ def test_the_formulas_show_the_numbers_em_core_computes_for_the_chosen_user(cour
     post, _ = em.estep(X, init(X, 4, 0)[0])
     # the last number of the E-step block is p(j=1 | u=2), to 6 significant digits
     assert estep_latex.rstrip("$\n").rstrip().endswith(f"{post[1, 0]:.6g}\\end{{aligned}}")
+
+
+def test_the_sidebar_inputs_default_to_the_current_settings():
+    # a browser that mounts an input anew sends its default back: the default must be the setting, not the
+    # input's minimum (which would set K = 1 and reset the run)
+    app = Dashboard(page="em2d", link={"dataset": "demo-2d", "k": "5", "seed": "3", "minvar": "0.5"})
+    app.set_number("em_max_iter", 300)
+    at = app.at
+    defaults = {key: at.number_input(key=key).proto.default for key in ("em_k", "em_seed", "em_min_variance")}
+    assert defaults == {"em_k": 5, "em_seed": 3, "em_min_variance": 0.5}
+    assert at.number_input(key="em_max_iter").proto.default == 300
+    box = at.selectbox(key="dataset")
+    assert box.options[box.proto.default] == box.format_func("demo-2d")
