@@ -105,10 +105,14 @@ def _frozen(X: np.ndarray) -> np.ndarray:
 
 
 def add_point(x: float, y: float) -> str | None:
-    """Add a point; returns why not when :data:`MAX_POINTS` are placed already."""
+    """Add a point; returns why not when :data:`MAX_POINTS` are placed already or one sits there."""
     placed = _placed()
     if placed.points.shape[0] >= MAX_POINTS:
         return f"{MAX_POINTS} points is the most a session can place; undo or clear some first"
+    if placed.points.shape[0] and np.any(np.all(placed.points == [x, y], axis=1)):
+        # a second point there would not show: a double click, or a click made again because the first seemed
+        # lost (under load in CI one click's point arrived twice), must not add an invisible copy
+        return f"a point sits at ({x:g}, {y:g}) already; click elsewhere to add another"
     _change(placed._replace(points=_frozen(np.vstack([placed.points, [x, y]]))))
     return None
 

@@ -46,6 +46,8 @@ def test_clicks_add_points_where_they_land_and_undo_takes_them_back(app):
     np.testing.assert_allclose(points, where)
     assert where[2] == (0.0, 0.0)  # the empty canvas is [-5, 5] x [-5, 5], its centre the grid's (40, 40)
     assert app.metrics()["Points"] == "3"
+    assert click(app, 70, 5) and "a point sits at" in app.at.warning[0].value  # twice on one spot: one point
+    assert app.metrics()["Points"] == "3"
     app.click("yp_undo")
     np.testing.assert_allclose(placed(app)[0], where[:2])
     app.click("yp_clear")
