@@ -3,7 +3,8 @@
 Under load (a class of 30 on one server, benchmarks/load_sessions.py): a fit runs one control at a
 time (:func:`one_fit_at_a_time`; a click that comes while one runs is left out, and says so), and Play
 slows down instead of asking for more than the server gives (:func:`play_wait`; and on a busy server
-the Play frames of every fit take turns within a share of a core, :mod:`dashboard.play_pace`). Streamlit itself folds
+the Play frames of every fit take turns within a share of a core, :mod:`dashboard.play_pace`), and each
+frame stays on screen at least :data:`MIN_DWELL` after the run that drew it (:func:`dwell_wait`). Streamlit itself folds
 the timer ticks that arrive while a Play frame runs into one pending rerun, so no backlog builds up.
 """
 
@@ -28,6 +29,12 @@ from em_core import DataError
 PLAY_OVERRUN = 1.5
 PLAY_BACKOFF = 1.0
 MAX_PLAY_WAIT = 3.0
+#: Play keeps the state a frame drew on screen at least this long after that frame's run ended: on a loaded
+#: machine the next tick can come right after a long run, before the browser has drawn what the run sent,
+#: and the browser then skips that state (a CI run of "Play by half-steps" went from the E-step of iteration
+#: 1 to the E-step of iteration 2 without showing the M-step between). Quiet, a run ends well before the
+#: next tick (PLAY_INTERVAL after the last) and nothing waits.
+MIN_DWELL = 0.4
 BUSY_MESSAGE = "This fit is still busy with the previous click; that click was left out."
 
 _running: set[int] = set()  # id() of the fits a control is running on, in this server process
@@ -61,6 +68,12 @@ def play_wait(previous_start: float | None, now: float) -> float:
     if frame <= PLAY_OVERRUN * PLAY_INTERVAL:
         return 0.0
     return min(MAX_PLAY_WAIT, PLAY_BACKOFF * frame)
+
+
+def dwell_wait(drawn_at: float | None, now: float) -> float:
+    """Seconds the Play frame ticked at ``now`` waits so that the state drawn at ``drawn_at`` (the end of the
+    run that drew the previous frame, ``time.monotonic()``; None for the first frame) stays :data:`MIN_DWELL`."""
+    return 0.0 if drawn_at is None else max(0.0, MIN_DWELL - (now - drawn_at))
 
 
 def _act(slot: fits.FitSlot, X, action: str, view_key: str) -> None:
@@ -179,8 +192,11 @@ def play_tick(slot: fits.FitSlot, X, prefix: str) -> None:
     clock = f"{prefix}_play_started"
     waited = time.monotonic() - st.session_state.get(clock, 0.0)
     if slot.playing and not slot.state.converged and (drawn(slot, prefix) or waited > MAX_PLAY_WAIT):
-        # this fit's own backoff, or the turn of the frames of every fit playing here (dashboard.play_pace)
-        wait = max(play_wait(st.session_state.get(clock), time.monotonic()), play_pace.PACE.book(id(slot)))
+        # this fit's own backoff, the previous frame's time on screen, or the turn of the frames of every fit
+        # playing here (dashboard.play_pace)
+        previous, now = st.session_state.get(clock), time.monotonic()
+        drawn_at = st.session_state.get(f"{prefix}_drawn_at") if previous is not None else None
+        wait = max(play_wait(previous, now), dwell_wait(drawn_at, now), play_pace.PACE.book(id(slot)))
         time.sleep(min(MAX_PLAY_WAIT, wait))
         st.session_state[clock] = time.monotonic()
         st.session_state[f"{prefix}_frame_cpu"] = (threading.get_ident(), time.thread_time())
@@ -199,7 +215,10 @@ def _state_mark(slot: fits.FitSlot) -> tuple[int, str]:
 def mark_drawn(slot: fits.FitSlot, prefix: str) -> None:
     """Note, at the end of a page's run, that the fit's current state has been drawn (and, after a Play
     frame, what the frame cost, for :mod:`dashboard.play_pace`)."""
-    st.session_state[f"{prefix}_drawn"] = _state_mark(slot)
+    mark = _state_mark(slot)
+    if st.session_state.get(f"{prefix}_drawn") != mark:
+        st.session_state[f"{prefix}_drawn_at"] = time.monotonic()  # a new state on screen from now (MIN_DWELL)
+    st.session_state[f"{prefix}_drawn"] = mark
     thread, start = st.session_state.pop(f"{prefix}_frame_cpu", (None, 0.0))
     if thread == threading.get_ident():  # a run cut short leaves another thread's clock: not this frame's
         play_pace.PACE.record(min(time.thread_time() - start, MAX_PLAY_WAIT))

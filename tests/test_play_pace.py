@@ -172,3 +172,31 @@ def test_a_play_frame_on_the_page_waits_for_its_turn_and_reports_its_cost(monkey
     clock.now += 0.1
     app.run()  # the page's next tick, 0.1 s later: it waits for both turns
     assert slept[-1] == pytest.approx(first_turn + other_turn - 0.1) and app.fit("em2d").state.iteration == 2
+
+
+def test_each_play_frame_stays_on_screen_after_the_run_that_drew_it(monkeypatch: pytest.MonkeyPatch):
+    """The EM page under AppTest, by half-steps, on a quiet server: a tick that comes soon after the run that
+    drew the previous half-step (a long run on a loaded machine) waits until that half-step has been on
+    screen MIN_DWELL; a tick that comes later does not wait. The first frame after Play never waits."""
+    clock = Clock()
+    monkeypatch.setattr(play_pace, "PACE", play_pace.Pace(busy=2.0, clock=clock))  # never busy: no turns
+    slept: list[float] = []
+    clocks = types.SimpleNamespace(monotonic=clock, thread_time=time.thread_time, sleep=slept.append)
+    monkeypatch.setattr(controls, "time", clocks)
+    app = Dashboard("demo-2d", page="em2d")
+    app.set_toggle("em2d_play_halves", True)
+    app.click("em2d_play")
+    assert slept == [0.0] and _mark(app) == (0, "M")  # the E-step of iteration 1, at once
+    clock.now += 0.1  # the next tick, 0.1 s after the run that drew that E-step ended
+    app.run()
+    assert slept[-1] == pytest.approx(controls.MIN_DWELL - 0.1)
+    assert _mark(app) == (1, "E")  # then the M-step
+    clock.now += controls.MIN_DWELL + 0.05  # a tick the previous half-step has been on screen long enough for
+    app.run()
+    assert slept[-1] == 0.0 and _mark(app) == (1, "M")  # the next E-step
+
+
+def _mark(app: Dashboard) -> tuple[int, str]:
+    """The 2-D EM fit's state: iterations done and the half-step to come."""
+    state = app.fit("em2d").state
+    return state.iteration, state.next_step
