@@ -112,23 +112,42 @@ def pytest_configure(config: pytest.Config) -> None:
             )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups (--dist loadgroup)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    grouped = config.pluginmanager.hasplugin("xdist")  # its marker exists (not with -p no:xdist)
     for item in items:
         for marker, fixtures in STRICT_MARKERS.items():
             if fixtures & set(getattr(item, "fixturenames", ())) and item.get_closest_marker(marker) is None:
                 item.add_marker(marker)
+        if grouped and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(worker_group(item)))
     items[:] = slow_files_first(items)
 
 
 #: Markers of the tests that take longest: a real server, a browser, many sessions.
 SLOW_MARKERS = ("browser", "deploy", "load")
+#: The pytest-xdist group of every test that starts a server (SLOW_MARKERS): one worker runs them one file
+#: after another while the other runs the rest. Two at once (two servers, two chromiums on 2 cores) made
+#: the browser's drawing lag far behind the servers: in three runs of the whole suite on 2026-12-01 a
+#: test failed each time (a Play frame skipped, a click delivered twice, a stale status line left in the
+#: page), where each of them passed alone, under two busy loops, and in each file's own runs.
+SERVER_GROUP = "servers"
+
+
+def worker_group(item: pytest.Item) -> str:
+    """Its pytest-xdist group (``--dist loadgroup``): :data:`SERVER_GROUP` or, for any other test, its file
+    (as ``--dist loadfile`` would: a file's module-scoped fixtures start once)."""
+    if any(item.get_closest_marker(marker) for marker in SLOW_MARKERS):
+        return SERVER_GROUP
+    return item.path.name
 
 
 def slow_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
     """The files with a browser, deploy or load test first, each file's tests in their own order.
 
-    pytest-xdist's workers take whole files in this order (``--dist loadfile``): started first, the long
-    browser files (test_concurrency.py takes minutes) run beside the quick ones instead of last, alone.
+    pytest-xdist's workers take whole groups in this order (``--dist loadgroup --no-loadscope-reorder``):
+    started first, the long group of the tests that start servers (test_concurrency.py alone takes minutes)
+    runs beside the quick ones instead of last, alone.
     """
     slow = {item.path for item in items if any(item.get_closest_marker(m) for m in SLOW_MARKERS)}
     return sorted(items, key=lambda item: item.path not in slow)  # sorted is stable

@@ -57,7 +57,11 @@ def run_pytest(folder: Path, ci: str, data: str, *options: str) -> subprocess.Co
 
 
 # The README's command runs the tests in two pytest-xdist workers: the verdict and the per-marker line are the same.
-@pytest.mark.parametrize("options", [(), ("-n", "2")], ids=["one-process", "two-workers"])
+@pytest.mark.parametrize(
+    "options",
+    [(), ("-n", "2"), ("-n", "2", "--dist", "loadgroup", "--no-loadscope-reorder")],  # the last: pyproject's
+    ids=["one-process", "two-workers", "two-workers-by-group"],
+)
 def test_under_ci_a_skip_for_want_of_data_or_a_browser_fails_and_says_why(tmp_path, options):
     empty = tmp_path / "data"
     empty.mkdir()
