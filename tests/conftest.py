@@ -128,9 +128,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 SLOW_MARKERS = ("browser", "deploy", "load")
 #: The pytest-xdist group of every test that starts a server (SLOW_MARKERS): one worker runs them one file
 #: after another while the other runs the rest. Two at once (two servers, two chromiums on 2 cores) made
-#: the browser's drawing lag far behind the servers: in three runs of the whole suite on 2026-12-01 a
-#: test failed each time (a Play frame skipped, a click delivered twice, a stale status line left in the
-#: page), where each of them passed alone, under two busy loops, and in each file's own runs.
+#: the browser's drawing lag far behind the servers: on 2026-12-01 a fresh-clone CI run and two runs of six
+#: browser files failed a test each time (a Play frame skipped, one click's point added twice, a stale
+#: status line left in the page), where each of them passed alone and beside two busy loops.
 SERVER_GROUP = "servers"
 
 
