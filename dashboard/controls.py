@@ -190,11 +190,11 @@ def play_tick(slot: fits.FitSlot, X, prefix: str) -> None:
     # server) would otherwise leave a half-step that was never on screen. On a server so busy that no run
     # finishes, it steps on after MAX_PLAY_WAIT all the same: Play slows down, it does not stall
     clock = f"{prefix}_play_started"
-    waited = time.monotonic() - st.session_state.get(clock, 0.0)
+    previous, now = st.session_state.get(clock), time.monotonic()  # previous: None for the first frame
+    waited = now - (previous or 0.0)
     if slot.playing and not slot.state.converged and (drawn(slot, prefix) or waited > MAX_PLAY_WAIT):
         # this fit's own backoff, the previous frame's time on screen, or the turn of the frames of every fit
         # playing here (dashboard.play_pace)
-        previous, now = st.session_state.get(clock), time.monotonic()
         drawn_at = st.session_state.get(f"{prefix}_drawn_at") if previous is not None else None
         wait = max(play_wait(previous, now), dwell_wait(drawn_at, now), play_pace.PACE.book(id(slot)))
         time.sleep(min(MAX_PLAY_WAIT, wait))

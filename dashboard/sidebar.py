@@ -43,10 +43,11 @@ def _upload_box() -> None:
 def _number(label: str, key: str, **kwargs) -> None:
     """A sidebar number whose default is the current setting, not its minimum.
 
-    The browser sends back an input's default when it mounts the input without a value of its own:
-    with the minimum as the default that would set K = 1, seed 0, ... and reset the run (a CI run of
-    the Play test once ended that way, every sidebar number at its minimum). With the setting as the
-    default, such a mount sends the setting back and nothing changes."""
+    A browser that mounts the input without a value of its own sends its default back: with the minimum
+    as the default that would set K = 1, seed 0, ... and reset the run. A CI run of the Play test once
+    ended with every sidebar number at its minimum, most likely that way (read from Streamlit's frontend,
+    not reproduced). With the setting as the default, such a mount sends the setting back and nothing
+    changes."""
     kind = float if isinstance(kwargs["min_value"], float) else int
     st.number_input(label, key=key, value=kind(st.session_state[key]), **kwargs)
 
