@@ -25,14 +25,19 @@ def max_magnitude(n: int, d: int) -> float:
     return float(np.sqrt(FLOAT_MAX / (OVERFLOW_MARGIN * max(n, 1) * max(d, 1))))
 
 
-def check_magnitude(X: np.ndarray, name: str = "X", line_numbers=None) -> np.ndarray:
+def check_magnitude(X: np.ndarray, name: str = "X", line_numbers=None, extremes=None) -> np.ndarray:
     """Refuse a finite matrix whose largest ``|x|`` is above :func:`max_magnitude` for its shape.
 
     ``line_numbers`` (the file line of each row) makes the message name the line, as a file's
-    errors do; without it the message names the row.
+    errors do; without it the message names the row. ``extremes``, ``(X.min(), X.max())`` when
+    the caller has them, saves two passes.
     """
     n, d = X.shape
     bound = max_magnitude(n, d)
+    if X.size and extremes is None:
+        extremes = (X.min(), X.max())
+    if X.size and max(-extremes[0], extremes[1]) <= bound:
+        return X  # two passes without a temporary: the common case, a matrix well inside the bound
     with np.errstate(invalid="ignore"):
         too_large = np.abs(X) > bound
     if too_large.any():
@@ -65,12 +70,15 @@ def check_matrix(X, name: str = "X", bounded: bool = True) -> np.ndarray:
         raise DataError(
             f"{name}: the matrix is empty ({arr.shape[0]} x {arr.shape[1]}); give at least one row of numbers"
         )
-    if not np.all(np.isfinite(arr)):
+    # min and max carry a NaN or an infinity through: two passes without a temporary find that
+    # every entry is finite, and only a matrix with a bad entry pays for finding where it is
+    extremes = (arr.min(), arr.max())
+    if not (np.isfinite(extremes[0]) and np.isfinite(extremes[1])):
         r, c = np.argwhere(~np.isfinite(arr))[0]
         raise DataError(
             f"{name}: row {r + 1} column {c + 1} is {arr[r, c]}, not a finite number; use 0 for a missing rating"
         )
-    return check_magnitude(arr, f"{name}:") if bounded else arr
+    return check_magnitude(arr, f"{name}:", extremes=extremes) if bounded else arr
 
 
 def check_k(K, n: int, source: str | None = None) -> int:
