@@ -135,7 +135,7 @@ def means_heatmap(shown: fit_page.Shown, completed) -> tuple[tuple[str, ...], ob
             title=title,
             no_data=no_data,
             flags=flags,
-            columns=matrix_views.corner(X).columns,  # a large matrix: its most rated items only
+            columns=caches.drawn_corner(session.content_key(s), X).columns,  # a large matrix: its most rated items
         ),
     )
     return sentences, means

@@ -21,7 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import scipy.sparse as sp
 
-from dashboard import matrix_figures
+from dashboard import matrix_figures, matrix_views
 from dashboard.byte_cache import byte_cache
 from dashboard.limits import CACHE_BYTES
 from em_core import GaussianMixture, diagnostics, em, experiment, rmse
@@ -169,6 +169,14 @@ def rating_range(dataset_key: str, _X: np.ndarray) -> tuple[float, float]:
     """The lowest and highest observed rating of a data set, once per data set (a pass over the whole
     matrix that every Step's collapse report would otherwise make again)."""
     return diagnostics.observed_range(_X)
+
+
+@byte_cache(CACHE_BYTES["collapse"])
+def drawn_corner(dataset_key: str, _X) -> matrix_views.Corner:
+    """:func:`dashboard.matrix_views.corner` of a data set (its most active users and most rated items), once:
+    a Step's means heatmap draws the same items, and counting a 1,200 x 1,200 matrix's ratings took a tenth
+    of the server's time of a Step."""
+    return matrix_views.corner(_X)
 
 
 @byte_cache(CACHE_BYTES["collapse"])

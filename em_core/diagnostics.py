@@ -220,7 +220,7 @@ class CollapseReport(NamedTuple):
 
     @property
     def n_out_of_range(self) -> int:
-        return int(self.out_of_range.sum())
+        return int(np.count_nonzero(self.out_of_range))
 
     @property
     def users_out_of_range(self) -> np.ndarray:
@@ -230,7 +230,7 @@ class CollapseReport(NamedTuple):
     @property
     def n_predicted_zero(self) -> int:
         """Missing entries predicted as exactly 0 (a kept initial 0 under a posterior of 1)."""
-        return int((self.out_of_range & (self.X_pred == 0)).sum())
+        return int(np.count_nonzero(self.out_of_range & (self.X_pred == 0)))
 
     def sentences(self) -> list[str]:
         """Plain sentences for what went wrong (empty when nothing did); numbers for people."""

@@ -25,15 +25,24 @@ class DistanceMemo:
 
     The last call's entry is replaced whole, so threads sharing one prepared matrix never read
     one call's means with another's distances; they only find fewer columns to reuse.
+
+    ``max_entries`` bounds the numbers kept (means and distances together): a call with more is
+    not remembered. ``sys.getsizeof`` of a memo counts that bound, so a cache that sizes what it
+    holds by it (the dashboard's, :func:`dashboard.byte_cache.nbytes`) counts what the memo may
+    come to hold, not the nothing it holds when first stored.
     """
 
     #: Coordinates sampled for a mean's key; the last call's first mean with that key is then
     #: compared with it bit for bit.
     KEY_COORDINATES = 16
 
-    def __init__(self) -> None:
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = int(max_entries)
         # (key -> first column with it, means, distances) of the last call
         self._last: tuple[dict[bytes, int], np.ndarray, np.ndarray] | None = None
+
+    def __sizeof__(self) -> int:
+        return object.__sizeof__(self) + 8 * self.max_entries
 
     def clear(self) -> None:
         """Forget the last call (a benchmark that times a step with every mean new)."""
@@ -61,7 +70,11 @@ class DistanceMemo:
         return found, old_sq
 
     def remember(self, mu: np.ndarray, sq: np.ndarray) -> None:
-        """Keep ``mu`` and a copy of its distances ``sq`` (the caller may overwrite ``sq``)."""
+        """Keep ``mu`` and a copy of its distances ``sq`` (the caller may overwrite ``sq``); past
+        ``max_entries``, forget instead."""
+        if mu.size + sq.size > self.max_entries:
+            self._last = None
+            return
         index: dict[bytes, int] = {}
         for j, key in enumerate(self._keys(mu)):
             index.setdefault(key, j)

@@ -6,11 +6,13 @@ neither may change what a fit computes beyond the order of a sum.
 
 from __future__ import annotations
 
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
+from dashboard import byte_cache
 from em_core import _kernels, builtin, em, stepping
 from em_core.distance_memo import DistanceMemo
 from em_core.mixture import init
@@ -148,7 +150,7 @@ def test_sums_over_few_rows_equal_the_product_over_all_rows(seed):
 
 
 def test_the_memo_forgets_on_clear_and_keeps_only_the_last_call():
-    memo = DistanceMemo()
+    memo = DistanceMemo(max_entries=100)
     mu = np.arange(12.0).reshape(3, 4)
     memo.remember(mu, np.ones((5, 3)))
     found, _ = memo.reusable(mu[::-1].copy())
@@ -158,3 +160,16 @@ def test_the_memo_forgets_on_clear_and_keeps_only_the_last_call():
     np.testing.assert_array_equal(found, [-1, -1, -1])
     memo.clear()
     assert memo.reusable(mu[:1] + 1.0)[1] is None
+
+
+def test_the_memo_keeps_no_more_than_its_bound_and_a_cache_counts_the_bound():
+    memo = DistanceMemo(max_entries=50)
+    mu = np.arange(12.0).reshape(3, 4)
+    memo.remember(mu, np.ones((10, 3)))  # 12 + 30 numbers: kept
+    assert memo.reusable(mu)[1] is not None
+    memo.remember(mu, np.ones((20, 3)))  # 12 + 60: over the bound, and the last call is forgotten
+    assert memo.reusable(mu)[1] is None
+    assert sys.getsizeof(memo) >= 8 * 50
+    data = em.prepare(_ratings())
+    assert data.memo.max_entries == data.stacked.size // _kernels.MEMO_SHARE
+    assert byte_cache.nbytes(data) >= data.stacked.nbytes + 8 * data.memo.max_entries

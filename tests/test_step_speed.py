@@ -12,7 +12,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from dashboard import caches, curve_figures, matrix_figures, mixture_figures
+from dashboard import caches, curve_figures, matrix_figures, matrix_views, mixture_figures
 from em_core import diagnostics, em, init, narration, stepping
 from em_core.experiment import algorithm_for
 from tests.apptest_helpers import STEPPERS, Dashboard
@@ -111,6 +111,19 @@ def test_the_rating_range_is_found_once_per_data_set(monkeypatch):
     original = diagnostics.observed_range
     monkeypatch.setattr(diagnostics, "observed_range", lambda X: calls.append(1) or original(X))
     caches.rating_range.clear()
+    app.click("emx_step").click("emx_step").click("emx_step")
+    assert len(calls) == 1
+
+
+def test_the_heatmap_items_are_chosen_once_per_data_set(monkeypatch):
+    """The means heatmap draws the data set's most rated items: its ratings are counted once, not on
+    every Step (a tenth of a Step's server time on the course's matrix)."""
+    app = Dashboard("demo-small", page="matrix", link={"k": "4", "seed": "0"})
+    calls = []
+    original = matrix_views.corner
+    monkeypatch.setattr(matrix_views, "corner", lambda X, *a, **k: calls.append(1) or original(X, *a, **k))
+    caches.drawn_corner.clear()
+    caches._figure.clear()  # another test may have drawn the same heatmaps: build them here
     app.click("emx_step").click("emx_step").click("emx_step")
     assert len(calls) == 1
 
