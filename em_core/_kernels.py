@@ -510,7 +510,8 @@ def weighted_sse(
     """
     sse, cancelled = expanded_sse(stats, mu - data.center, floor)
     if cancelled.any():
-        sse[cancelled] = np.einsum("uk,uk->k", post[:, cancelled], sq_distances(data, mu[cancelled]))
+        # from the data, past the memo: a few components' distances would replace the last E-step's
+        sse[cancelled] = np.einsum("uk,uk->k", post[:, cancelled], _sq_distances(data, mu[cancelled]))
     return np.maximum(sse, 0.0)
 
 

@@ -125,6 +125,11 @@ def naive_estep(X: np.ndarray, mixture: Mixture) -> tuple[np.ndarray, float]:
     return post, ll
 
 
+def naive_sse_about(X: np.ndarray, post: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """``sum_i post_ij |x_i - mu_j|^2`` for given means ``mu`` (K, d): the course's variance numerator."""
+    return np.array([((mu[j] - X) ** 2).sum(axis=1) @ post[:, j] for j in range(mu.shape[0])])
+
+
 def naive_mstep(X: np.ndarray, post: np.ndarray, nudge: np.random.RandomState | None = None) -> Mixture:
     """``mu_j = post_j . X / n_j``, ``var_j = sum_i post_ij |x_i - mu_j|^2 / (d n_j)``, ``p_j = n_j / n``.
 
