@@ -284,6 +284,7 @@ def sq_distances(data: Prepared, mu: np.ndarray, exact_ties: bool = False) -> np
     memo = getattr(data, "memo", None)
     if memo is None or exact_ties:
         return _sq_distances(data, mu, exact_ties)
+    mu = np.asarray(mu, dtype=float)  # the memo compares float64 bits (means may come as float32 or ints)
     found, old_sq = memo.reusable(mu)
     reused = found >= 0
     if not reused.any():

@@ -67,6 +67,21 @@ def test_negative_zero_is_a_different_mean_for_the_memo(monkeypatch):
     assert computed == [1]
 
 
+def test_means_given_as_float32_or_integers_are_remembered_as_the_float64_they_stand_for(monkeypatch):
+    X = _ratings()
+    data = em.prepare(X)
+    mu = init(X, 5, 0)[0].mu  # users' ratings: whole numbers
+    for given in (mu.astype(np.float32), mu.astype(np.int64)):
+        data.memo.clear()
+        first = _kernels.sq_distances(data, given)
+        computed = _spy_fresh(monkeypatch)
+        again = _kernels.sq_distances(data, mu)  # the same means in float64: reused
+        assert computed == []
+        np.testing.assert_array_equal(again, first)
+        monkeypatch.undo()
+        np.testing.assert_allclose(first, _kernels._sq_distances(data, mu), rtol=1e-13)
+
+
 def test_kmeans_exact_ties_and_small_matrices_compute_every_distance(monkeypatch):
     X = _ratings()
     data = em.prepare(X)
