@@ -13,15 +13,11 @@ import numpy as np
 
 
 class DistanceMemo:
-    """The means and squared distances of the last E-step on one prepared matrix.
+    """The means and squared distances of the last E-step on one prepared matrix (see the module).
 
-    Once a mixture settles, many of its means come back unchanged from one M-step to the next,
-    bit for bit: a component collapsed onto one user keeps that user's ratings and its kept
-    initial values. A distance depends only on the data and the mean, so :func:`sq_distances`
-    takes such a column from here instead of from a pass over the data. A reused column is the
-    one a product would give up to the order of the sums inside BLAS (a product of fewer
-    columns may block them differently: a difference in the last bit, as between a batch of fits
-    and the same fits one by one).
+    A reused column is the one a product would give up to the order of the sums inside BLAS (a
+    product of fewer columns may block them differently: a difference in the last bit, as between
+    a batch of fits and the same fits one by one).
 
     The last call's entry is replaced whole, so threads sharing one prepared matrix never read
     one call's means with another's distances; they only find fewer columns to reuse.
