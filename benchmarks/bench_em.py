@@ -433,7 +433,8 @@ def whole_fit(X: np.ndarray, mixture: GaussianMixture, post: np.ndarray) -> tupl
     data = em.prepare(X)
 
     def fit() -> stepping.FitState:
-        data.memo.clear()  # each call fits from scratch
+        if data.memo is not None:
+            data.memo.clear()  # each call fits from scratch
         return stepping.run(algorithm, data, stepping.start(mixture, post, max_history=1))
 
     return fit, fit().iteration

@@ -28,7 +28,13 @@ def assert_same_fit(got: stepping.FitState, expected: stepping.FitState) -> None
         expected.interrupted,
     )
     np.testing.assert_allclose(got.scores, expected.scores, rtol=1e-13)
-    np.testing.assert_allclose(got.mixture.mu, expected.mixture.mu, rtol=1e-12, atol=1e-12)
+    # A mean coordinate backed by little weight is a ratio of small sums, and the batch orders those
+    # sums otherwise than a fit alone does (products of more columns, in the orientation timed for
+    # their class; a settled component's distances reused and its statistics summed over its few rows):
+    # over a fit's iterations the last bits grew to 4e-12 on one coordinate of 6,000 in a CI run
+    # (numpy at requirements.txt's floor), where the scores still agreed to 1e-13. Means to 1e-10,
+    # as the posterior below.
+    np.testing.assert_allclose(got.mixture.mu, expected.mixture.mu, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(got.mixture.var, expected.mixture.var, rtol=1e-12)
     np.testing.assert_allclose(got.mixture.p, expected.mixture.p, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(got.post, expected.post, rtol=1e-10, atol=1e-12)
