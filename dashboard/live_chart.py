@@ -10,7 +10,11 @@ which speaks Streamlit's component protocol by hand) and sends it each new figur
 The frame loads the plotly.js that ships with plotly.py (``plotly/package_data/plotly.min.js``):
 Streamlit serves a component's files from one folder, with symlinks resolved inside it, so the page and
 a copy of that file are put in a folder of the temporary directory, one per plotly version
-(:func:`frame_folder`).
+(:func:`frame_folder`). The copy's name holds plotly.py's version: the frame takes plotly.js from the
+browser's cache where it has it (Streamlit serves component files with no lifetime, so a plain
+``<script src>`` fetched it anew for every frame, and the server gzipped 4.8 MB each time), and a
+cached file of another version must never be taken for it. The frame tells Streamlit it is ready before
+plotly.js has loaded: Streamlit reports a frame that has not within 60 s as a "timeout error".
 
 Keep a live chart's place in the page steady from one rerun to the next (the matrix page puts its
 warnings, which come and go, in containers that are always there; :func:`dashboard.fit_page.run` holds
@@ -37,28 +41,37 @@ import streamlit.components.v1 as components
 
 from dashboard import plotly_spec
 
-__all__ = ["COMPONENT", "FRAME_TITLE", "frame_folder", "payload", "show"]
+__all__ = ["COMPONENT", "FRAME_TITLE", "frame_folder", "payload", "plotly_script_name", "show"]
 
 #: The frame's page, kept in the repository.
 _PAGE = Path(__file__).with_name("live_chart_frame") / "index.html"
+#: Where the page names plotly.js's file (:func:`plotly_script_name`).
+_SCRIPT_PLACEHOLDER = b"__PLOTLY_SCRIPT__"
 #: The component's registered name (``declare_component`` prefixes the module's name).
 COMPONENT = "live_chart"
 #: Height of a figure that names none (plotly.js's own default).
 DEFAULT_HEIGHT = 450
 
 
+def plotly_script_name() -> str:
+    """The name plotly.js is served under: plotly.py's version in it, so that a browser that keeps the
+    file (the frame takes it from the browser's cache) never draws with the plotly.js of another version."""
+    return f"plotly-{plotly.__version__}.min.js"
+
+
 def frame_folder(root: str | os.PathLike | None = None) -> Path:
-    """The folder the component is served from: the frame's page and plotly.js, made once per plotly
-    version and page (a server restarted after an upgrade gets a new folder); a copy of plotly.js cut
-    short is made again."""
-    page = _PAGE.read_bytes()
+    """The folder the component is served from: the frame's page (naming the script below) and plotly.js,
+    made once per plotly version and page (a server restarted after an upgrade gets a new folder); a copy
+    of plotly.js cut short is made again."""
+    script_name = plotly_script_name()
+    page = _PAGE.read_bytes().replace(_SCRIPT_PLACEHOLDER, script_name.encode())
     source = Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
-    tag = hashlib.sha256(page + plotly.__version__.encode()).hexdigest()[:12]
+    tag = hashlib.sha256(page).hexdigest()[:12]
     folder = Path(root or tempfile.gettempdir()) / f"em-lab-live-chart-{tag}"
     folder.mkdir(parents=True, exist_ok=True)
     if not (folder / "index.html").exists():
         _place(folder / "index.html", lambda path: path.write_bytes(page))
-    script = folder / "plotly.min.js"
+    script = folder / script_name
     if not script.exists() or script.stat().st_size != source.stat().st_size:
         _place(script, lambda path: shutil.copyfile(source, path))
     return folder

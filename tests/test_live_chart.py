@@ -7,13 +7,16 @@ The browser tests run their own server on this file's ports (8790-8799), beside 
 from __future__ import annotations
 
 import json
+import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import plotly
 import plotly.graph_objects as go
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from dashboard import live_chart, plotly_spec
 from tests.browser_page import AppPage
@@ -26,21 +29,38 @@ PAGE = Path(live_chart.__file__).with_name("live_chart_frame") / "index.html"
 # ---------------------------------------------------------------- the folder Streamlit serves
 
 
-def test_the_frame_folder_holds_the_page_and_the_plotly_js_of_plotly_py(tmp_path: Path):
+def test_the_frame_folder_holds_the_page_and_the_plotly_js_of_plotly_py_under_its_version(tmp_path: Path):
     folder = live_chart.frame_folder(tmp_path)
-    assert (folder / "index.html").read_bytes() == PAGE.read_bytes()
-    assert (folder / "plotly.min.js").read_bytes() == PLOTLY_JS.read_bytes()
-    assert sorted(path.name for path in folder.iterdir()) == ["index.html", "plotly.min.js"]  # no partial file left
+    script = f"plotly-{plotly.__version__}.min.js"
+    assert live_chart.plotly_script_name() == script
+    page = (folder / "index.html").read_text()
+    # the page as kept in the repository, with the script's name where it asks for it (and nowhere else)
+    kept = PAGE.read_text()
+    assert kept.count("__PLOTLY_SCRIPT__") == 1 and page == kept.replace("__PLOTLY_SCRIPT__", script)
+    assert f'const PLOTLY_SCRIPT = "{script}";' in page
+    assert (folder / script).read_bytes() == PLOTLY_JS.read_bytes()
+    assert sorted(path.name for path in folder.iterdir()) == sorted(["index.html", script])  # no partial file left
 
 
 def test_the_frame_folder_is_made_once_and_mended_when_a_file_is_cut_short(tmp_path: Path):
     folder = live_chart.frame_folder(tmp_path)
-    script = folder / "plotly.min.js"
+    script = folder / live_chart.plotly_script_name()
     made = script.stat().st_mtime_ns
     assert live_chart.frame_folder(tmp_path) == folder and script.stat().st_mtime_ns == made  # not copied again
     script.write_bytes(script.read_bytes()[:1000])  # e.g. a disk that filled up mid-copy
     live_chart.frame_folder(tmp_path)
     assert script.read_bytes() == PLOTLY_JS.read_bytes()
+
+
+def test_another_plotly_version_gets_another_folder_and_another_script_name(tmp_path: Path, monkeypatch):
+    """A browser keeps plotly.js (the frame asks for its cached copy): after an upgrade the frame must ask
+    for a file of another name, so that the old copy is never drawn with."""
+    folder = live_chart.frame_folder(tmp_path)
+    monkeypatch.setattr(plotly, "__version__", "0.0.1-upgraded")
+    upgraded = live_chart.frame_folder(tmp_path)
+    assert upgraded != folder
+    assert 'const PLOTLY_SCRIPT = "plotly-0.0.1-upgraded.min.js";' in (upgraded / "index.html").read_text()
+    assert (upgraded / "plotly-0.0.1-upgraded.min.js").read_bytes() == PLOTLY_JS.read_bytes()
 
 
 # ---------------------------------------------------------------- what a chart sends
@@ -116,3 +136,95 @@ def test_a_step_redraws_the_matrix_pages_charts_in_place(
     # every chart drew each step's new figure (the LL curve, the map, the means and the posterior all change)
     assert {key: drawn - before[key] for key, *_, drawn in after} == dict.fromkeys(before, 3)
     app.expect_clean()
+
+
+def plotly_fetches(page: Page) -> Callable[[], list[bool]]:
+    """Start recording the page's responses for plotly.js (its frames' too); the function returned gives,
+    per response so far, whether it came from the browser's disk cache rather than the server."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    seen: list[bool] = []
+
+    def on_response(event: dict) -> None:
+        if re.search(r"/plotly-[^/]+\.min\.js$", event["response"]["url"]):
+            seen.append(bool(event["response"].get("fromDiskCache")))
+
+    cdp.on("Network.responseReceived", on_response)
+    return lambda: list(seen)
+
+
+def until(page: Page, fetches: Callable[[], list[bool]], count: int, seconds: float = 10.0) -> list[bool]:
+    """The recorded fetches once there are ``count`` of them (chromium may report a response after the
+    page has used it), or as they are after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while len(fetches()) < count and time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # polling: Playwright hands over the recorder's events while it waits
+    return fetches()
+
+
+def wait_four_charts_drawn(app: AppPage) -> None:
+    """Until the matrix page's four live charts are there and have drawn what they were sent."""
+    app.page.wait_for_function(
+        """(title) => document.querySelectorAll(`iframe[title="${title}"]`).length === 4""", arg=live_chart.FRAME_TITLE
+    )
+    app.wait_charts()
+
+
+@pytest.mark.browser
+def test_a_browser_fetches_plotly_js_from_the_server_once_for_all_its_charts(app_server: StreamlitServer, page: Page):
+    """The matrix page's four charts each need plotly.js (4.8 MB; the server gzips it for each response):
+    one fetch from the server for all four (before, four), none when the page is opened again."""
+    page.set_viewport_size({"width": 1400, "height": 900})
+    fetches = plotly_fetches(page)
+    app = AppPage(page, app_server.url)
+    app.goto("/em_matrix?dataset=demo-small&k=3&seed=0")
+    app.wait_opened("EM for matrix completion")
+    wait_four_charts_drawn(app)
+    # the frames that mounted together share one fetch; one mounted after it takes the browser's copy
+    how = page.evaluate(HOW_LOADED, live_chart.FRAME_TITLE)
+    assert "shared" in how and set(how) <= {"fetched", "shared"}, how
+    first = until(page, fetches, how.count("fetched"))
+    assert first.count(False) == 1 and len(first) == how.count("fetched"), (first, how)
+    app.goto("/em_matrix?dataset=demo-small&k=2&seed=1")
+    app.wait_opened("EM for matrix completion")
+    wait_four_charts_drawn(app)
+    how = page.evaluate(HOW_LOADED, live_chart.FRAME_TITLE)
+    again = until(page, fetches, len(first) + how.count("fetched"))[len(first) :]
+    assert again == [True] * how.count("fetched") and again, (again, how)  # none from the server
+    app.expect_clean()
+
+
+@pytest.mark.browser
+def test_the_charts_are_ready_and_take_their_figures_while_plotly_js_is_still_loading(
+    app_server: StreamlitServer, page: Page
+):
+    """Streamlit calls a frame that has not said it is ready within 60 s a "timeout error": on a loaded
+    server plotly.js alone could take that long. The frames say so at once, take the figures Streamlit
+    sends, and draw them when plotly.js comes."""
+    page.set_viewport_size({"width": 1400, "height": 900})
+    held: list[Route] = []
+    page.route(re.compile(r"/plotly-[^/]+\.min\.js$"), lambda route: held.append(route))  # answered below, not before
+    app = AppPage(page, app_server.url)
+    app.goto("/em_matrix?dataset=demo-small&k=3&seed=0")
+    app.wait_opened("EM for matrix completion")
+    page.wait_for_function(
+        """(title) => {
+          const frames = Array.from(document.querySelectorAll(`iframe[title="${title}"]`));
+          return frames.length === 4 && frames.every((frame) => frame.contentDocument && frame.contentDocument.body
+            && Number(frame.contentDocument.body.dataset.received) > 0);
+        }""",
+        arg=live_chart.FRAME_TITLE,
+    )
+    assert held and page.evaluate(DRAWN_COUNTS, live_chart.FRAME_TITLE) == [0, 0, 0, 0]  # nothing drawn yet
+    for route in held:
+        route.continue_()
+    app.wait_charts()
+    assert min(page.evaluate(DRAWN_COUNTS, live_chart.FRAME_TITLE)) >= 1
+    app.expect_clean()
+
+
+HOW_LOADED = """(title) => Array.from(document.querySelectorAll(`iframe[title="${title}"]`))
+  .map((frame) => frame.contentDocument.body.dataset.plotly)"""
+
+DRAWN_COUNTS = """(title) => Array.from(document.querySelectorAll(`iframe[title="${title}"]`))
+  .map((frame) => Number(frame.contentDocument.body.dataset.drawn))"""
