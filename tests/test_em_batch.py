@@ -28,12 +28,13 @@ def assert_same_fit(got: stepping.FitState, expected: stepping.FitState) -> None
         expected.interrupted,
     )
     np.testing.assert_allclose(got.scores, expected.scores, rtol=1e-13)
-    # A mean coordinate backed by little weight is a ratio of small sums, and the batch orders those
-    # sums otherwise than a fit alone does (products of more columns, in the orientation timed for
-    # their class; a settled component's distances reused and its statistics summed over its few rows):
-    # over a fit's iterations the last bits grew to 4e-12 on one coordinate of 6,000 in a CI run
-    # (numpy at requirements.txt's floor), where the scores still agreed to 1e-13. Means to 1e-10,
-    # as the posterior below.
+    # After a whole fit, means to 1e-10, as the posterior below. A mean coordinate backed by little
+    # weight is a ratio of small sums, and the batch orders those sums otherwise than a fit alone does
+    # (products of more columns, in the orientation timed for their class; a settled component's
+    # distances reused and its statistics summed over its few rows). Each iteration agrees to 1e-12
+    # (test_one_batch_iteration_from_any_state_is_one_iteration_alone); over a fit's iterations EM
+    # carried those last bits to 4e-12 on one coordinate of 6,000 in a CI run (numpy at
+    # requirements.txt's floor), where the scores still agreed to 1e-13.
     np.testing.assert_allclose(got.mixture.mu, expected.mixture.mu, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(got.mixture.var, expected.mixture.var, rtol=1e-12)
     np.testing.assert_allclose(got.mixture.p, expected.mixture.p, rtol=1e-12, atol=1e-15)
@@ -56,6 +57,41 @@ def test_each_start_of_a_batch_is_fitted_as_if_alone(n, d, missing, ks, seed):
     assert got is not None
     for a, b in zip(got, one_at_a_time(X, starts), strict=True):
         assert_same_fit(a, b)
+
+
+@pytest.mark.parametrize(
+    ("n", "d", "missing", "ks", "seed"),
+    [
+        (300, 500, 0.3, (12, 12, 12, 12, 12), 1),
+        (80, 30, 0.9, (1, 4, 7), 2),
+    ],
+)
+def test_one_batch_iteration_from_any_state_is_one_iteration_alone(n, d, missing, ks, seed):
+    """The batch's arithmetic, one iteration at a time and without a fit's accumulation of rounding:
+    from each state of each start's fit alone, one iteration of the batch gives that fit's next
+    state, means to 1e-12."""
+    X = random_ratings(n, d, missing, seed)
+    data = em.prepare(X)
+    algorithm = em.algorithm()
+    fits = []  # per start, its states alone: iteration 0, 1, ... up to convergence
+    for mixture, post in (init(X, K, seed=s) for s, K in enumerate(ks)):
+        states = [stepping.start(mixture, post, max_history=1)]
+        while not states[-1].converged:
+            states.append(stepping.step(algorithm, data, states[-1]))
+        fits.append(states)
+    checked = 0
+    for t in range(max(len(states) for states in fits) - 1):
+        going = [states for states in fits if t + 1 < len(states)]
+        got = em_batch.run(data, [(states[t].mixture, states[t].post) for states in going], max_iter=1)
+        for state, states in zip(got, going, strict=True):
+            after = states[t + 1]
+            assert state.scores[-1] == pytest.approx(after.scores[-1], rel=1e-14)
+            np.testing.assert_allclose(state.mixture.mu, after.mixture.mu, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(state.mixture.var, after.mixture.var, rtol=1e-12)
+            np.testing.assert_allclose(state.mixture.p, after.mixture.p, rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(state.post, after.post, rtol=1e-12, atol=1e-14)
+            checked += 1
+    assert checked == sum(len(states) - 1 for states in fits) >= 3 * len(ks)
 
 
 def test_rows_and_columns_with_no_rating_are_fitted_as_if_alone():
