@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, FrameLocator, Locator, Page, Response, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from dashboard import live_chart
 from tests.helpers import STATUS_START, Status, parse_status
@@ -42,6 +43,53 @@ ALLOWED_CONSOLE = [
 LIVE_CHARTS_DRAWN = """(title) => Array.from(document.querySelectorAll(`iframe[title="${title}"]`)).every((frame) => {
   const body = frame.contentDocument && frame.contentDocument.body;
   return Boolean(body) && Number(body.dataset.received) > 0 && body.dataset.drawn === body.dataset.received;
+})"""
+
+#: True when every live chart has drawn every figure it was sent or, scrolled out of view, waits to draw the
+#: newest when it comes into view (``data-deferred``), and each was sent one: the page as its user sees it.
+LIVE_CHARTS_SETTLED = """(title) => Array.from(document.querySelectorAll(`iframe[title="${title}"]`)).every((frame) => {
+  const body = frame.contentDocument && frame.contentDocument.body;
+  return Boolean(body) && Number(body.dataset.received) > 0
+    && (body.dataset.drawn === body.dataset.received || body.dataset.deferred === "1");
+})"""
+
+#: The positions (in document order among the live charts) of those waiting out of view to draw.
+DEFERRED_CHARTS = """(title) => Array.from(document.querySelectorAll(`iframe[title="${title}"]`))
+  .map((frame, i) => (frame.contentDocument?.body?.dataset.deferred === "1" ? i : -1)).filter((i) => i >= 0)"""
+
+#: Scrolls the live chart at position ``i`` into view; returns how to scroll everything back: the scroll
+#: offsets of the page and of every element that holds the chart.
+SCROLL_TO_CHART = """([title, i]) => {
+  const frame = document.querySelectorAll(`iframe[title="${title}"]`)[i];
+  const nodes = [];
+  for (let node = frame.parentElement; node; node = node.parentElement) nodes.push(node);
+  window.__emScrolled = nodes.map((node) => [node, node.scrollTop, node.scrollLeft]);
+  window.__emScrolled.push([null, window.scrollY, window.scrollX]);
+  frame.scrollIntoView({block: "center"});
+}"""
+
+SCROLL_BACK = """() => {
+  for (const [node, top, left] of (window.__emScrolled || []).reverse()) {
+    if (node === null) window.scrollTo(left, top); else { node.scrollTop = top; node.scrollLeft = left; }
+  }
+  window.__emScrolled = null;
+}"""
+
+CHART_DRAWN = """([title, i]) => {
+  const body = document.querySelectorAll(`iframe[title="${title}"]`)[i]?.contentDocument?.body;
+  return Boolean(body) && body.dataset.deferred !== "1" && body.dataset.drawn === body.dataset.received;
+}"""
+
+#: Per live chart, for a failure's message: its key, figures received and drawn, waiting out of view,
+#: and its frame's top and height in the viewport.
+LIVE_CHART_STATES = """(title) => Array.from(document.querySelectorAll(`iframe[title="${title}"]`)).map((frame) => {
+  const body = frame.contentDocument?.body;
+  const box = frame.getBoundingClientRect();
+  return {
+    key: ((frame.closest('[class*="st-key-"]') || {}).className || "").match(/st-key-(\\S+)/)?.[1],
+    received: body?.dataset.received, drawn: body?.dataset.drawn, deferred: body?.dataset.deferred === "1",
+    top: Math.round(box.top), height: Math.round(box.height),
+  };
 })"""
 
 #: Armed before a click: ``window.__emRerun`` resolves true as soon as the app's script state changes (a
@@ -153,10 +201,31 @@ class AppPage:
 
     def wait_charts(self) -> None:
         """Until every plotly chart on the page has drawn its SVG, and every live chart
-        (:mod:`dashboard.live_chart`) has drawn the last figure it was sent."""
+        (:mod:`dashboard.live_chart`) has drawn the last figure it was sent.
+
+        A live chart scrolled out of view draws only when it comes into view: each one waiting so is
+        scrolled into view in turn until it has drawn, and the page is scrolled back to where it was
+        (what a test looks at, or a screenshot shows, is then the newest figure of every chart)."""
         for chart in self.main.get_by_test_id("stPlotlyChart").all():
             expect(chart.locator(".main-svg").first).to_be_visible(timeout=self.timeout_ms)
-        self.page.wait_for_function(LIVE_CHARTS_DRAWN, arg=live_chart.FRAME_TITLE, timeout=self.timeout_ms)
+        title = live_chart.FRAME_TITLE
+        deadline = time.monotonic() + self.timeout_ms / 1000
+        try:
+            # until every chart has drawn: a chart mounted while the others were brought into view (the
+            # page's lower charts come after its status line) is settled and brought into view in turn
+            while not self.page.evaluate(LIVE_CHARTS_DRAWN, title):
+                left_ms = max(1.0, (deadline - time.monotonic()) * 1000)
+                self.page.wait_for_function(LIVE_CHARTS_SETTLED, arg=title, timeout=left_ms)
+                for i in self.page.evaluate(DEFERRED_CHARTS, title):
+                    self.page.evaluate(SCROLL_TO_CHART, [title, i])
+                    try:
+                        left_ms = max(1.0, (deadline - time.monotonic()) * 1000)
+                        self.page.wait_for_function(CHART_DRAWN, arg=[title, i], timeout=left_ms)
+                    finally:
+                        self.page.evaluate(SCROLL_BACK)
+        except PlaywrightTimeoutError as error:
+            states = self.page.evaluate(LIVE_CHART_STATES, title)
+            raise AssertionError(f"live charts not drawn ({error.message.splitlines()[0]}): {states}") from None
 
     def live_chart(self, key: str) -> FrameLocator:
         """The inside of the live chart ``key`` (:mod:`dashboard.live_chart`): its plotly.js plot is ``#chart``."""

@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from dashboard import live_chart, plotly_spec
-from tests.browser_page import AppPage
+from tests.browser_page import LIVE_CHARTS_SETTLED, AppPage
 from tests.streamlit_server import StreamlitServer, browser_test_server
 
 PLOTLY_JS = Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
@@ -228,3 +228,41 @@ HOW_LOADED = """(title) => Array.from(document.querySelectorAll(`iframe[title="$
 
 DRAWN_COUNTS = """(title) => Array.from(document.querySelectorAll(`iframe[title="${title}"]`))
   .map((frame) => Number(frame.contentDocument.body.dataset.drawn))"""
+
+
+FRAME_COUNTS = """(title) => Object.fromEntries(
+  Array.from(document.querySelectorAll(`iframe[title="${title}"]`)).map((frame) => [
+  (frame.closest('[class*="st-key-"]').className.match(/st-key-(\\S+)/) || [])[1],
+  [Number(frame.contentDocument.body.dataset.received), Number(frame.contentDocument.body.dataset.drawn),
+   frame.contentDocument.body.dataset.deferred === "1"],
+  ]))"""
+
+
+@pytest.mark.browser
+def test_a_chart_out_of_view_draws_the_newest_figure_when_it_comes_into_view(app_server: StreamlitServer, page: Page):
+    """On a Step the charts on screen draw; one scrolled out of view keeps its figures for later and draws
+    only the newest when the user scrolls to it (a Step spends no time on charts no one sees)."""
+    page.set_viewport_size({"width": 1400, "height": 700})  # the LL curve and the map on screen, not the rest
+    app = AppPage(page, app_server.url)
+    app.goto("/em_matrix?dataset=demo-small&k=3&seed=0")
+    app.wait_opened("EM for matrix completion")
+    wait_four_charts_drawn(app)
+    for _ in range(2):
+        app.step()
+    page.wait_for_function(LIVE_CHARTS_SETTLED, arg=live_chart.FRAME_TITLE)
+    counts = page.evaluate(FRAME_COUNTS, live_chart.FRAME_TITLE)
+    for key in ("emx_ll", "emx_pca"):  # on screen: every figure drawn
+        received, drawn, deferred = counts[key]
+        assert received == drawn >= 3 and not deferred, (key, counts)
+    for key in ("emx_means", "emx_post"):  # out of view: the first figure only, the newest waiting
+        received, drawn, deferred = counts[key]
+        assert drawn == 1 and received == 3 and deferred, (key, counts)
+    frame = page.locator(".st-key-emx_means iframe")
+    waiting_height = frame.bounding_box()["height"]
+    frame.scroll_into_view_if_needed()
+    expect(app.live_chart("emx_means").locator("#chart .gtitle")).to_have_text("Cluster means after iteration 2")
+    received, drawn, deferred = page.evaluate(FRAME_COUNTS, live_chart.FRAME_TITLE)["emx_means"]
+    assert (received, drawn, deferred) == (3, 3, False)
+    # while it waited the chart already had its figure's height: drawing it moved nothing on the page
+    assert waiting_height == frame.bounding_box()["height"] > 200
+    app.expect_clean()

@@ -129,8 +129,11 @@ def test_play_by_half_steps_shows_each_half_step(app_server: StreamlitServer, pa
     # each half-step stays on screen for a tick (0.6 s): the E-step's state, then the M-step's, then the next
     # E-step's. The page records every title the chart shows, so a tick shorter than a poll is not missed
     wanted = ["Iteration 1 — after the E-step", "Iteration 1 — after the M-step", "Iteration 2 — after the E-step"]
-    page.wait_for_function("(last) => window.__emTitles.includes(last)", arg=wanted[-1], timeout=app.timeout_ms)
-    titles = page.evaluate("() => window.__emTitles")
+    try:
+        page.wait_for_function("(last) => window.__emTitles.includes(last)", arg=wanted[-1], timeout=app.timeout_ms)
+    finally:  # on a timeout, what the chart did show
+        titles = page.evaluate("() => window.__emTitles")
+        print(f"titles the chart showed: {titles}; the status line: {app.status_line.text_content()!r}")
     assert [title for title in titles if title in wanted] == wanted, titles
     app.button(key="em2d_play").click()  # Pause
     expect(app.button(key="em2d_play")).to_contain_text("Play", timeout=app.timeout_ms)
