@@ -22,8 +22,14 @@ the stepping block in one): an element that moves is mounted anew, and a frame t
 reloaded, after which Streamlit (1.67) no longer hears it, so it stays blank until its next figure
 (``tests/test_live_chart.py`` fails on the page without those containers).
 
+A frame scrolled out of view keeps the figures it is sent and draws the newest when it comes within
+200 px of the view (an ``IntersectionObserver``; it takes the figure's height at once, so the page does
+not move when it draws): a Step draws only the charts on screen.
+
 Each frame's ``<body>`` counts the figures it was sent (``data-received``) and those it has drawn and
-painted (``data-drawn``): browser tests and ``benchmarks/bench_step_browser.py`` wait until the two agree.
+painted (``data-drawn``), and has ``data-deferred="1"`` while a figure waits for the view: browser tests
+(``tests/browser_page.py``, which brings each waiting chart into view) and
+``benchmarks/bench_step_browser.py`` wait until the counts agree.
 """
 
 from __future__ import annotations
