@@ -57,8 +57,8 @@ LIVE_CHARTS_SETTLED = """(title) => Array.from(document.querySelectorAll(`iframe
 DEFERRED_CHARTS = """(title) => Array.from(document.querySelectorAll(`iframe[title="${title}"]`))
   .map((frame, i) => (frame.contentDocument?.body?.dataset.deferred === "1" ? i : -1)).filter((i) => i >= 0)"""
 
-#: Scrolls the live chart at position ``i`` into view; returns how to scroll everything back: the scroll
-#: offsets of the page and of every element that holds the chart.
+#: Scrolls the live chart at position ``i`` into view, keeping in ``window.__emScrolled`` how to scroll
+#: everything back (:data:`SCROLL_BACK`): the scroll offsets of the page and of every element that holds it.
 SCROLL_TO_CHART = """([title, i]) => {
   const frame = document.querySelectorAll(`iframe[title="${title}"]`)[i];
   const nodes = [];
@@ -214,6 +214,8 @@ class AppPage:
             # until every chart has drawn: a chart mounted while the others were brought into view (the
             # page's lower charts come after its status line) is settled and brought into view in turn
             while not self.page.evaluate(LIVE_CHARTS_DRAWN, title):
+                if time.monotonic() > deadline:
+                    raise PlaywrightTimeoutError(f"{self.timeout_ms} ms without every live chart drawn")
                 left_ms = max(1.0, (deadline - time.monotonic()) * 1000)
                 self.page.wait_for_function(LIVE_CHARTS_SETTLED, arg=title, timeout=left_ms)
                 for i in self.page.evaluate(DEFERRED_CHARTS, title):
