@@ -80,17 +80,19 @@ CHART_DRAWN = """([title, i]) => {
   return Boolean(body) && body.dataset.deferred !== "1" && body.dataset.drawn === body.dataset.received;
 }"""
 
-#: Per live chart, for a failure's message: its key, figures received and drawn, waiting out of view,
-#: and its frame's top and height in the viewport.
-LIVE_CHART_STATES = """(title) => Array.from(document.querySelectorAll(`iframe[title="${title}"]`)).map((frame) => {
+#: Per live chart (by its key): figures received and drawn, whether one waits out of view, how the frame
+#: got plotly.js ("fetched", "shared" or "script"), and its frame's top and height in the viewport.
+LIVE_CHART_STATES = """(title) => Object.fromEntries(
+  Array.from(document.querySelectorAll(`iframe[title="${title}"]`)).map((frame) => {
   const body = frame.contentDocument?.body;
   const box = frame.getBoundingClientRect();
-  return {
-    key: ((frame.closest('[class*="st-key-"]') || {}).className || "").match(/st-key-(\\S+)/)?.[1],
-    received: body?.dataset.received, drawn: body?.dataset.drawn, deferred: body?.dataset.deferred === "1",
+  const key = ((frame.closest('[class*="st-key-"]') || {}).className || "").match(/st-key-(\\S+)/)?.[1];
+  return [key, {
+    received: body ? Number(body.dataset.received) : null, drawn: body ? Number(body.dataset.drawn) : null,
+    deferred: body?.dataset.deferred === "1", plotly: body?.dataset.plotly ?? null,
     top: Math.round(box.top), height: Math.round(box.height),
-  };
-})"""
+  }];
+  }))"""
 
 #: Armed before a click: ``window.__emRerun`` resolves true as soon as the app's script state changes (a
 #: rerun started), false after ``ms`` milliseconds without one.
@@ -226,8 +228,12 @@ class AppPage:
                     finally:
                         self.page.evaluate(SCROLL_BACK)
         except PlaywrightTimeoutError as error:
-            states = self.page.evaluate(LIVE_CHART_STATES, title)
+            states = self.live_chart_states()
             raise AssertionError(f"live charts not drawn ({error.message.splitlines()[0]}): {states}") from None
+
+    def live_chart_states(self) -> dict[str, dict]:
+        """Each live chart's state, by its key (:data:`LIVE_CHART_STATES`)."""
+        return self.page.evaluate(LIVE_CHART_STATES, live_chart.FRAME_TITLE)
 
     def live_chart(self, key: str) -> FrameLocator:
         """The inside of the live chart ``key`` (:mod:`dashboard.live_chart`): its plotly.js plot is ``#chart``."""

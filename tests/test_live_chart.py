@@ -181,14 +181,14 @@ def test_a_browser_fetches_plotly_js_from_the_server_once_for_all_its_charts(app
     app.wait_opened("EM for matrix completion")
     wait_four_charts_drawn(app)
     # the frames that mounted together share one fetch; one mounted after it takes the browser's copy
-    how = page.evaluate(HOW_LOADED, live_chart.FRAME_TITLE)
+    how = [state["plotly"] for state in app.live_chart_states().values()]
     assert "shared" in how and set(how) <= {"fetched", "shared"}, how
     first = until(page, fetches, how.count("fetched"))
     assert first.count(False) == 1 and len(first) == how.count("fetched"), (first, how)
     app.goto("/em_matrix?dataset=demo-small&k=2&seed=1")
     app.wait_opened("EM for matrix completion")
     wait_four_charts_drawn(app)
-    how = page.evaluate(HOW_LOADED, live_chart.FRAME_TITLE)
+    how = [state["plotly"] for state in app.live_chart_states().values()]
     again = until(page, fetches, len(first) + how.count("fetched"))[len(first) :]
     assert again == [True] * how.count("fetched") and again, (again, how)  # none from the server
     app.expect_clean()
@@ -215,27 +215,12 @@ def test_the_charts_are_ready_and_take_their_figures_while_plotly_js_is_still_lo
         }""",
         arg=live_chart.FRAME_TITLE,
     )
-    assert held and page.evaluate(DRAWN_COUNTS, live_chart.FRAME_TITLE) == [0, 0, 0, 0]  # nothing drawn yet
+    assert held and [state["drawn"] for state in app.live_chart_states().values()] == [0, 0, 0, 0]  # none drawn yet
     for route in held:
         route.continue_()
     app.wait_charts()
-    assert min(page.evaluate(DRAWN_COUNTS, live_chart.FRAME_TITLE)) >= 1
+    assert min(state["drawn"] for state in app.live_chart_states().values()) >= 1
     app.expect_clean()
-
-
-HOW_LOADED = """(title) => Array.from(document.querySelectorAll(`iframe[title="${title}"]`))
-  .map((frame) => frame.contentDocument.body.dataset.plotly)"""
-
-DRAWN_COUNTS = """(title) => Array.from(document.querySelectorAll(`iframe[title="${title}"]`))
-  .map((frame) => Number(frame.contentDocument.body.dataset.drawn))"""
-
-
-FRAME_COUNTS = """(title) => Object.fromEntries(
-  Array.from(document.querySelectorAll(`iframe[title="${title}"]`)).map((frame) => [
-  (frame.closest('[class*="st-key-"]').className.match(/st-key-(\\S+)/) || [])[1],
-  [Number(frame.contentDocument.body.dataset.received), Number(frame.contentDocument.body.dataset.drawn),
-   frame.contentDocument.body.dataset.deferred === "1"],
-  ]))"""
 
 
 @pytest.mark.browser
@@ -250,19 +235,17 @@ def test_a_chart_out_of_view_draws_the_newest_figure_when_it_comes_into_view(app
     for _ in range(2):
         app.step()
     page.wait_for_function(LIVE_CHARTS_SETTLED, arg=live_chart.FRAME_TITLE)
-    counts = page.evaluate(FRAME_COUNTS, live_chart.FRAME_TITLE)
+    states = app.live_chart_states()
     for key in ("emx_ll", "emx_pca"):  # on screen: every figure drawn
-        received, drawn, deferred = counts[key]
-        assert received == drawn >= 3 and not deferred, (key, counts)
+        assert states[key]["received"] == states[key]["drawn"] >= 3 and not states[key]["deferred"], states
     for key in ("emx_means", "emx_post"):  # out of view: the first figure only, the newest waiting
-        received, drawn, deferred = counts[key]
-        assert drawn == 1 and received == 3 and deferred, (key, counts)
+        assert (states[key]["received"], states[key]["drawn"], states[key]["deferred"]) == (3, 1, True), states
     frame = page.locator(".st-key-emx_means iframe")
     waiting_height = frame.bounding_box()["height"]
     frame.scroll_into_view_if_needed()
     expect(app.live_chart("emx_means").locator("#chart .gtitle")).to_have_text("Cluster means after iteration 2")
-    received, drawn, deferred = page.evaluate(FRAME_COUNTS, live_chart.FRAME_TITLE)["emx_means"]
-    assert (received, drawn, deferred) == (3, 3, False)
+    means = app.live_chart_states()["emx_means"]
+    assert (means["received"], means["drawn"], means["deferred"]) == (3, 3, False)
     # while it waited the chart already had its figure's height: drawing it moved nothing on the page
     assert waiting_height == frame.bounding_box()["height"] > 200
     app.expect_clean()
