@@ -191,15 +191,20 @@ class AppPage:
     # ------------------------------------------------------------ waiting
 
     def wait_idle(self) -> None:
-        """Until the script run is over and no element is stale (greyed out).
+        """Until the script run is over, no element is stale (greyed out) and every element has been drawn.
 
         ``data-test-script-state`` is the attribute Streamlit's own end-to-end tests wait on. Call this only
         after something showed that the rerun started (a new title, a new status line): just after a click
         the previous run still counts as over.
+
+        Streamlit (1.67) loads each kind of widget's code when a page first shows one and puts a skeleton
+        (``stSkeleton``) in its place meanwhile: a fresh browser has the script run over seconds before its
+        buttons are there (seen on CI: the Step button still a skeleton 5 s after the run ended).
         """
         app = self.page.get_by_test_id("stApp")
         expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=self.timeout_ms)
         expect(self.page.locator('[data-stale="true"]')).to_have_count(0, timeout=self.timeout_ms)
+        expect(self.page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=self.timeout_ms)
 
     def wait_charts(self) -> None:
         """Until every plotly chart on the page has drawn its SVG, and every live chart
@@ -339,7 +344,7 @@ class AppPage:
     def step(self) -> Status:
         """Press the primary Step button and wait for the next iteration; it must show its score."""
         button = self.button("Step")
-        expect(button).to_have_attribute("data-testid", "stBaseButton-primary")
+        expect(button).to_have_attribute("data-testid", "stBaseButton-primary", timeout=self.timeout_ms)
         self.press("Step")
         status = self.wait_stepped()
         assert status.score is not None, f"a completed step shows its score: {status.text!r}"
