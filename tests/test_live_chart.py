@@ -26,41 +26,94 @@ PLOTLY_JS = Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
 PAGE = Path(live_chart.__file__).with_name("live_chart_frame") / "index.html"
 
 
+def bundle(path: Path, version: str) -> Path:
+    """A stand-in for a plotly.js bundle of ``version``, its first comment as plotly.js writes it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"/**\n* plotly.js v{version}\n* Copyright 2012-2026, Plotly, Inc.\n*/\nvar Plotly = {{}};\n")
+    return path
+
+
+# ---------------------------------------------------------------- the plotly.js a frame loads
+
+
+def test_the_bundle_draws_the_traces_it_is_said_to_and_is_served_when_it_is_plotly_pys_plotly_js():
+    """The bundle kept in the repository registers exactly the trace types payload() lets through, and the
+    frames load it when it is the version of the plotly.js plotly.py writes figures for (after an upgrade
+    of plotly, until it is rebuilt, they load plotly.py's full bundle: the next test)."""
+    registered = set(re.findall(r'moduleType:"trace",name:"(\w+)"', live_chart.BUNDLE.read_text()))
+    assert registered == live_chart.BUNDLE_TRACES
+    version = live_chart.plotly_js_version(live_chart.BUNDLE)
+    assert version is not None and live_chart.plotly_js_version(PLOTLY_JS) is not None
+    if live_chart.plotly_js_version(PLOTLY_JS) == version:
+        assert live_chart.SCRIPT == (live_chart.BUNDLE, f"plotly-bundle-{version}.min.js", registered)
+    else:
+        assert live_chart.SCRIPT == (PLOTLY_JS, f"plotly-{live_chart.plotly_js_version(PLOTLY_JS)}.min.js", None)
+    # well under half the full bundle: what a fresh page runs before its first chart draws
+    assert live_chart.BUNDLE.stat().st_size < PLOTLY_JS.stat().st_size / 2
+    licence = live_chart.BUNDLE.with_name("plotly-bundle.LICENSE").read_text()
+    assert licence.startswith("MIT License") and "Plotly" in licence
+
+
+def test_a_plotly_py_of_another_plotly_js_gets_its_own_full_bundle_under_its_version(tmp_path: Path):
+    full = bundle(tmp_path / "package_data" / "plotly.min.js", "9.0.0")
+    assert live_chart.plotly_script(full) == (full, "plotly-9.0.0.min.js", None)
+    ours = bundle(tmp_path / "ours.min.js", "9.0.0")
+    assert live_chart.plotly_script(full, ours) == (ours, "plotly-bundle-9.0.0.min.js", live_chart.BUNDLE_TRACES)
+    assert live_chart.plotly_script(full, bundle(tmp_path / "older.min.js", "8.9.9")).source == full
+    # a bundle that names no version: plotly.py's version names the full one, never the bundle
+    (tmp_path / "bare.min.js").write_text("var Plotly = {};\n")
+    assert live_chart.plotly_script(tmp_path / "bare.min.js", tmp_path / "bare.min.js") == (
+        tmp_path / "bare.min.js",
+        f"plotly-{plotly.__version__}.min.js",
+        None,
+    )
+
+
+def test_a_figure_with_a_trace_the_bundle_cannot_draw_is_refused_by_name(monkeypatch):
+    fig = go.Figure([go.Scattergl(x=[1], y=[2]), go.Scatter3d(x=[1], y=[2], z=[3]), go.Surface(z=[[1, 2], [3, 4]])])
+    ours = live_chart.PlotlyScript(live_chart.BUNDLE, "plotly-bundle-4.1.1.min.js", live_chart.BUNDLE_TRACES)
+    monkeypatch.setattr(live_chart, "SCRIPT", ours)  # the bundle, whatever plotly is installed here
+    with pytest.raises(ValueError, match=r"plotly-bundle-4\.1\.1\.min\.js, which has no scatter3d, surface trace"):
+        live_chart.payload(fig)
+    # with the full bundle every trace goes
+    monkeypatch.setattr(live_chart, "SCRIPT", live_chart.PlotlyScript(PLOTLY_JS, "plotly-x.min.js", None))
+    assert json.loads(live_chart.payload(fig)[0])["data"][1]["type"] == "scatter3d"
+
+
 # ---------------------------------------------------------------- the folder Streamlit serves
 
 
-def test_the_frame_folder_holds_the_page_and_the_plotly_js_of_plotly_py_under_its_version(tmp_path: Path):
+def test_the_frame_folder_holds_the_page_and_the_bundle_under_its_name(tmp_path: Path):
     folder = live_chart.frame_folder(tmp_path)
-    script = f"plotly-{plotly.__version__}.min.js"
-    assert live_chart.plotly_script_name() == script
+    script = live_chart.SCRIPT.name
     page = (folder / "index.html").read_text()
     # the page as kept in the repository, with the script's name where it asks for it (and nowhere else)
     kept = PAGE.read_text()
     assert kept.count("__PLOTLY_SCRIPT__") == 1 and page == kept.replace("__PLOTLY_SCRIPT__", script)
     assert f'const PLOTLY_SCRIPT = "{script}";' in page
-    assert (folder / script).read_bytes() == PLOTLY_JS.read_bytes()
+    assert (folder / script).read_bytes() == live_chart.SCRIPT.source.read_bytes()
     assert sorted(path.name for path in folder.iterdir()) == sorted(["index.html", script])  # no partial file left
 
 
 def test_the_frame_folder_is_made_once_and_mended_when_a_file_is_cut_short(tmp_path: Path):
     folder = live_chart.frame_folder(tmp_path)
-    script = folder / live_chart.plotly_script_name()
+    script = folder / live_chart.SCRIPT.name
     made = script.stat().st_mtime_ns
     assert live_chart.frame_folder(tmp_path) == folder and script.stat().st_mtime_ns == made  # not copied again
     script.write_bytes(script.read_bytes()[:1000])  # e.g. a disk that filled up mid-copy
     live_chart.frame_folder(tmp_path)
-    assert script.read_bytes() == PLOTLY_JS.read_bytes()
+    assert script.read_bytes() == live_chart.SCRIPT.source.read_bytes()
 
 
-def test_another_plotly_version_gets_another_folder_and_another_script_name(tmp_path: Path, monkeypatch):
+def test_another_plotly_version_gets_another_folder_and_another_script_name(tmp_path: Path):
     """A browser keeps plotly.js (the frame asks for its cached copy): after an upgrade the frame must ask
     for a file of another name, so that the old copy is never drawn with."""
-    folder = live_chart.frame_folder(tmp_path)
-    monkeypatch.setattr(plotly, "__version__", "0.0.1-upgraded")
-    upgraded = live_chart.frame_folder(tmp_path)
+    folder = live_chart.frame_folder(tmp_path / "served")
+    upgraded_js = bundle(tmp_path / "package_data" / "plotly.min.js", "9.0.0")
+    upgraded = live_chart.frame_folder(tmp_path / "served", live_chart.plotly_script(upgraded_js))
     assert upgraded != folder
-    assert 'const PLOTLY_SCRIPT = "plotly-0.0.1-upgraded.min.js";' in (upgraded / "index.html").read_text()
-    assert (upgraded / "plotly-0.0.1-upgraded.min.js").read_bytes() == PLOTLY_JS.read_bytes()
+    assert 'const PLOTLY_SCRIPT = "plotly-9.0.0.min.js";' in (upgraded / "index.html").read_text()
+    assert (upgraded / "plotly-9.0.0.min.js").read_bytes() == upgraded_js.read_bytes()
 
 
 # ---------------------------------------------------------------- what a chart sends
