@@ -200,6 +200,7 @@ def main() -> int:
     if args.port:
         server.port = args.port
     per_step: list[dict[str, int]] = []
+    messages: list[int] = []  # websocket messages per Step (bench_streamlit_floor.py counts its own so)
     server_seconds: list[float] = []
     server_cpu: list[float] = []
     in_page: list[float] = []
@@ -230,6 +231,7 @@ def main() -> int:
             app.wait_charts()  # brings the charts out of view into it in turn to draw, then scrolls back
             server_cpu.append(cpu_seconds(server.pid) - cpu_before)
             sizes: dict[str, int] = defaultdict(int)
+            messages.append(len(frames.since(before)))
             for _at, size, label in frames.since(before):
                 sizes[label] += size
             per_step.append(dict(sizes))
@@ -260,7 +262,10 @@ def main() -> int:
         f"{statistics.median(server_cpu) * 1000:.0f} ms, p90 {percentile_90(server_cpu) * 1000:.0f} ms"
     )
     totals = [sum(sizes.values()) for sizes in per_step]
-    print(f"  websocket payload per Step: median {statistics.median(totals) / 1024:.1f} KiB")
+    print(
+        f"  websocket payload per Step: median {statistics.median(totals) / 1024:.1f} KiB in "
+        f"{statistics.median(messages):.0f} messages"
+    )
     labels = sorted({label for sizes in per_step for label in sizes}, key=lambda x: -sum(s.get(x, 0) for s in per_step))
     for label in labels:
         median = statistics.median(sizes.get(label, 0) for sizes in per_step)

@@ -1,8 +1,8 @@
 """Start the dashboard in a subprocess for the browser test, and stop it again by its PID.
 
 ``with StreamlitServer() as server: page.goto(server.url)``. The server runs
-``python -m streamlit run app.py`` from the repository root on a free port of 127.0.0.1, with the
-current environment (so ``EM_DATA_DIR`` passes through); its output goes to a log file whose tail
+``python -m streamlit run app.py`` (or the ``script`` given) from the repository root on a free port of
+127.0.0.1, with the current environment (so ``EM_DATA_DIR`` passes through); its output goes to a log file whose tail
 is shown when it fails to start. Tests run in two pytest-xdist workers at once, so each server has a log
 of its own, and a port another process took between :func:`free_port` and the server's bind is given up
 for another.
@@ -62,10 +62,19 @@ class StreamlitServer:
     extra_args : sequence of str, optional
         More arguments for ``streamlit run`` after the default ones, e.g.
         ``["--server.disconnectedSessionTTL", "2"]``.
+    script : str
+        The script to run, from the repository's root (``app.py``; a benchmark runs its own).
     """
 
-    def __init__(self, log_path: Path | None = None, host: str = "127.0.0.1", extra_args: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        log_path: Path | None = None,
+        host: str = "127.0.0.1",
+        extra_args: Sequence[str] = (),
+        script: str = "app.py",
+    ) -> None:
         self.host = host
+        self.script = script
         self.extra_args = list(extra_args)
         self.port = free_port(host)
         self._default_log = log_path is None
@@ -87,7 +96,7 @@ class StreamlitServer:
 
     def command(self) -> list[str]:
         return [
-            sys.executable, "-m", "streamlit", "run", "app.py",
+            sys.executable, "-m", "streamlit", "run", self.script,
             "--server.address", self.host,
             "--server.port", str(self.port),
             "--server.headless", "true",
