@@ -17,10 +17,10 @@ when a page first shows one, came after it; the built bundle (1.8 MB) takes 0.40
 a trace outside the bundle is refused (:func:`payload`).
 Streamlit serves a component's files from one folder, with symlinks resolved inside it, so the page and
 a copy of the bundle are put in a folder of the temporary directory, one per bundle and page
-(:func:`frame_folder`). The copy's name holds plotly.js's version: the frame takes plotly.js from the
-browser's cache where it has it (Streamlit serves component files with no lifetime, so a plain
-``<script src>`` fetched it anew for every frame, and the server gzipped it each time), and a
-cached file of another version must never be taken for it. The frame tells Streamlit it is ready before
+(:func:`frame_folder`). The copy's name holds plotly.js's version (and the bundle's digest): the frame
+takes plotly.js from the browser's cache where it has it (Streamlit serves component files with no
+lifetime, so a plain ``<script src>`` fetched it anew for every frame, and the server gzipped it each
+time), and a cached file of another version or build must never be taken for it. The frame tells Streamlit it is ready before
 plotly.js has loaded: Streamlit reports a frame that has not within 60 s as a "timeout error".
 
 Keep a live chart's place in the page steady from one rerun to the next (the matrix page puts its
@@ -122,12 +122,14 @@ def plotly_script(full: Path | None = None, bundle: Path = BUNDLE) -> PlotlyScri
     """:data:`BUNDLE` when it is the version of ``full`` (plotly.py's own plotly.min.js by default), else
     ``full``: the figures plotly.py writes are for its own plotly.js.
 
-    The name holds the version (plotly.py's where the file names none): a browser keeps the file, and
-    after an upgrade must never draw with the old one."""
+    The name holds the version (plotly.py's where the file names none), and the bundle's a digest of its
+    bytes too (rebuilt with more traces, it keeps its version): a browser keeps the file, and must never
+    draw with an older one."""
     full = full or Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
     version = plotly_js_version(full)
     if version is not None and version == plotly_js_version(bundle):
-        return PlotlyScript(bundle, f"plotly-bundle-{version}.min.js", BUNDLE_TRACES)
+        digest = hashlib.blake2b(bundle.read_bytes(), digest_size=4).hexdigest()
+        return PlotlyScript(bundle, f"plotly-bundle-{version}-{digest}.min.js", BUNDLE_TRACES)
     return PlotlyScript(full, f"plotly-{version or plotly.__version__}.min.js", None)
 
 

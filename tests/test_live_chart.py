@@ -45,7 +45,8 @@ def test_the_bundle_draws_the_traces_it_is_said_to_and_is_served_when_it_is_plot
     version = live_chart.plotly_js_version(live_chart.BUNDLE)
     assert version is not None and live_chart.plotly_js_version(PLOTLY_JS) is not None
     if live_chart.plotly_js_version(PLOTLY_JS) == version:
-        assert live_chart.SCRIPT == (live_chart.BUNDLE, f"plotly-bundle-{version}.min.js", registered)
+        assert live_chart.SCRIPT.source == live_chart.BUNDLE and live_chart.SCRIPT.traces == registered
+        assert re.fullmatch(rf"plotly-bundle-{re.escape(version)}-[0-9a-f]{{8}}\.min\.js", live_chart.SCRIPT.name)
     else:
         assert live_chart.SCRIPT == (PLOTLY_JS, f"plotly-{live_chart.plotly_js_version(PLOTLY_JS)}.min.js", None)
     # well under half the full bundle: what a fresh page runs before its first chart draws
@@ -58,7 +59,14 @@ def test_a_plotly_py_of_another_plotly_js_gets_its_own_full_bundle_under_its_ver
     full = bundle(tmp_path / "package_data" / "plotly.min.js", "9.0.0")
     assert live_chart.plotly_script(full) == (full, "plotly-9.0.0.min.js", None)
     ours = bundle(tmp_path / "ours.min.js", "9.0.0")
-    assert live_chart.plotly_script(full, ours) == (ours, "plotly-bundle-9.0.0.min.js", live_chart.BUNDLE_TRACES)
+    chosen = live_chart.plotly_script(full, ours)
+    assert chosen.source == ours and chosen.traces == live_chart.BUNDLE_TRACES
+    # rebuilt with the same plotly.js (more traces, say), the bundle is served under another name: a browser's
+    # copy of the old one is never taken for it
+    ours.write_text(ours.read_text() + "Plotly.more = true;\n")
+    rebuilt = live_chart.plotly_script(full, ours).name
+    assert chosen.name.startswith("plotly-bundle-9.0.0-") and rebuilt.startswith("plotly-bundle-9.0.0-")
+    assert rebuilt != chosen.name
     assert live_chart.plotly_script(full, bundle(tmp_path / "older.min.js", "8.9.9")).source == full
     # a bundle that names no version: plotly.py's version names the full one, never the bundle
     (tmp_path / "bare.min.js").write_text("var Plotly = {};\n")
