@@ -118,7 +118,7 @@ def main() -> int:
         return 1
     dataset = args.dataset or ("netflix" if "netflix" in available_datasets() else "demo-small")
     k = 12 if dataset == "netflix" else 3
-    full_js = (Path(live_chart.plotly.__file__).with_name("package_data") / "plotly.min.js").read_bytes()
+    full_js = live_chart.FULL_BUNDLE.read_bytes()
     print(machine_line())
     print(
         f"bundle: {live_chart.SCRIPT.name} ({live_chart.SCRIPT.source.stat().st_size / 1e6:.1f} MB) against "

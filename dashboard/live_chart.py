@@ -20,8 +20,9 @@ a copy of the bundle are put in a folder of the temporary directory, one per bun
 (:func:`frame_folder`). The copy's name holds plotly.js's version (and the bundle's digest): the frame
 takes plotly.js from the browser's cache where it has it (Streamlit serves component files with no
 lifetime, so a plain ``<script src>`` fetched it anew for every frame, and the server gzipped it each
-time), and a cached file of another version or build must never be taken for it. The frame tells Streamlit it is ready before
-plotly.js has loaded: Streamlit reports a frame that has not within 60 s as a "timeout error".
+time), and a cached file of another version or build must never be taken for it. The frame tells
+Streamlit it is ready before plotly.js has loaded: Streamlit reports a frame that has not within 60 s as
+a "timeout error".
 
 Keep a live chart's place in the page steady from one rerun to the next (the matrix page puts its
 warnings, which come and go, in containers that are always there; :func:`dashboard.fit_page.run` holds
@@ -60,6 +61,7 @@ __all__ = [
     "BUNDLE",
     "BUNDLE_TRACES",
     "COMPONENT",
+    "FULL_BUNDLE",
     "FRAME_TITLE",
     "SCRIPT",
     "PlotlyScript",
@@ -99,6 +101,8 @@ _SCRIPT_PLACEHOLDER = b"__PLOTLY_SCRIPT__"
 COMPONENT = "live_chart"
 #: Height of a figure that names none (plotly.js's own default).
 DEFAULT_HEIGHT = 450
+#: plotly.py's own plotly.js, every trace type in it (the frames' fallback).
+FULL_BUNDLE = Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
 #: The version in a plotly.js bundle's first comment ("plotly.js v4.1.1", "plotly.js (cartesian - minified) v4.1.1").
 _VERSION = re.compile(rb"plotly\.js(?: \([^)]*\))? v(\d+\.\d+\.\d+\S*)")
 
@@ -118,14 +122,13 @@ def plotly_js_version(bundle: Path) -> str | None:
     return found.group(1).decode() if found else None
 
 
-def plotly_script(full: Path | None = None, bundle: Path = BUNDLE) -> PlotlyScript:
+def plotly_script(full: Path = FULL_BUNDLE, bundle: Path = BUNDLE) -> PlotlyScript:
     """:data:`BUNDLE` when it is the version of ``full`` (plotly.py's own plotly.min.js by default), else
     ``full``: the figures plotly.py writes are for its own plotly.js.
 
     The name holds the version (plotly.py's where the file names none), and the bundle's a digest of its
     bytes too (rebuilt with more traces, it keeps its version): a browser keeps the file, and must never
     draw with an older one."""
-    full = full or Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
     version = plotly_js_version(full)
     if version is not None and version == plotly_js_version(bundle):
         digest = hashlib.blake2b(bundle.read_bytes(), digest_size=4).hexdigest()
