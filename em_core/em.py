@@ -141,8 +141,11 @@ def mstep(X: np.ndarray, post: np.ndarray, mixture: GaussianMixture, min_varianc
     GaussianMixture
         A new value; ``mixture`` is not modified.
     """
-    min_variance = check_min_variance(min_variance)
-    data = _prepared(X)
+    return _mstep(_prepared(X), post, mixture, check_min_variance(min_variance))[0]
+
+
+def _mstep(data, post: np.ndarray, mixture: GaussianMixture, min_variance: float) -> tuple[GaussianMixture, np.ndarray]:
+    """:func:`mstep` on a prepared matrix, and the support it compared with 1 (shape (K, d))."""
     kernels = _kernels_of(data)
     stats = kernels.statistics(data, post)
     mu = _kernels.means(data, stats, stats.weight >= 1.0, mixture.mu)
@@ -153,7 +156,7 @@ def mstep(X: np.ndarray, post: np.ndarray, mixture: GaussianMixture, min_varianc
         var = np.where(total > 0, sse / np.where(total > 0, total, 1.0), mixture.var)
     var = _kernels.variance_guard(data, mu, np.maximum(var, min_variance), VAR_FLOOR, mixture.var)
     p = stats.nk / post.shape[0]
-    return GaussianMixture(mu, var, p)
+    return GaussianMixture(mu, var, p), stats.weight
 
 
 def algorithm(min_variance: float = 0.25) -> stepping.Algorithm:
@@ -169,15 +172,34 @@ def algorithm(min_variance: float = 0.25) -> stepping.Algorithm:
     dense = _kernels.Cache(missing_as_zero=True, shared=_PUBLIC_CACHE)  # the mask and shifted data, once per matrix
     sparse = sparse_kernels.Cache(shared=_SPARSE_CACHE)
 
+    # (prepared matrix, a copy of the posterior, its support) of the last M-step, replaced whole
+    last: list[tuple | None] = [None]
+
     def cache(X):
         return _prepared(X, dense, sparse)
+
+    def step_m(X, post, mixture):
+        data = cache(X)
+        new, weight = _mstep(data, post, mixture, min_variance)
+        weight.flags.writeable = False
+        last[0] = (data, np.array(post, dtype=float, order="C", copy=True), weight)
+        return new, None
+
+    def step_support(X, post) -> np.ndarray:
+        """The support of ``post`` on ``X``: the last M-step's own when it was given these very numbers on
+        this matrix (a step's narration asks right after it), else computed."""
+        data, entry = cache(X), last[0]
+        if entry is not None and entry[0] is data and _kernels.same_contents(np.asarray(post), entry[1]):
+            return entry[2]
+        return _kernels_of(data).statistics(data, np.asarray(post, dtype=float)).weight
 
     return stepping.Algorithm(
         name="em",
         score_name="log_likelihood",
         estep=lambda X, mixture: estep(cache(X), mixture),
-        mstep=lambda X, post, mixture: (mstep(cache(X), post, mixture, min_variance), None),
+        mstep=step_m,
         converged=stepping.relative_gain_converged(TOL),
+        support=step_support,
     )
 
 
@@ -229,5 +251,12 @@ def fill_matrix(X: np.ndarray, mixture: GaussianMixture, post: np.ndarray | None
     # a CSR matrix is completed densely only while that fits (else: em_core.sparse_completion)
     X = as_form(X, "dense") if is_sparse(X) else np.asarray(X, dtype=float)
     X_pred = post @ mixture.mu
-    np.copyto(X_pred, X, where=X != 0)  # the observed entries kept (one pass fewer than np.where)
+    if np.isfinite(X_pred).all():
+        # the observed entries kept: a finite prediction times 0, plus the rating, is the rating bit for
+        # bit, and a missing entry's prediction plus 0 is itself (a -0 comes out +0); half the time of
+        # a masked copy
+        X_pred *= X == 0
+        X_pred += X
+    else:  # a NaN posterior row (a user whose every density underflowed) keeps its ratings all the same
+        np.copyto(X_pred, X, where=X != 0)
     return X_pred

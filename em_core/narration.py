@@ -343,6 +343,7 @@ def mstep_change(
     iteration: int = 1,
     algorithm: str = "em",
     noun: str = "point",
+    support: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> MStepChange:
     """Compare the mixtures around an M-step.
 
@@ -363,6 +364,10 @@ def mstep_change(
         The score the M-step gives (K-means' cost), before and after.
     iteration, algorithm, noun
         For the sentence (see :class:`EStepChange`).
+    support : callable, optional
+        ``support(X, post)``, the fit's :attr:`~em_core.stepping.Algorithm.support` (EM's keeps its
+        M-step's, so the narration does not compute it again); :func:`~em_core.diagnostics.coordinate_support`
+        by default.
     """
     if np.shape(before.mu) != np.shape(after.mu):
         raise DataError(
@@ -377,7 +382,8 @@ def mstep_change(
         reached = at_floor[before.var[at_floor] > min_variance]
     collapsed = np.flatnonzero(diagnostics.holds_at_most_one_point(after, n_points))
     was = diagnostics.holds_at_most_one_point(before, n_points)
-    not_updated = diagnostics.coordinate_support(X, post) < 1.0 if X is not None and post is not None else None
+    support = diagnostics.coordinate_support if support is None else support
+    not_updated = support(X, post) < 1.0 if X is not None and post is not None else None
     return MStepChange(
         iteration=int(iteration),
         algorithm=algorithm,
@@ -443,6 +449,7 @@ def _half_entry(
         X=X if incomplete else None,
         post=previous.post if incomplete else None,
         iteration=state.iteration,
+        support=algorithm.support,
         **common,
     )
     return LogEntry(state.iteration, "M", change, change.sentence)

@@ -34,7 +34,10 @@ class Algorithm(NamedTuple):
 
     ``estep(X, mixture) -> (post, score or None)``;
     ``mstep(X, post, mixture) -> (mixture, score or None)``;
-    ``converged(previous_score, score) -> bool``.
+    ``converged(previous_score, score) -> bool``;
+    ``support(X, post) -> (K, d)`` (EM on a rating matrix, else None): the weight behind each mean
+    coordinate, ``sum_u p(j|u) [i observed for u]``, which the M-step compares with 1 (a step's
+    narration says which coordinates it kept).
     """
 
     name: str
@@ -42,6 +45,7 @@ class Algorithm(NamedTuple):
     estep: Callable
     mstep: Callable
     converged: Callable[[float, float], bool]
+    support: Callable | None = None
 
 
 @dataclass(frozen=True)

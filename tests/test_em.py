@@ -11,7 +11,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from em_core import _kernels, builtin, em, naive_em, stepping
+from em_core import _kernels, builtin, diagnostics, em, naive_em, stepping
 from em_core.errors import DataError
 from em_core.mixture import GaussianMixture, init, rmse
 from tests.helpers import random_ratings
@@ -385,6 +385,20 @@ def test_fill_matrix_keeps_observed_entries_and_fills_the_rest(problem):
 
 
 @given(em_problems(), st.integers(0, 2**32 - 1))
+def test_fill_matrix_is_the_definition_bit_for_bit(problem, post_seed):
+    """The completion is ``where(X != 0, X, post @ mu)`` to the last bit, also for negative ratings and
+    for a posterior with a NaN row (a user whose densities all underflowed), whose ratings stay."""
+    X, K, seed, _ = problem
+    X = np.where(X != 0, X - 3.0 * (X > 3), 0.0)  # ratings of both signs (3 - 3 = 0 stays missing)
+    mixture, _ = init(X, K, seed)
+    post = random_posterior(X.shape[0], K, post_seed)
+    for posterior in (post, np.vstack([np.full((1, K), np.nan), post[1:]])):
+        X_pred = em.fill_matrix(X, mixture, posterior)
+        expected = np.where(X != 0, X, posterior @ mixture.mu)
+        np.testing.assert_array_equal(X_pred, expected)
+
+
+@given(em_problems(), st.integers(0, 2**32 - 1))
 def test_steps_do_not_modify_their_inputs(problem, post_seed):
     X, K, seed, min_variance = problem
     mixture, _ = init(X, K, seed)
@@ -459,6 +473,29 @@ def test_steps_never_answer_from_a_matrix_modified_in_place(modify):
         for a, b in zip(got, want, strict=True):
             np.testing.assert_array_equal(a, b)
     assert not np.array_equal(em.estep(X, mixture)[0], before[0]) or modify is one_unit_in_the_last_place
+
+
+def test_an_algorithms_support_is_its_m_steps_and_never_stale():
+    """``algorithm.support`` (what a step's narration compares with 1) answers from the last M-step when
+    asked about the posterior and matrix that M-step was given, and computes afresh for any other: a
+    posterior or a matrix changed in place since, another posterior, another matrix."""
+    X = masked_ratings(40, 6, 0.3, seed=5)
+    mixture, _ = init(X, 3, seed=0)
+    post = random_posterior(40, 3, seed=2)
+    algorithm = em.algorithm(0.25)
+    algorithm.mstep(X, post, mixture)
+    kept = algorithm.support(X, post)
+    assert algorithm.support(X, post.copy()) is kept  # the same numbers: the M-step's own
+    np.testing.assert_allclose(kept, diagnostics.coordinate_support(X, post), rtol=1e-14, atol=1e-14)
+    other = random_posterior(40, 3, seed=3)
+    np.testing.assert_allclose(algorithm.support(X, other), diagnostics.coordinate_support(X, other), rtol=1e-14)
+    post[7] = post[7, ::-1]  # the posterior changed in place since the M-step
+    changed = algorithm.support(X, post)
+    assert changed is not kept
+    np.testing.assert_allclose(changed, diagnostics.coordinate_support(X, post), rtol=1e-14, atol=1e-14)
+    algorithm.mstep(X, post, mixture)
+    hide_a_rating(X)  # the matrix changed in place since
+    np.testing.assert_allclose(algorithm.support(X, post), diagnostics.coordinate_support(X, post), rtol=1e-14)
 
 
 def test_an_algorithm_prepares_its_matrix_once_per_fit():

@@ -95,6 +95,25 @@ def test_mstep_reports_the_coordinates_it_could_not_update():
     assert "2 mean coordinates kept their value (support < 1)" in change.sentence
 
 
+def test_a_steps_narration_takes_the_m_steps_own_support(monkeypatch):
+    """A Step's log says which coordinates its M-step kept from the support that M-step computed: the
+    product is not made a second time (on netflix, K = 12, it was ~7 of a Step's ~125 ms of server time)."""
+    X = np.array([[5.0, 4.0, 1.0], [4.0, 5.0, 0.0], [1.0, 2.0, 0.0], [2.0, 1.0, 0.0]])
+    algorithm = em.algorithm(0.25)
+    start = stepping.start(*init(X, 2, seed=0))
+    expected = narration.log_entries(algorithm, X, stepping.step(algorithm, X, start), start, 0.25)[1].change
+
+    def again(*_):
+        raise AssertionError("the narration computed the support again")
+
+    monkeypatch.setattr(narration.diagnostics, "coordinate_support", again)
+    monkeypatch.setattr(em._kernels, "support", again)
+    state = stepping.step(algorithm, X, start)
+    change = narration.log_entries(algorithm, X, state, start, 0.25)[1].change
+    np.testing.assert_array_equal(change.not_updated, expected.not_updated)
+    np.testing.assert_array_equal(change.not_updated, state.post.T @ (X != 0) < 1)
+
+
 # ---------------------------------------------------------------- the step log on every algorithm
 
 
