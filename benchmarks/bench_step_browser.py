@@ -60,7 +60,7 @@ def element_label(message: ForwardMsg) -> str:
         return delta.WhichOneof("type") or "delta"
     element = delta.new_element
     name = element.WhichOneof("type")
-    key = getattr(getattr(element, name), "id", "") if name == "plotly_chart" else ""
+    key = getattr(getattr(element, name), "id", "") if name in ("plotly_chart", "component_instance") else ""
     return f"{name} {key.rsplit('-', 1)[-1]}" if key else name
 
 

@@ -25,7 +25,8 @@ from dashboard.figure_style import (
     style,
     style_layout,
 )
-from dashboard.plotly_spec import SpecFigure, trace
+from dashboard.label_placement import label_positions
+from dashboard.plotly_spec import SpecFigure, trace, typed
 from dashboard.point_sample import drawn_points, sample_annotation, sample_note
 from em_core.covariance_em import mean_variance
 from em_core.ellipses import Ellipses, sigma_ellipses
@@ -37,9 +38,6 @@ if TYPE_CHECKING:
 FADED_WEIGHT = 0.01
 #: With more components than this the means carry no text label (the legend and the hover name them).
 MAX_LABELLED_COMPONENTS = 6
-#: The plot area's longer side, in CSS px, that mean labels are placed for (the narrowest chart that shows them:
-#: the PCA user map beside the LL curve, or a 2-D page's chart at 420 px width).
-LABEL_PLOT_PIXELS = 300.0
 _FADED_OPACITY = 0.35
 _FADED_OUTLINE = "#aaaaaa"
 _CIRCLE_POINTS = 91
@@ -111,63 +109,6 @@ def _point_hover(post: np.ndarray, point_name: str, top: int = 3, names: Sequenc
     return texts
 
 
-def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """Area shared by two boxes ``(x0, x1, y0, y1)``."""
-    return max(0.0, min(a[1], b[1]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[2], b[2]))
-
-
-def _label_positions(
-    means: np.ndarray,
-    labels: Sequence[str],
-    x_range: list[float] | None,
-    y_range: list[float] | None,
-    plot_pixels: float = LABEL_PLOT_PIXELS,
-) -> list[str | None]:
-    """A ``textposition`` per mean, so labels stay inside the axes and never print over each other.
-
-    Greedy, in component order: each label takes the first of its four corners (towards the middle
-    of the plot first), then its sides, whose box, estimated in data units for a plot area of about
-    ``plot_pixels`` on its longer side, leaves the axes least and covers the labels placed so far and
-    the other means least. A label that would still cover one placed before it gets None: it is left
-    out (the legend and the mean's hover still name the component).
-    """
-    K = means.shape[0]
-    if x_range is None or y_range is None:
-        return ["top right"] * K
-    x_mid, y_mid = sum(x_range) / 2, sum(y_range) / 2
-    unit = max(x_range[1] - x_range[0], y_range[1] - y_range[0]) / plot_pixels  # data units per pixel
-    axes_box = (x_range[0], x_range[1], y_range[0], y_range[1])
-    gap, height, marker = 6 * unit, 16 * unit, 8 * unit
-    finite = np.isfinite(means).all(axis=1)
-    marks = [(x - marker, x + marker, y - marker, y + marker) for x, y in means[finite]]
-    placed: list[tuple[float, float, float, float]] = []
-    positions: list[str | None] = []
-    for j, ((x, y), label) in enumerate(zip(means, labels, strict=True)):
-        if not finite[j]:
-            positions.append("top right")
-            continue
-        width = (7 * len(label.replace("<b>", "").replace("</b>", "")) + 4) * unit
-        sides = ["left", "right"] if x > x_mid else ["right", "left"]
-        levels = ["bottom", "top"] if y > y_mid + 0.35 * (y_range[1] - y_range[0]) else ["top", "bottom"]
-        candidates = [(v, h) for v in levels for h in sides] + [("middle", h) for h in sides]
-        candidates += [(v, "center") for v in levels]
-        best, best_cost, best_box = None, np.inf, None
-        for vertical, horizontal in candidates:
-            x0 = {"right": x + gap, "left": x - gap - width, "center": x - width / 2}[horizontal]
-            y0 = {"top": y + gap, "bottom": y - gap - height, "middle": y - height / 2}[vertical]
-            box = (x0, x0 + width, y0, y0 + height)
-            outside = width * height - _overlap(box, axes_box)
-            on_labels = sum(_overlap(box, other) for other in placed)
-            covered = on_labels + sum(_overlap(box, other) for other in marks)
-            cost = 2 * outside + covered + (np.inf if on_labels > 0 else 0.0)
-            if cost < best_cost - 1e-12 * unit * unit:
-                best, best_cost, best_box = f"{vertical} {horizontal}", cost, box
-        if best_box is not None:
-            placed.append(best_box)
-        positions.append(best)
-    return positions
-
-
 def _inside(value: float, bounds: list[float] | None) -> bool:
     return bounds is not None and bool(np.isfinite(value)) and bounds[0] <= value <= bounds[1]
 
@@ -218,9 +159,35 @@ def _check_scatter(Z, post, means, sigmas, weights) -> tuple[np.ndarray, ...]:
     return Z, post, means, sigmas, weights
 
 
+def _point_hover_data(post: np.ndarray, point_name: str, numbers=None, top: int = 3) -> tuple[dict, str]:
+    """:func:`_point_hover`'s lines as numbers and a template, for components named ``j=1, j=2, ...``:
+    ``customdata`` holds each point's number, then its ``top`` largest responsibilities as (j, p) pairs,
+    and plotly.js writes the text only for the point hovered. A Step of the matrix page's users' map
+    (1,200 points) built 1,200 strings on the server (~14 ms of its ~125) and sent ~100 KB of them.
+
+    The numbers go as float32 (exact for a point's number below 2^24 and for j); each p is rounded to the
+    two decimals shown first, so that plotly.js prints the value the server would have.
+    """
+    top = min(top, post.shape[1])
+    order = np.argsort(-post, axis=1, kind="stable")[:, :top]
+    columns = np.empty((post.shape[0], 1 + 2 * top), dtype=np.float32)
+    columns[:, 0] = np.arange(1, len(post) + 1) if numbers is None else np.asarray(numbers)
+    columns[:, 1::2] = order + 1
+    columns[:, 2::2] = np.round(np.take_along_axis(post, order, axis=1), 2)
+    lines = "".join(f"<br>j=%{{customdata[{1 + 2 * k}]:d}}: %{{customdata[{2 + 2 * k}]:.2f}}" for k in range(top))
+    return typed(columns), f"{point_name} %{{customdata[0]:d}}{lines}"
+
+
 def _points_trace(Z: np.ndarray, post: np.ndarray, point_name: str, names: list[str] | None, numbers=None):
     """The points, each in the blend of its responsibilities' colours."""
     n = Z.shape[0]
+    # named components (K-means' centres) leave out zero responsibilities: one text per point; else the
+    # numbers and a template (plotly.js writes the text of the point hovered)
+    if names is None:
+        customdata, hover = _point_hover_data(post, point_name, numbers)
+        text = {"customdata": customdata}
+    else:
+        hover, text = "%{hovertext}", {"hovertext": _point_hover(post, point_name, names=names, numbers=numbers)}
     # a dict, not a trace object: the figure validates it once (a trace object is validated when made
     # and again when the figure takes it; 1,200 colours and hover texts each time)
     return dict(
@@ -235,8 +202,8 @@ def _points_trace(Z: np.ndarray, post: np.ndarray, point_name: str, names: list[
             opacity=0.85,
             line=dict(color="white", width=0.5 if n <= 300 else 0),
         ),
-        hovertext=_point_hover(post, point_name, names=names, numbers=numbers),
-        hovertemplate="%{hovertext}<br>(%{x:.3g}, %{y:.3g})<extra></extra>",
+        **text,
+        hovertemplate=f"{hover}<br>(%{{x:.3g}}, %{{y:.3g}})<extra></extra>",
         showlegend=False,
     )
 
@@ -449,7 +416,7 @@ def mixture_scatter(
     x_range = padded_range(np.concatenate([Z[:, 0], held[:, 0]]))
     y_range = padded_range(np.concatenate([Z[:, 1], held[:, 1]]))
     labelled = len(components) <= MAX_LABELLED_COMPONENTS
-    positions = _label_positions(means, [c.label for c in components], x_range, y_range) if labelled else None
+    positions = label_positions(means, [c.label for c in components], x_range, y_range) if labelled else None
 
     names = None if show_weights else [c.name for c in components]
     drawn = drawn_points(len(Z), post)  # at most MAX_DRAWN_POINTS, each component in its share

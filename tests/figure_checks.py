@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 
 import numpy as np
 import plotly.graph_objects as go
@@ -43,6 +44,30 @@ def serialise(fig: go.Figure) -> str:
     _finite_numbers(json.loads(text, parse_constant=_reject_constant))
     assert fig.layout.template == pio.templates[figure_style.TEMPLATE]
     return text
+
+
+def hover_text(trace, point: int) -> str:
+    """The hover label plotly.js writes for ``point`` of ``trace``: its ``hovertemplate`` with
+    ``%{customdata[k]:fmt}``, ``%{x:fmt}``, ``%{y:fmt}`` and ``%{hovertext}`` filled in (the formats the
+    dashboard uses: ``d``, ``.2f``, ``.3g``, as d3-format writes them) and ``<extra>`` dropped."""
+    values = {"x": trace.x[point], "y": trace.y[point]}
+    if trace.customdata is not None:
+        values.update({f"customdata[{k}]": v for k, v in enumerate(np.asarray(trace.customdata)[point])})
+    if trace.hovertext is not None:
+        values["hovertext"] = trace.hovertext[point]
+
+    def fill(match: re.Match) -> str:
+        value = values[match.group(1)]
+        spec = match.group(2)
+        if spec is None:
+            return str(value)
+        if spec == "d":
+            return str(int(round(float(value))))
+        text = format(float(value), spec)
+        return re.sub(r"e([+-])0*(\d)", r"e\1\2", text) if spec.endswith("g") else text  # d3: 1e+5, not 1e+05
+
+    text = re.sub(r"%\{([^:}]+)(?::([^}]+))?\}", fill, trace.hovertemplate)
+    return re.sub(r"<extra>.*?</extra>", "", text)
 
 
 def traces(fig: go.Figure, kind: str) -> list:

@@ -19,6 +19,8 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from dashboard import live_chart, plotly_spec
+from em_core import em, init
+from em_core.data import load_dataset
 from tests.browser_page import LIVE_CHARTS_SETTLED, AppPage
 from tests.streamlit_server import StreamlitServer, browser_test_server
 
@@ -309,4 +311,61 @@ def test_a_chart_out_of_view_draws_the_newest_figure_when_it_comes_into_view(app
     assert (means["received"], means["drawn"], means["deferred"]) == (3, 3, False)
     # while it waited the chart already had its figure's height: drawing it moved nothing on the page
     assert waiting_height == frame.bounding_box()["height"] > 200
+    app.expect_clean()
+
+
+#: In a live chart's frame: each drawn user's place on the page (the frame's offset added) and its nearest
+#: neighbour's distance in px, any trace's point counting (a mean's marker catches the hover as well).
+USER_PLACES = """(frameTop) => {
+  const gd = document.getElementById("chart"), layout = gd._fullLayout, xa = layout.xaxis, ya = layout.yaxis;
+  const px = (x, y) => [xa._offset + xa.l2p(x), ya._offset + ya.l2p(y)];
+  const marks = gd.calcdata.map((cd) => (cd[0].t && cd[0].t.x ? Array.from(cd[0].t.x, (x, i) => px(x, cd[0].t.y[i]))
+                                                                  : cd.map((p) => px(p.x, p.y))));
+  const all = marks.flat();
+  return marks[0].map(([x, y], i) => {
+    const nearest = Math.min(...all.filter((_, k) => k !== i).map(([u, v]) => Math.hypot(u - x, v - y)));
+    return [i, x + frameTop[0], y + frameTop[1], nearest];
+  });
+}"""
+
+
+@pytest.mark.browser
+def test_hovering_a_user_on_the_map_names_them_and_their_largest_responsibilities(
+    app_server: StreamlitServer, page: Page
+):
+    """plotly.js writes a user's hover from the numbers the map sends: the user's number and their three largest
+    responsibilities in the E-step shown, as em_core computes them."""
+    page.set_viewport_size({"width": 1400, "height": 900})
+    app = AppPage(page, app_server.url)
+    app.goto("/em_matrix?dataset=demo-small&k=3&seed=0")
+    app.wait_opened("EM for matrix completion")
+    for _ in range(2):
+        app.step()
+    app.wait_charts()
+    X = load_dataset("demo-small").X
+    mixture, _ = init(X, 3, 0)
+    for _ in range(2):
+        post = em.estep(X, mixture)[0]  # after a Step the map shows the posterior of its E-step
+        mixture = em.mstep(X, post, mixture)
+    frame = page.locator(".st-key-emx_pca iframe")
+    frame.scroll_into_view_if_needed()
+    box = frame.bounding_box()
+    places = (
+        app.live_chart("emx_pca")
+        .locator("#chart")
+        .evaluate(f"(_, frameTop) => ({USER_PLACES})(frameTop)", [box["x"], box["y"]])
+    )
+    checked = 0
+    for index, x, y, nearest in sorted(places, key=lambda place: -place[3])[:3]:  # the users drawn apart
+        assert nearest > 6, f"no user is drawn apart from the others: {places[:5]}"
+        page.mouse.move(x, y)
+        label = app.live_chart("emx_pca").locator(".hoverlayer .hovertext")
+        expect(label).to_be_visible()
+        lines = [line.text_content() for line in label.locator("text.nums tspan.line").all()]
+        user = index + 1
+        top = np.argsort(-post[index], kind="stable")
+        assert lines[:4] == [f"user {user}"] + [f"j={j + 1}: {post[index, j]:.2f}" for j in top], lines
+        checked += 1
+    assert checked == 3
+    page.mouse.move(0, 0)
     app.expect_clean()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dashboard import figure_style, mixture_figures
-from tests.figure_checks import axis_range, many_blobs, mean_traces, rgb_string, serialise, toy_mixture
+from tests.figure_checks import axis_range, hover_text, many_blobs, mean_traces, rgb_string, serialise, toy_mixture
 
 
 def test_mixture_scatter_draws_sigma_circles_means_and_weights():
@@ -17,7 +17,7 @@ def test_mixture_scatter_draws_sigma_circles_means_and_weights():
     points = fig.data[0]
     assert points.type == "scatter" and len(points.x) == len(X)
     assert list(points.marker.color) == figure_style.blend_colors(post)
-    assert points.hovertext[0].startswith("point 1<br>j=1: ")
+    assert hover_text(points, 0).startswith("point 1<br>j=1: ")
     colors = figure_style.component_colors(3)
     for j in range(3):
         circles = [t for t in fig.data if t.mode == "lines" and t.legendgroup == f"j={j + 1}"]
@@ -52,7 +52,24 @@ def test_mixture_scatter_uses_webgl_for_many_points_and_names_them():
     fig = mixture_figures.mixture_scatter(Z, post, np.zeros((2, 2)), np.ones(2), np.full(2, 0.5), point_name="user")
     serialise(fig)
     assert fig.data[0].type == "scattergl"
-    assert fig.data[0].hovertext[41].startswith("user 42<br>")
+    assert hover_text(fig.data[0], 41).startswith("user 42<br>")
+
+
+@pytest.mark.parametrize(("n", "K", "seed"), [(40, 1, 0), (40, 2, 1), (300, 3, 2), (1500, 12, 3)])
+def test_a_points_hover_names_its_number_and_largest_responsibilities(n, K, seed):
+    """What hovering a point says (plotly.js fills the template from ``customdata``) is the text the
+    server wrote for it before: its number, then its three largest responsibilities, largest first."""
+    rng = np.random.default_rng(seed)
+    post = rng.dirichlet(np.full(K, 0.3), size=n)
+    fig = mixture_figures.mixture_scatter(
+        rng.normal(size=(n, 2)), post, rng.normal(size=(K, 2)), np.ones(K), post.mean(axis=0), point_name="user"
+    )
+    points = fig.data[0]
+    assert points.hovertext is None  # numbers and a template, not one string per point
+    written = mixture_figures._point_hover(post, "user")
+    for i in range(n):
+        lines, _position = hover_text(points, i).rsplit("<br>", 1)
+        assert lines == written[i]
 
 
 def test_mixture_scatter_single_point_single_component():
