@@ -78,7 +78,9 @@ def start_controls() -> fits.Start:
 
 def body(shown: fit_page.Shown) -> None:
     mixture = shown.mixture
-    warnings = st if shown.row is None else shown.row.side  # a projector: beside the chart, on screen
+    # a projector: beside the chart, on screen; in a container that is always there, so that the live charts
+    # after it keep their place in the page as warnings come and go (dashboard.live_chart)
+    warnings = (st if shown.row is None else shown.row.side).container()
     for line in diagnostics.describe(diagnostics.component_report(mixture, VAR_FLOOR), VAR_FLOOR):
         warnings.warning(line, icon=":material/warning:")
     spherical = shown.slot.key.start.covariance_type == "spherical"

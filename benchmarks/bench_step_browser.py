@@ -3,7 +3,8 @@ and the page is idle again (Streamlit's script state "notRunning", no stale elem
 
 Starts ``streamlit run app.py`` on 127.0.0.1 (``--port``, else a free one), opens "EM for matrix
 completion" in Debian's chromium (Playwright) on the course's Netflix matrix with K = 12 (demo-large
-when EM_DATA_DIR lacks it), presses Step ``--clicks`` times and reports:
+when EM_DATA_DIR lacks it; ``--page em_2d`` or ``kmeans_2d``: a 2-D page on demo-2d with K = 3),
+presses Step ``--clicks`` times and reports:
 
 - click to idle, timed inside the page: from the click event until the status line shows the new
   iteration, Streamlit's script state is "notRunning", no element is stale, and two animation frames
@@ -155,6 +156,14 @@ ARM = """
 """
 
 
+#: The pages ``--page`` can step: their path, title and K.
+PAGES = {
+    "matrix": ("em_matrix", "EM for matrix completion", 12),
+    "em_2d": ("em_2d", "EM on complete 2-D data", 3),
+    "kmeans_2d": ("kmeans_2d", "K-means (2-D)", 3),
+}
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) the process ``pid`` has used so far: a cost that load does not inflate."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -185,6 +194,13 @@ def main() -> int:
         help="BLAS threads of the server (sets OPENBLAS/OMP/MKL_NUM_THREADS, which the app then keeps; default: the "
         "app's own choice, one thread, dashboard/blas_threads.py)",
     )
+    parser.add_argument(
+        "--page",
+        choices=sorted(PAGES),
+        default="matrix",
+        help="the page to step: 'matrix' (netflix, K = 12; demo-large without the course files, the default), "
+        "'em_2d' or 'kmeans_2d' (demo-2d, K = 3: the 2-D pages' points chart and score curve)",
+    )
     args = parser.parse_args()
     if args.blas_threads:
         for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -192,7 +208,8 @@ def main() -> int:
     if CHROMIUM is None:
         print("chromium not found (Debian's chromium package); nothing measured")
         return 1
-    dataset = "netflix" if "netflix" in available_datasets() else "demo-large"
+    path, title, K = PAGES[args.page]
+    dataset = ("netflix" if "netflix" in available_datasets() else "demo-large") if args.page == "matrix" else "demo-2d"
     print(machine_line())
     frames = Frames()
     # no file watcher: an edit in the tree during the run must not reload the app's modules mid-benchmark
@@ -211,8 +228,8 @@ def main() -> int:
         app = AppPage.new_context(browser, server.url, timeout_ms=120_000)
         app.page.on("websocket", lambda ws: ws.on("framereceived", frames.on_frame))
         app.page.add_init_script(RECORD_MESSAGES)
-        app.goto(f"/em_matrix?dataset={dataset}&k=12&seed=0")
-        app.wait_opened("EM for matrix completion")
+        app.goto(f"/{path}?dataset={dataset}&k={K}&seed=0")
+        app.wait_opened(title)
         app.wait_charts()
         for _ in range(args.clicks):
             before = len(frames.received)
@@ -239,7 +256,7 @@ def main() -> int:
         browser.close()
     seconds = app.step_seconds
     threads = args.blas_threads or "the app's default (one)"
-    print(f"{dataset}, K=12, {len(seconds)} Step clicks, chromium, BLAS threads: {threads}")
+    print(f"{title}: {dataset}, K={K}, {len(seconds)} Step clicks, chromium, BLAS threads: {threads}")
     print("click to new iteration and idle, timed in the page (MutationObserver, then two frames):")
     print(f"  median {statistics.median(in_page) * 1000:.0f} ms, p90 {percentile_90(in_page) * 1000:.0f} ms")
     print(

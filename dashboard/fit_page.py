@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 import streamlit as st
 
-from dashboard import caches, controls, curve_figures, fits, mixture_figures, presentation, session
+from dashboard import caches, controls, curve_figures, fits, live_chart, mixture_figures, presentation, session
 from dashboard.limits import PLAY_INTERVAL
 from em_core import stepping
 from em_core.mixture import GaussianMixture
@@ -187,7 +187,8 @@ def points_and_curve(shown: Shown, prefix: str, captions: tuple[str, str], curve
             previous=previous,
         ),
     )
-    left.plotly_chart(presentation.size(figure, "main"), key=f"{prefix}_points")
+    with left:  # live charts (dashboard.live_chart): a Step redraws them in place, not mounted anew
+        live_chart.show(presentation.size(figure, "main"), f"{prefix}_points")
     left.caption(captions[0])
     scores, score_name, current, empty = shown.scores, shown.slot.score_name, shown.current, empty_curve_message(shown)
     curve = caches.figure_once(
@@ -195,7 +196,8 @@ def points_and_curve(shown: Shown, prefix: str, captions: tuple[str, str], curve
         f"{score_name}|{scores}|{current}|{empty}",
         lambda: curve_figures.score_curve(scores, score_name, current=current, empty_message=empty),
     )
-    right.plotly_chart(presentation.size(curve, "side"), key=curve_key)
+    with right:
+        live_chart.show(presentation.size(curve, "side"), curve_key)
     right.caption(captions[1])
     if row is not None:  # the sidebar, which lists the keys too, is closed on a projector
         right.markdown(presentation.KEYS_LEGEND)

@@ -116,7 +116,9 @@ def test_em_2d_steps_raise_the_log_likelihood(app: AppPage):
     assert app.status().iteration == 3
     # EM on complete data never lowers the log-likelihood (a hair of rounding aside)
     assert all(b >= a - 1e-6 * abs(a) for a, b in zip(lls, lls[1:], strict=False)), lls
-    expect(app.main.get_by_test_id("stPlotlyChart").nth(1)).to_be_visible()  # the points and the LL curve
+    app.wait_charts()  # the points and the LL curve: live charts (dashboard/live_chart.py), each in its frame
+    for key in ("em2d_points", "em2d_ll"):
+        expect(app.live_chart(key).locator("#chart .main-svg").first).to_be_visible()
     screenshot(app, "em_2d.png")
     app.expect_clean()
 
@@ -190,7 +192,7 @@ def test_presentation_mode_fits_a_1280x720_projector(app_server: StreamlitServer
     app.goto("/em_2d?dataset=demo-2d&present=1")
     app.wait_opened(TITLE["EM on complete 2-D data"])
     expect(page.locator(".st-key-present input")).to_be_checked(timeout=app.timeout_ms)  # switched on by the link
-    chart = app.main.get_by_test_id("stPlotlyChart").first
+    chart = page.locator(".st-key-em2d_points iframe")  # a live chart's frame (dashboard/live_chart.py)
     tops = []
     page.mouse.click(5, 5)  # focus on the page, not on an input
     for press, shows in ((None, "Initial"), ("e", "done"), ("m", "Iteration 1"), ("s", "Iteration 2")):
@@ -211,8 +213,12 @@ def test_presentation_mode_fits_a_1280x720_projector(app_server: StreamlitServer
                      .filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.innerText)"""
         )
         assert cut == [], cut
-        sizes = chart.locator("svg text").evaluate_all(
-            "els => els.filter(e => e.textContent.trim()).map(e => parseFloat(getComputedStyle(e).fontSize))"
+        sizes = (
+            app.live_chart("em2d_points")
+            .locator("#chart svg text")
+            .evaluate_all(
+                "els => els.filter(e => e.textContent.trim()).map(e => parseFloat(getComputedStyle(e).fontSize))"
+            )
         )
         assert sizes and min(sizes) >= 18, sorted(set(sizes))
     assert len(set(tops)) == 1, tops  # the chart never jumps (the slider's place is held)
@@ -235,5 +241,17 @@ def test_presentation_mode_keys_step_the_fit(app: AppPage):
     app.wait_idle()
     app.page.keyboard.press("s")
     expect(app.status_line).to_contain_text("Iteration 2 ·", timeout=app.timeout_ms)
+    app.wait_idle()
+    # a click on the chart (to hover or zoom) puts the focus in its frame: the keys still drive the fit
+    app.wait_charts()
+    # on an axis title (a press on the plot itself starts a zoom, which keeps the focus where it was)
+    app.live_chart("em2d_points").locator("#chart .xtitle").click(force=True)
+    assert app.page.evaluate("() => document.activeElement.tagName") == "IFRAME"
+    app.page.keyboard.press("s")
+    expect(app.status_line).to_contain_text("Iteration 3 ·", timeout=app.timeout_ms)
+    app.wait_idle()
+    app.page.keyboard.press("ArrowLeft")  # scrub back, from inside the frame too
+    heading = app.page.locator(".st-key-em2d_beside h4")  # the state shown, beside the chart on a projector
+    expect(heading).to_have_text("Iteration 2 — after the M-step", timeout=app.timeout_ms)
     app.wait_idle()
     app.expect_clean()

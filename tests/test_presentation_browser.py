@@ -106,15 +106,17 @@ def test_pca_labels_of_a_20x5_set_never_overprint(app_server: StreamlitServer, p
     app.expect_clean()
 
 
-#: Every title the page's first chart shows from now on, in order (``window.__emTitles``).
+#: Every title the points chart (a live chart: drawn in its frame, which a Step keeps) shows from now on, in
+#: order (``window.__emTitles``).
 _RECORD_TITLES = """() => {
     window.__emTitles = [];
+    const drawn = document.querySelector('.st-key-em2d_points iframe').contentDocument;
     const record = () => {
-        const title = document.querySelector('[data-testid="stMain"] [data-testid="stPlotlyChart"] .gtitle');
+        const title = drawn.querySelector('#chart .gtitle');
         const text = title ? title.textContent : null;
         if (text && text !== window.__emTitles[window.__emTitles.length - 1]) window.__emTitles.push(text);
     };
-    new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
+    new MutationObserver(record).observe(drawn.body, { subtree: true, childList: true, characterData: true });
     record();
 }"""
 

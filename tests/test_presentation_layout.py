@@ -17,7 +17,7 @@ import shutil
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from dashboard import presentation
+from dashboard import live_chart, presentation
 from tests.browser_page import AppPage
 from tests.helpers import REPO
 from tests.streamlit_server import StreamlitServer, browser_test_server
@@ -76,6 +76,12 @@ def _on_screen(page: Page, locator: Locator) -> dict:
 def _chart(page: Page, key: str) -> Locator:
     """The plotly chart with this key."""
     return page.locator(f".st-key-{key}")
+
+
+def _drawn(chart: Locator) -> Locator:
+    """What a live chart (:mod:`dashboard.live_chart`, the stepping pages' charts) has drawn: its plotly.js plot,
+    in the frame inside the chart's element."""
+    return chart.frame_locator("iframe").locator("#chart")
 
 
 def _plot_area(chart: Locator) -> Locator:
@@ -144,6 +150,7 @@ def _press(app: AppPage, key: str, shows: Locator, text: str) -> None:
 def test_a_2d_page_on_a_projector(app_server: StreamlitServer, page: Page, path: str, title: str, prefix: str):
     app = _open(page, app_server.url, f"/{path}?dataset=demo-2d&present=1", title, PROJECTOR)
     chart, side = _chart(page, f"{prefix}_points"), page.locator(f".st-key-{prefix}_beside")
+    drawn = _drawn(chart)
     e_half, m_half = ("E-step", "M-step") if path == "em_2d" else ("assignment", "update")
     # the sidebar starts collapsed, its toggle stays reachable
     expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
@@ -163,7 +170,7 @@ def test_a_2d_page_on_a_projector(app_server: StreamlitServer, page: Page, path:
         assert _cut_button_labels(page) == []
         # the chart, and its plot area as large as the screen allows
         _on_screen(page, chart)
-        plot = _on_screen(page, _plot_area(chart))
+        plot = _on_screen(page, _plot_area(drawn))
         assert plot["width"] >= MIN_MAIN_PLOT[0] and plot["height"] >= MIN_MAIN_PLOT[1], plot
         tops.append(round(_box(chart)["y"]))
         # the column beside it: the chart's state as its heading, the narration, the curve and the keys
@@ -173,16 +180,16 @@ def test_a_2d_page_on_a_projector(app_server: StreamlitServer, page: Page, path:
         if key is not None:
             # the latest sentence: "M-step 1: means moved by up to ..."
             expect(page.locator(f".st-key-{prefix}_narration")).to_contain_text(f" {1 if key in 'em' else 2}: ")
-        side_chart = side.get_by_test_id("stPlotlyChart")
+        side_chart = side.locator(f'iframe[title="{live_chart.FRAME_TITLE}"]')
         _on_screen(page, side_chart)
         _on_screen(page, side.get_by_text("Keys:"))
-        for each in (chart, side_chart):
+        for each in (drawn, side_chart.content_frame.locator("#chart")):
             sizes = _font_sizes(each)
             assert sizes and min(sizes) >= presentation.FONT_PX, sorted(set(sizes))
-        expect(chart.locator("g.legend")).to_have_count(0)  # the on-plot labels name the components
+        expect(drawn.locator("g.legend")).to_have_count(0)  # the on-plot labels name the components
         if key == "m":
             if path == "em_2d":  # the arrows from the ghost means to the new ones, thick enough for the room
-                widths = chart.locator(".annotation-arrow-g path").evaluate_all(
+                widths = drawn.locator(".annotation-arrow-g path").evaluate_all(
                     "els => els.map(e => parseFloat(getComputedStyle(e).strokeWidth)).filter(w => w > 0)"
                 )
                 assert widths and min(widths) >= 3, widths
@@ -222,9 +229,9 @@ def test_a_2d_page_on_a_420px_phone(app_server: StreamlitServer, page: Page, pat
     chart = _chart(page, f"{prefix}_points")
     box = _on_screen(page, chart)
     assert box["width"] >= 0.85 * PHONE["width"], box
-    _on_screen(page, _plot_area(chart))
+    _on_screen(page, _plot_area(_drawn(chart)))
     assert _cut_button_labels(page) == []
-    sizes = _font_sizes(chart)
+    sizes = _font_sizes(_drawn(chart))
     assert sizes and min(sizes) >= presentation.FONT_PX, sorted(set(sizes))
     app.expect_clean()
 
