@@ -3,7 +3,7 @@ and the page is idle again (Streamlit's script state "notRunning", no stale elem
 
 Starts ``streamlit run app.py`` on 127.0.0.1 (``--port``, else a free one), opens "EM for matrix
 completion" in Debian's chromium (Playwright) on the course's Netflix matrix with K = 12 (demo-large
-when EM_DATA_DIR lacks it; ``--page em_2d`` or ``kmeans_2d``: a 2-D page on demo-2d with K = 3),
+when EM_DATA_DIR lacks it; ``--page em_2d``: "EM on complete 2-D data" on demo-2d with K = 3),
 presses Step ``--clicks`` times and reports:
 
 - click to idle, timed inside the page: from the click event until the status line shows the new
@@ -160,7 +160,6 @@ ARM = """
 PAGES = {
     "matrix": ("em_matrix", "EM for matrix completion", 12),
     "em_2d": ("em_2d", "EM on complete 2-D data", 3),
-    "kmeans_2d": ("kmeans_2d", "K-means (2-D)", 3),
 }
 
 
@@ -198,8 +197,8 @@ def main() -> int:
         "--page",
         choices=sorted(PAGES),
         default="matrix",
-        help="the page to step: 'matrix' (netflix, K = 12; demo-large without the course files, the default), "
-        "'em_2d' or 'kmeans_2d' (demo-2d, K = 3: the 2-D pages' points chart and score curve)",
+        help="the page to step: 'matrix' (netflix, K = 12; demo-large without the course files, the default) or "
+        "'em_2d' (demo-2d, K = 3: the points chart and the LL curve; it converges after 21 Steps)",
     )
     args = parser.parse_args()
     if args.blas_threads:
