@@ -30,6 +30,7 @@ user's top-N unseen items without the dense n x d matrix.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 import numpy as np
@@ -159,6 +160,12 @@ def _mstep(data, post: np.ndarray, mixture: GaussianMixture, min_variance: float
     return GaussianMixture(mu, var, p), stats.weight
 
 
+def _digest(post) -> tuple:
+    """What tells one posterior from another: its shape and a 128-bit digest of its float64 bits."""
+    post = np.ascontiguousarray(post, dtype=float)
+    return post.shape, hashlib.blake2b(post, digest_size=16).digest()
+
+
 def algorithm(min_variance: float = 0.25) -> stepping.Algorithm:
     """EM on incomplete data as a steppable :class:`~em_core.stepping.Algorithm`.
 
@@ -172,7 +179,8 @@ def algorithm(min_variance: float = 0.25) -> stepping.Algorithm:
     dense = _kernels.Cache(missing_as_zero=True, shared=_PUBLIC_CACHE)  # the mask and shifted data, once per matrix
     sparse = sparse_kernels.Cache(shared=_SPARSE_CACHE)
 
-    # (prepared matrix, a copy of the posterior, its support) of the last M-step, replaced whole
+    # (prepared matrix, a digest of the posterior, its support) of the last M-step, replaced whole: a digest,
+    # not a copy, so that a fit on a large matrix does not hold a second posterior
     last: list[tuple | None] = [None]
 
     def cache(X):
@@ -181,15 +189,16 @@ def algorithm(min_variance: float = 0.25) -> stepping.Algorithm:
     def step_m(X, post, mixture):
         data = cache(X)
         new, weight = _mstep(data, post, mixture, min_variance)
+        weight = weight.copy()  # not a view that keeps the M-step's whole (K, 2d) product alive
         weight.flags.writeable = False
-        last[0] = (data, np.array(post, dtype=float, order="C", copy=True), weight)
+        last[0] = (data, _digest(post), weight)
         return new, None
 
     def step_support(X, post) -> np.ndarray:
         """The support of ``post`` on ``X``: the last M-step's own when it was given these very numbers on
         this matrix (a step's narration asks right after it), else computed."""
         data, entry = cache(X), last[0]
-        if entry is not None and entry[0] is data and _kernels.same_contents(np.asarray(post), entry[1]):
+        if entry is not None and entry[0] is data and _digest(post) == entry[1]:
             return entry[2]
         return _kernels_of(data).statistics(data, np.asarray(post, dtype=float)).weight
 
