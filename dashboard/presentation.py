@@ -156,7 +156,8 @@ PAIR_HEIGHT = 515
 _ROW_MARGIN = dict(l=60, r=20, t=50, b=50)
 _ROLES = {
     "main": _Role(MAIN_HEIGHT, MAIN_MARGIN, titled=False, fill=True),
-    "side": _Role(SIDE_HEIGHT, SIDE_MARGIN, titled=True, fill=False),
+    # no room above the score curve for a title (the axis names it): the empty curve's "log-likelihood" was cut
+    "side": _Role(SIDE_HEIGHT, SIDE_MARGIN, titled=False, fill=False),
     "row": _Role(CHART_HEIGHT, _ROW_MARGIN, titled=True, fill=False),
     "points": _Role(CHART_HEIGHT, dict(l=62, r=6, t=44, b=50), titled=True, fill=True),
 }

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from dashboard import presentation
+from dashboard import curve_figures, presentation
 from dashboard.mixture_figures import GHOST_NAME, points_figure
 from em_core.mixture import GaussianMixture
 from tests.apptest_helpers import STEPPERS, Dashboard
@@ -78,6 +78,15 @@ def test_sizing_makes_a_new_figure_and_leaves_the_one_given_as_it_was(form: str)
     assert sized.to_dict()["layout"]["height"] == presentation.MAIN_HEIGHT
     # a figure still in its spec form is not validated on the way (the slow part of a Step)
     assert getattr(sized, "pending", None) == getattr(fig, "pending", None)
+
+
+def test_the_score_curve_beside_the_chart_keeps_no_title_to_be_cut():
+    """Beside a 2-D page's chart the curve has 6 px above its plot (its axis says what it plots): the empty
+    curve's title "log-likelihood" was drawn half outside the chart, cut under the scrub buttons."""
+    side = presentation.sized(curve_figures.score_curve([], "log_likelihood"), "side")
+    assert not side.layout.title.text and presentation.SIDE_MARGIN["t"] < 20
+    assert [note.text for note in side.layout.annotations] == ["Press Step to start"]
+    assert presentation.sized(curve_figures.score_curve([], "log_likelihood"), "row").layout.title.text
 
 
 def test_a_height_given_replaces_the_roles():
