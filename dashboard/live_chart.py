@@ -1,4 +1,4 @@
-"""A plotly chart that a rerun updates in place: the matrix page's per-Step charts.
+"""A plotly chart that a rerun updates in place: the per-Step charts of the matrix page and the 2-D pages.
 
 ``st.plotly_chart`` puts the figure in its element's identity, so a Step that changes a figure mounts
 its chart anew: plotly.js plots it from scratch, and a WebGL scatter opens new WebGL contexts. On the
@@ -33,6 +33,10 @@ reloaded, after which Streamlit (1.67) no longer hears it, so it stays blank unt
 A frame scrolled out of view keeps the figures it is sent and draws the newest when it comes within
 200 px of the view (an ``IntersectionObserver``; it takes the figure's height at once, so the page does
 not move when it draws): a Step draws only the charts on screen.
+
+A key pressed while the focus is in a frame (a click on a chart's title or axes puts it there) is passed
+on to the page, whose keyboard shortcuts (S for Step, the arrows to scrub) would not hear it otherwise; the
+frame makes its ``<iframe>`` a block box (an inline one left a line's descent, ~8 px, under each chart).
 
 Each frame's ``<body>`` counts the figures it was sent (``data-received``) and those it has drawn and
 painted (``data-drawn``), and has ``data-deferred="1"`` while a figure waits for the view: browser tests
