@@ -24,7 +24,7 @@ from em_core.data import load_dataset
 from tests.browser_page import LIVE_CHARTS_SETTLED, AppPage
 from tests.streamlit_server import StreamlitServer, browser_test_server
 
-PLOTLY_JS = Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
+PLOTLY_JS = live_chart.FULL_BUNDLE
 PAGE = Path(live_chart.__file__).with_name("live_chart_frame") / "index.html"
 
 

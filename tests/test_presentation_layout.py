@@ -78,12 +78,6 @@ def _chart(page: Page, key: str) -> Locator:
     return page.locator(f".st-key-{key}")
 
 
-def _drawn(chart: Locator) -> Locator:
-    """What a live chart (:mod:`dashboard.live_chart`, the stepping pages' charts) has drawn: its plotly.js plot,
-    in the frame inside the chart's element."""
-    return chart.frame_locator("iframe").locator("#chart")
-
-
 def _plot_area(chart: Locator) -> Locator:
     """The chart's plot area: the rectangle plotly drags in (the axes' inside)."""
     return chart.locator(".nsewdrag").first
@@ -150,7 +144,7 @@ def _press(app: AppPage, key: str, shows: Locator, text: str) -> None:
 def test_a_2d_page_on_a_projector(app_server: StreamlitServer, page: Page, path: str, title: str, prefix: str):
     app = _open(page, app_server.url, f"/{path}?dataset=demo-2d&present=1", title, PROJECTOR)
     chart, side = _chart(page, f"{prefix}_points"), page.locator(f".st-key-{prefix}_beside")
-    drawn = _drawn(chart)
+    drawn = app.live_chart(f"{prefix}_points").locator("#chart")  # a live chart: drawn in its frame
     e_half, m_half = ("E-step", "M-step") if path == "em_2d" else ("assignment", "update")
     # the sidebar starts collapsed, its toggle stays reachable
     expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
@@ -229,9 +223,10 @@ def test_a_2d_page_on_a_420px_phone(app_server: StreamlitServer, page: Page, pat
     chart = _chart(page, f"{prefix}_points")
     box = _on_screen(page, chart)
     assert box["width"] >= 0.85 * PHONE["width"], box
-    _on_screen(page, _plot_area(_drawn(chart)))
+    drawn = app.live_chart(f"{prefix}_points").locator("#chart")  # a live chart: drawn in its frame
+    _on_screen(page, _plot_area(drawn))
     assert _cut_button_labels(page) == []
-    sizes = _font_sizes(_drawn(chart))
+    sizes = _font_sizes(drawn)
     assert sizes and min(sizes) >= presentation.FONT_PX, sorted(set(sizes))
     app.expect_clean()
 
