@@ -318,16 +318,20 @@ def step_buttons(slot: fits.FitSlot, s: session.Settings, prefix: str) -> None:
     X = s.dataset.X
     play_tick(slot, X, prefix)
     # inside the fragment, so the notice goes with the first control after it (a page-level
-    # element would stay until the whole page ran again)
-    reset_notice(slot)
+    # element would stay until the whole page ran again). The notices come and go in containers that
+    # are always there: the elements under them keep their places, so a Step that drops the notice
+    # does not leave the last status line on screen, stale, beside the new one until the run ends
+    with st.container():
+        reset_notice(slot)
     buttons(slot, X, prefix, half_steps=True)
     session.sync_url(s, slot.state.iteration)
-    error = st.session_state.get(f"{prefix}_view_error")
-    if error:
-        st.error(error, icon=":material/error:")
-    busy = st.session_state.pop(f"{prefix}_view_busy", None)
-    if busy:
-        st.info(busy, icon=":material/hourglass_top:")
+    with st.container():
+        error = st.session_state.get(f"{prefix}_view_error")
+        if error:
+            st.error(error, icon=":material/error:")
+        busy = st.session_state.pop(f"{prefix}_view_busy", None)
+        if busy:
+            st.info(busy, icon=":material/hourglass_top:")
 
 
 def step_status(slot: fits.FitSlot, prefix: str, side: DeltaGenerator | None = None) -> int:

@@ -239,6 +239,24 @@ class Dashboard:
             raise AssertionError(f"expected one status line, found {lines!r}")
         return parse_status(lines[0])
 
+    def status_place(self) -> tuple[int, ...]:
+        """Where the status line sits in the page's tree (the child index at each level from the main column).
+
+        Streamlit matches an element across reruns by this place: a line that moves leaves its old copy on
+        screen, stale, until the run ends.
+        """
+
+        def walk(node, place):
+            for index, child in getattr(node, "children", {}).items():
+                if child.type == "markdown" and STATUS_START.match(child.value):
+                    yield (*place, index)
+                yield from walk(child, (*place, index))
+
+        places = list(walk(self.at.main, ()))
+        if len(places) != 1:
+            raise AssertionError(f"expected one status line, found it at {places!r}")
+        return places[0]
+
     def chart_keys(self) -> set[str]:
         """The keys of the page's plotly charts: ``st.plotly_chart``'s and live charts (:mod:`dashboard.live_chart`)."""
         return {chart.key for chart in self.at.get("plotly_chart")} | {

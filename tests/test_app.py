@@ -407,10 +407,13 @@ def test_changing_a_setting_resets_the_run_visibly(page_name, name, key, value, 
     assert resets == [f"Run reset: {notice}."]
     assert app.fit(stepper.slot).state.iteration == 0
     assert app.status().initial
+    place = app.status_place()
     # the new run is em_core's run for the new settings, and the notice goes with the first step
     new_name = value if key == "dataset" else name
     app.step(stepper.prefix, 1)
     assert not any(info.startswith("Run reset") for info in app.infos)
+    # without it, the status line keeps its place: the browser shows no stale copy of the old one beside it
+    assert app.status_place() == place
     assert_state_matches(app.fit(stepper.slot).state, reference_for(app, page_name, new_name), 1)
 
 
