@@ -239,23 +239,34 @@ class Dashboard:
             raise AssertionError(f"expected one status line, found {lines!r}")
         return parse_status(lines[0])
 
-    def status_place(self) -> tuple[int, ...]:
-        """Where the status line sits in the page's tree (the child index at each level from the main column).
+    def places(self) -> dict[str, tuple[int, ...]]:
+        """Where the status line (``"status"``) and each live chart (by its key) sit in the page's tree: the
+        child index at each level from the main column.
 
-        Streamlit matches an element across reruns by this place: a line that moves leaves its old copy on
-        screen, stale, until the run ends.
+        Streamlit matches an element across reruns by its place: a status line that moves leaves its old
+        copy on screen, stale, until the run ends; a live chart that moves is mounted anew (a new frame
+        loads plotly.js and draws from nothing) instead of being redrawn in place.
         """
 
         def walk(node, place):
             for index, child in getattr(node, "children", {}).items():
+                here = (*place, index)
                 if child.type == "markdown" and STATUS_START.match(child.value):
-                    yield (*place, index)
-                yield from walk(child, (*place, index))
+                    yield "status", here
+                elif child.type == "component_instance" and child.proto.component_name == FRAME_TITLE:
+                    yield child.key, here
+                yield from walk(child, here)
 
-        places = list(walk(self.at.main, ()))
-        if len(places) != 1:
-            raise AssertionError(f"expected one status line, found it at {places!r}")
-        return places[0]
+        found: dict[str, tuple[int, ...]] = {}
+        for name, place in walk(self.at.main, ()):
+            if name in found:
+                raise AssertionError(f"two of {name!r} on the page: at {found[name]} and {place}")
+            found[name] = place
+        return found
+
+    def status_place(self) -> tuple[int, ...]:
+        """Where the status line sits (:meth:`places`)."""
+        return self.places()["status"]
 
     def chart_keys(self) -> set[str]:
         """The keys of the page's plotly charts: ``st.plotly_chart``'s and live charts (:mod:`dashboard.live_chart`)."""

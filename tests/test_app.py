@@ -417,6 +417,33 @@ def test_changing_a_setting_resets_the_run_visibly(page_name, name, key, value, 
     assert_state_matches(app.fit(stepper.slot).state, reference_for(app, page_name, new_name), 1)
 
 
+@pytest.mark.parametrize("present", [False, True], ids=["page", "presentation"])
+@pytest.mark.parametrize(("page_name", "name"), [("kmeans", "demo-2d"), ("em2d", "demo-2d"), ("matrix", "demo-small")])
+def test_the_status_line_and_live_charts_keep_their_places(page_name, name, present):
+    # a notice, a warning or an error that comes and goes above them must not move them: a moved status
+    # line stays on screen, stale, beside the new one until the run ends (a browser test met two), and a
+    # moved live chart is mounted anew instead of redrawn in place
+    prefix = STEPPERS[page_name].prefix
+    link = {"dataset": name, **({"present": "1"} if present else {})}
+    app = Dashboard(page=page_name, link=link)
+    first = app.places()
+    assert "status" in first and len(first) >= 3, first  # the status line and the page's live charts
+    actions = [
+        ("a first half-step", lambda: app.click(f"{prefix}_estep")),
+        ("the second", lambda: app.click(f"{prefix}_mstep")),
+        ("Step", lambda: app.click(f"{prefix}_step")),
+        ("scrubbed back", lambda: app.scrub(prefix, 1)),
+        ("run to convergence", lambda: app.click(f"{prefix}_run")),
+        ("Reset", lambda: app.click(f"{prefix}_reset")),
+        ("K changed (the reset notice)", lambda: app.set_number("em_k", 4)),
+        ("Step after it (the notice gone)", lambda: app.click(f"{prefix}_step")),
+    ]
+    for what, act in actions:
+        act()
+        assert app.places() == first, what
+    assert app.status().iteration == 1
+
+
 @pytest.mark.parametrize("page_name", ["kmeans", "em2d"])
 def test_min_variance_does_not_reset_the_2d_pages(page_name):
     # only EM on ratings floors the variance; K-means and EM on complete data ignore it
