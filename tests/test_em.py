@@ -475,10 +475,13 @@ def test_steps_never_answer_from_a_matrix_modified_in_place(modify):
     assert not np.array_equal(em.estep(X, mixture)[0], before[0]) or modify is one_unit_in_the_last_place
 
 
-def test_an_algorithms_support_is_its_m_steps_and_never_stale():
+@pytest.mark.parametrize("kept_as", ["copy", "digest"])
+def test_an_algorithms_support_is_its_m_steps_and_never_stale(kept_as, monkeypatch):
     """``algorithm.support`` (what a step's narration compares with 1) answers from the last M-step when
     asked about the posterior and matrix that M-step was given, and computes afresh for any other: a
-    posterior or a matrix changed in place since, another posterior, another matrix."""
+    posterior or a matrix changed in place since (by one bit, too), another posterior, another matrix. The
+    M-step keeps a small posterior's bits, a large one's digest (``kept_as``: the limit set so)."""
+    monkeypatch.setattr(em, "COPY_BYTES", 2**30 if kept_as == "copy" else 0)
     X = masked_ratings(40, 6, 0.3, seed=5)
     mixture, _ = init(X, 3, seed=0)
     post = random_posterior(40, 3, seed=2)
@@ -493,6 +496,10 @@ def test_an_algorithms_support_is_its_m_steps_and_never_stale():
     changed = algorithm.support(X, post)
     assert changed is not kept
     np.testing.assert_allclose(changed, diagnostics.coordinate_support(X, post), rtol=1e-14, atol=1e-14)
+    algorithm.mstep(X, post, mixture)
+    kept = algorithm.support(X, post)
+    post[3, 1] = np.nextafter(post[3, 1], 2.0)  # one bit
+    assert algorithm.support(X, post) is not kept
     algorithm.mstep(X, post, mixture)
     hide_a_rating(X)  # the matrix changed in place since
     np.testing.assert_allclose(algorithm.support(X, post), diagnostics.coordinate_support(X, post), rtol=1e-14)
