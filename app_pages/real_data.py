@@ -44,7 +44,7 @@ ks = left.multiselect(
 fraction = middle.slider("Share held out", 0.05, 0.3, 0.1, 0.05, key="rd_fraction")
 splits = int(right.number_input("Splits (holdout seeds 0, 1, …)", 1, 5, 3, key="rd_splits"))
 st.markdown("**Options for real data** — each is compared alone and, with two or more on, combined:")
-cols = st.columns(4)
+cols = st.columns([1, 1, 1.35, 1])  # the longest toggle label whole at 1280 px beside the sidebar
 item_start = cols[0].toggle(
     "Item-mean start", True, key="rd_item_mean_start", help="Start each mean's unrated items at the item's mean."
 )

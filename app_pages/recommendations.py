@@ -18,7 +18,7 @@ dataset = s.dataset
 X = dataset.X
 ids = tables.user_ids(dataset)
 
-pick, count, run = st.columns([2, 2, 1], vertical_alignment="bottom")
+pick, count, run = st.columns([2, 2, 1.25], vertical_alignment="bottom")  # the button's label whole at 1280 px
 user_id = pick.number_input(
     "User id",
     min_value=int(ids.min()),

@@ -41,6 +41,12 @@ _running: set[int] = set()  # id() of the fits a control is running on, in this 
 _running_lock = threading.Lock()
 
 
+#: The width of the "Run to convergence" column against each other stepping button's (1).
+RUN_WIDTH = 1.35
+#: The status line's and the "Play by half-steps" toggle's widths on their row (outside presentation mode).
+STATUS_ROW = (3.6, 1.4)
+
+
 @contextmanager
 def one_fit_at_a_time(slot: fits.FitSlot) -> Iterator[bool]:
     """``with one_fit_at_a_time(slot) as free:`` -- ``free`` is False while another control runs on
@@ -127,7 +133,8 @@ def buttons(slot: fits.FitSlot, X, prefix: str, half_steps: bool) -> None:
             ("estep", half_labels[0], "Recompute the responsibilities from the current parameters"),
             ("mstep", half_labels[1], "Re-estimate the parameters from the responsibilities"),
         ] + labels
-    columns = st.columns(len(labels) + 3)
+    # "Run to convergence" is the longest label: a wider column keeps it whole beside the sidebar at 1280 px
+    columns = st.columns([1.0] * len(labels) + [RUN_WIDTH, 1.0, 1.0])
     for column, (key, label, help_text) in zip(columns, labels, strict=False):
         action = {"estep": "E", "mstep": "M", "step": "step"}[key]
         disabled = done or (action == "E" and state.next_step != "E") or (action == "M" and state.next_step != "M")
@@ -350,7 +357,8 @@ def step_status(slot: fits.FitSlot, prefix: str, side: DeltaGenerator | None = N
         elif one_row:
             line, halves, scrub = st.columns([5, 1.5, 3], vertical_alignment="center")
         else:
-            line, halves = st.columns([5, 1], vertical_alignment="center")  # beside the status: no row of its own
+            # beside the status, no row of its own, and wide enough for its whole label beside the sidebar
+            line, halves = st.columns(STATUS_ROW, vertical_alignment="center")
         line.markdown(status_line(slot))
         halves.toggle("Play by half-steps", key=f"{prefix}_play_halves", help=toggle_help)
         if one_row:

@@ -89,11 +89,13 @@ def _font_sizes(chart: Locator) -> list[float]:
     )
 
 
-def _cut_button_labels(page: Page) -> list[str]:
+def _cut_labels(page: Page) -> list[str]:
+    """The texts in the main column that Streamlit cuts with an ellipsis (a button's or a toggle's label:
+    Streamlit 1.67 cuts the markdown box around the label, not its paragraph)."""
     return page.evaluate(
-        """() => [...document.querySelectorAll('[data-testid="stMain"] .stButton button p')]
-                 .filter(p => p.scrollWidth > p.clientWidth + 1 || getComputedStyle(p).textOverflow === 'ellipsis'
-                              && p.scrollWidth > p.clientWidth).map(p => p.innerText)"""
+        """() => [...document.querySelectorAll('[data-testid="stMain"] *')]
+                 .filter(e => getComputedStyle(e).textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth)
+                 .map(e => e.innerText)"""
     )
 
 
@@ -161,7 +163,7 @@ def test_a_2d_page_on_a_projector(app_server: StreamlitServer, page: Page, path:
         assert _title_covered_by(page) == []
         for name in STEP_KEYS:
             _on_screen(page, app.button(key=f"{prefix}_{name}"))
-        assert _cut_button_labels(page) == []
+        assert _cut_labels(page) == []
         # the chart, and its plot area as large as the screen allows
         _on_screen(page, chart)
         plot = _on_screen(page, _plot_area(drawn))
@@ -225,10 +227,31 @@ def test_a_2d_page_on_a_420px_phone(app_server: StreamlitServer, page: Page, pat
     assert box["width"] >= 0.85 * PHONE["width"], box
     drawn = app.live_chart(f"{prefix}_points").locator("#chart")  # a live chart: drawn in its frame
     _on_screen(page, _plot_area(drawn))
-    assert _cut_button_labels(page) == []
+    assert _cut_labels(page) == []
     sizes = _font_sizes(drawn)
     assert sizes and min(sizes) >= presentation.FONT_PX, sorted(set(sizes))
     app.expect_clean()
+
+
+#: Pages whose controls stood cut at 1280 x 720 beside the sidebar: (path, title, data set, has a status line).
+CUT_BEFORE = [(path, title, "demo-2d", True) for path, title, _ in STEPPING_PAGES] + [
+    ("em_matrix", "EM for matrix completion", "demo-small", True),
+    ("recommendations", "Recommendations", "demo-small", False),
+    ("real_data", "Results on real data", "demo-small", False),
+]
+
+
+@pytest.mark.parametrize(("path", "title", "dataset", "status"), CUT_BEFORE)
+def test_labels_read_whole_beside_the_sidebar(
+    app_server: StreamlitServer, page: Page, path: str, title: str, dataset: str, status: bool
+):
+    # outside presentation mode, at 1280 x 720 with the sidebar open, "Run to convergence" was cut to
+    # "Run to conver...", the toggle to "Play by h...", "Run EM to convergence" and "Prior toward the item
+    # mean" too
+    app = _open(page, app_server.url, f"/{path}?dataset={dataset}", title, PROJECTOR, status=status)
+    expect(app.sidebar).to_be_visible()
+    assert _cut_labels(page) == []
+    _expect_clean(app, path)
 
 
 # ---------------------------------------------------------------- K-means beside EM
@@ -258,7 +281,7 @@ def test_k_means_beside_em_on_a_projector(app_server: StreamlitServer, page: Pag
             expect(chart.locator("g.legend")).to_have_count(0)
             tops.append(round(_box(chart)["y"]))
     assert len(set(tops)) == 1, tops  # the slider that comes with the first step moves nothing
-    assert _cut_button_labels(page) == []
+    assert _cut_labels(page) == []
     _shoot(page, "present_side_by_side.png")
     _expect_clean(app, "side_by_side")
 
@@ -270,7 +293,7 @@ def test_the_matrix_pages_buttons_on_a_projector(app_server: StreamlitServer, pa
     app = _open(page, app_server.url, "/em_matrix?dataset=demo-small&present=1", "EM for matrix completion", PROJECTOR)
     for name in STEP_KEYS:
         _on_screen(page, app.button(key=f"emx_{name}"))
-    assert _cut_button_labels(page) == []
+    assert _cut_labels(page) == []
     app.expect_clean()
 
 
