@@ -262,6 +262,15 @@ class AppPage:
     def expect_no_exception(self) -> None:
         expect(self.page.get_by_test_id("stException")).to_have_count(0)
 
+    def cut_labels(self) -> list[str]:
+        """The texts in the main column that Streamlit cuts with an ellipsis (a button's or a toggle's label:
+        Streamlit 1.67 cuts the markdown box around the label, not its paragraph)."""
+        return self.page.evaluate(
+            """() => [...document.querySelectorAll('[data-testid="stMain"] *')]
+                     .filter(e => getComputedStyle(e).textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth)
+                     .map(e => e.innerText)"""
+        )
+
     def expect_clean(self) -> None:
         """No console error from the app, no HTTP 5xx from the server, so far."""
         assert not self.console_errors, "browser console errors:\n" + "\n".join(self.console_errors)

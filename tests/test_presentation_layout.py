@@ -89,16 +89,6 @@ def _font_sizes(chart: Locator) -> list[float]:
     )
 
 
-def _cut_labels(page: Page) -> list[str]:
-    """The texts in the main column that Streamlit cuts with an ellipsis (a button's or a toggle's label:
-    Streamlit 1.67 cuts the markdown box around the label, not its paragraph)."""
-    return page.evaluate(
-        """() => [...document.querySelectorAll('[data-testid="stMain"] *')]
-                 .filter(e => getComputedStyle(e).textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth)
-                 .map(e => e.innerText)"""
-    )
-
-
 def _title_covered_by(page: Page) -> list[str]:
     """What lies over the page title's first letter and is not see-through (Streamlit's header was white)."""
     return page.evaluate(
@@ -163,7 +153,7 @@ def test_a_2d_page_on_a_projector(app_server: StreamlitServer, page: Page, path:
         assert _title_covered_by(page) == []
         for name in STEP_KEYS:
             _on_screen(page, app.button(key=f"{prefix}_{name}"))
-        assert _cut_labels(page) == []
+        assert app.cut_labels() == []
         # the chart, and its plot area as large as the screen allows
         _on_screen(page, chart)
         plot = _on_screen(page, _plot_area(drawn))
@@ -227,7 +217,7 @@ def test_a_2d_page_on_a_420px_phone(app_server: StreamlitServer, page: Page, pat
     assert box["width"] >= 0.85 * PHONE["width"], box
     drawn = app.live_chart(f"{prefix}_points").locator("#chart")  # a live chart: drawn in its frame
     _on_screen(page, _plot_area(drawn))
-    assert _cut_labels(page) == []
+    assert app.cut_labels() == []
     sizes = _font_sizes(drawn)
     assert sizes and min(sizes) >= presentation.FONT_PX, sorted(set(sizes))
     app.expect_clean()
@@ -250,7 +240,7 @@ def test_labels_read_whole_beside_the_sidebar(
     # mean" too
     app = _open(page, app_server.url, f"/{path}?dataset={dataset}", title, PROJECTOR, status=status)
     expect(app.sidebar).to_be_visible()
-    assert _cut_labels(page) == []
+    assert app.cut_labels() == []
     _expect_clean(app, path)
 
 
@@ -281,7 +271,7 @@ def test_k_means_beside_em_on_a_projector(app_server: StreamlitServer, page: Pag
             expect(chart.locator("g.legend")).to_have_count(0)
             tops.append(round(_box(chart)["y"]))
     assert len(set(tops)) == 1, tops  # the slider that comes with the first step moves nothing
-    assert _cut_labels(page) == []
+    assert app.cut_labels() == []
     _shoot(page, "present_side_by_side.png")
     _expect_clean(app, "side_by_side")
 
@@ -293,7 +283,7 @@ def test_the_matrix_pages_buttons_on_a_projector(app_server: StreamlitServer, pa
     app = _open(page, app_server.url, "/em_matrix?dataset=demo-small&present=1", "EM for matrix completion", PROJECTOR)
     for name in STEP_KEYS:
         _on_screen(page, app.button(key=f"emx_{name}"))
-    assert _cut_labels(page) == []
+    assert app.cut_labels() == []
     app.expect_clean()
 
 
