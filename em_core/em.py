@@ -178,6 +178,7 @@ def _fingerprint(post) -> tuple:
 
 
 def _same_fingerprint(post, fingerprint: tuple) -> bool:
+    """Whether ``post`` has the shape and the float64 bits that :func:`_fingerprint` took."""
     shape, kept = fingerprint
     post = np.asarray(post)
     if post.shape != shape:

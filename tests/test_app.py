@@ -435,12 +435,18 @@ def test_the_status_line_and_live_charts_keep_their_places(page_name, name, pres
         ("scrubbed back", lambda: app.scrub(prefix, 1)),
         ("run to convergence", lambda: app.click(f"{prefix}_run")),
         ("Reset", lambda: app.click(f"{prefix}_reset")),
-        ("K changed (the reset notice)", lambda: app.set_number("em_k", 4)),
+        (
+            "K changed (the reset notice)",
+            lambda: app.set_number("em_k", 3 if app.at.number_input(key="em_k").value != 3 else 2),
+        ),
         ("Step after it (the notice gone)", lambda: app.click(f"{prefix}_step")),
     ]
+    notices = []
     for what, act in actions:
         act()
         assert app.places() == first, what
+        notices.append(any(info.startswith("Run reset") for info in app.infos))
+    assert notices[-2:] == [True, False]  # the notice came with the K change and went with the Step
     assert app.status().iteration == 1
 
 
