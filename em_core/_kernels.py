@@ -158,10 +158,10 @@ class Cache:
         if isinstance(X, Prepared):
             return X
         entry = self._entry
-        if entry is not None and _same_contents(X, entry[0]):
+        if entry is not None and same_contents(X, entry[0]):
             return entry[1]
         entry = self.shared._entry if self.shared is not None else None
-        if entry is None or not _same_contents(X, entry[0]):
+        if entry is None or not same_contents(X, entry[0]):
             # our own copy: the caller may modify theirs in place later
             prepared = prepare_copy(X, self.missing_as_zero)
             entry = (prepared.X, prepared)
@@ -186,7 +186,7 @@ def _load_memcmp():
 _MEMCMP = _load_memcmp()
 
 
-def _same_contents(X, copy: np.ndarray) -> bool:
+def same_contents(X, copy: np.ndarray) -> bool:
     """Whether ``X`` holds exactly the bits of ``copy`` (a C-contiguous float64 array)."""
     if not isinstance(X, np.ndarray) or X.dtype != np.float64 or X.shape != copy.shape:
         return False

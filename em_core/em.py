@@ -166,26 +166,22 @@ def _mstep(data, post: np.ndarray, mixture: GaussianMixture, min_variance: float
 COPY_BYTES = 4 * 2**20
 
 
-def _fingerprint(post) -> tuple:
-    """What tells one posterior from another, bit for bit: its shape and its float64 bits, as a read-only
-    copy (up to :data:`COPY_BYTES`) or a 128-bit digest."""
+def _fingerprint(post) -> np.ndarray | tuple:
+    """What tells one posterior from another, bit for bit: a read-only float64 copy (up to
+    :data:`COPY_BYTES`), else its shape and a 128-bit digest of its float64 bits."""
     post = np.ascontiguousarray(post, dtype=float)
     if post.nbytes <= COPY_BYTES:
-        bits = post.view(np.uint64).copy()  # as bits: -0.0 is not 0.0, a NaN is itself
-        bits.flags.writeable = False
-        return post.shape, bits
+        kept = post.copy()
+        kept.flags.writeable = False
+        return kept
     return post.shape, hashlib.blake2b(post, digest_size=16).digest()
 
 
-def _same_fingerprint(post, fingerprint: tuple) -> bool:
-    """Whether ``post`` has the shape and the float64 bits that :func:`_fingerprint` took."""
-    shape, kept = fingerprint
-    post = np.asarray(post)
-    if post.shape != shape:
-        return False
-    if isinstance(kept, bytes):
-        return _fingerprint(post)[1] == kept
-    return np.array_equal(np.ascontiguousarray(post, dtype=float).view(np.uint64), kept)
+def _same_fingerprint(post, fingerprint: np.ndarray | tuple) -> bool:
+    """Whether ``post`` has the bits that :func:`_fingerprint` took (-0.0 is not 0.0; a NaN is itself)."""
+    if isinstance(fingerprint, np.ndarray):
+        return _kernels.same_contents(post, fingerprint)
+    return np.shape(post) == fingerprint[0] and _fingerprint(post) == fingerprint
 
 
 def algorithm(min_variance: float = 0.25) -> stepping.Algorithm:
