@@ -240,9 +240,13 @@ class AppPage:
         """Each live chart's state, by its key (:data:`LIVE_CHART_STATES`)."""
         return self.page.evaluate(LIVE_CHART_STATES, live_chart.FRAME_TITLE)
 
+    def live_chart_frame(self, key: str) -> Locator:
+        """The ``<iframe>`` of the live chart ``key`` (:mod:`dashboard.live_chart`), on the page."""
+        return self.page.locator(f".st-key-{key} iframe")
+
     def live_chart(self, key: str) -> FrameLocator:
         """The inside of the live chart ``key`` (:mod:`dashboard.live_chart`): its plotly.js plot is ``#chart``."""
-        return self.page.locator(f".st-key-{key}").frame_locator("iframe")
+        return self.live_chart_frame(key).content_frame
 
     def click_for_a_rerun(self, click: Callable[[], None], attempts: int = 3, wait_ms: int | None = None) -> None:
         """``click()`` (e.g. on a chart that reruns the app on a selection) until the app starts a rerun.

@@ -192,7 +192,7 @@ def test_presentation_mode_fits_a_1280x720_projector(app_server: StreamlitServer
     app.goto("/em_2d?dataset=demo-2d&present=1")
     app.wait_opened(TITLE["EM on complete 2-D data"])
     expect(page.locator(".st-key-present input")).to_be_checked(timeout=app.timeout_ms)  # switched on by the link
-    chart = page.locator(".st-key-em2d_points iframe")  # a live chart's frame (dashboard/live_chart.py)
+    chart = app.live_chart_frame("em2d_points")  # a live chart's frame (dashboard/live_chart.py)
     tops = []
     page.mouse.click(5, 5)  # focus on the page, not on an input
     for press, shows in ((None, "Initial"), ("e", "done"), ("m", "Iteration 1"), ("s", "Iteration 2")):

@@ -52,7 +52,7 @@ def open_converged(browser: Browser, url: str, covariance_type: str) -> AppPage:
 def points_chart(app: AppPage, path) -> None:
     """The points chart alone (the mouse off it, so no hover label covers it)."""
     app.page.mouse.move(0, 0)
-    app.page.locator(".st-key-em2d_points iframe").screenshot(path=path)  # a live chart: drawn in its frame
+    app.live_chart_frame("em2d_points").screenshot(path=path)  # a live chart: drawn in its frame
 
 
 def side_by_side(shots: list, labels: list[str]):
