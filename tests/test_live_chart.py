@@ -303,7 +303,7 @@ def test_a_chart_out_of_view_draws_the_newest_figure_when_it_comes_into_view(app
         assert states[key]["received"] == states[key]["drawn"] >= 3 and not states[key]["deferred"], states
     for key in ("emx_means", "emx_post"):  # out of view: the first figure only, the newest waiting
         assert (states[key]["received"], states[key]["drawn"], states[key]["deferred"]) == (3, 1, True), states
-    frame = page.locator(".st-key-emx_means iframe")
+    frame = app.live_chart_frame("emx_means")
     waiting_height = frame.bounding_box()["height"]
     frame.scroll_into_view_if_needed()
     expect(app.live_chart("emx_means").locator("#chart .gtitle")).to_have_text("Cluster means after iteration 2")
@@ -347,7 +347,7 @@ def test_hovering_a_user_on_the_map_names_them_and_their_largest_responsibilitie
     for _ in range(2):
         post = em.estep(X, mixture)[0]  # after a Step the map shows the posterior of its E-step
         mixture = em.mstep(X, post, mixture)
-    frame = page.locator(".st-key-emx_pca iframe")
+    frame = app.live_chart_frame("emx_pca")
     frame.scroll_into_view_if_needed()
     box = frame.bounding_box()
     places = (
@@ -360,9 +360,11 @@ def test_hovering_a_user_on_the_map_names_them_and_their_largest_responsibilitie
         assert nearest > 6, f"no user is drawn apart from the others: {places[:5]}"
         page.mouse.move(x, y)
         label = app.live_chart("emx_pca").locator(".hoverlayer .hovertext")
-        expect(label).to_be_visible()
-        lines = [line.text_content() for line in label.locator("text.nums tspan.line").all()]
         user = index + 1
+        # the label of this user, not the one still shown for the user hovered before (plotly.js redraws it late
+        # on a loaded machine)
+        expect(label.locator("text.nums tspan.line").first).to_have_text(f"user {user}")
+        lines = [line.text_content() for line in label.locator("text.nums tspan.line").all()]
         top = np.argsort(-post[index], kind="stable")
         assert lines[:4] == [f"user {user}"] + [f"j={j + 1}: {post[index, j]:.2f}" for j in top], lines
         checked += 1
