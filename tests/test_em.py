@@ -384,6 +384,30 @@ def test_fill_matrix_keeps_observed_entries_and_fills_the_rest(problem):
     assert np.all(np.isfinite(X_pred[~observed]))
 
 
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=9),
+        elements=st.one_of(
+            st.floats(-3000.0, 50.0),  # most entries: live ones and ones far below a row's best
+            st.floats(-760.0, -500.0),  # around the edge of exp's underflow, and exp's own special range
+            st.just(-np.inf),
+        ),
+    )
+)
+def test_the_posterior_is_the_course_formula_bit_for_bit(f):
+    """``exp(f - logsumexp f)`` with the log-sum-exp as ``top + log(sum(exp(f - top)))``, numpy's plain calls
+    to the last bit, whatever the share of entries that underflow to 0; a row of -inf gives NaN."""
+    expected_f = f.copy()
+    with np.errstate(under="ignore", invalid="ignore"):
+        top = expected_f.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(expected_f - top).sum(axis=1, keepdims=True)) + top
+        expected = np.exp(expected_f - log_norm)
+    post, log_likelihood = _kernels.normalise(f.copy())
+    np.testing.assert_array_equal(post, expected)
+    np.testing.assert_array_equal(log_likelihood, float(log_norm.sum()))  # NaN as NaN
+
+
 @given(em_problems(), st.integers(0, 2**32 - 1))
 def test_fill_matrix_is_the_definition_bit_for_bit(problem, post_seed):
     """The completion is ``where(X != 0, X, post @ mu)`` to the last bit, also for negative ratings and
