@@ -216,6 +216,7 @@ def main() -> int:
     if args.port:
         server.port = args.port
     per_step: list[dict[str, int]] = []
+    counts: list[dict[str, int]] = []  # messages of each kind per Step
     messages: list[int] = []  # websocket messages per Step (bench_streamlit_floor.py counts its own so)
     server_seconds: list[float] = []
     server_cpu: list[float] = []
@@ -247,10 +248,13 @@ def main() -> int:
             app.wait_charts()  # brings the charts out of view into it in turn to draw, then scrolls back
             server_cpu.append(cpu_seconds(server.pid) - cpu_before)
             sizes: dict[str, int] = defaultdict(int)
+            count: dict[str, int] = defaultdict(int)
             messages.append(len(frames.since(before)))
             for _at, size, label in frames.since(before):
                 sizes[label] += size
+                count[label] += 1
             per_step.append(dict(sizes))
+            counts.append(dict(count))
         app.close()
         browser.close()
     seconds = app.step_seconds
@@ -285,7 +289,8 @@ def main() -> int:
     labels = sorted({label for sizes in per_step for label in sizes}, key=lambda x: -sum(s.get(x, 0) for s in per_step))
     for label in labels:
         median = statistics.median(sizes.get(label, 0) for sizes in per_step)
-        print(f"    {label:32s} median {median / 1024:8.1f} KiB")
+        number = statistics.median(count.get(label, 0) for count in counts)
+        print(f"    {label:32s} median {median / 1024:8.1f} KiB in {number:g} messages")
     print(machine_line())
     return 0
 
