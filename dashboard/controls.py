@@ -237,16 +237,19 @@ def drawn(slot: fits.FitSlot, prefix: str) -> bool:
     return mark is None or mark == _state_mark(slot)
 
 
-def status_line(slot: fits.FitSlot) -> str:
-    """One sentence on where the fit stands."""
+def status_line(slot: fits.FitSlot, showing: int | None = None) -> str:
+    """One sentence on where the fit stands; ``showing``, an earlier iteration the view was scrubbed back to,
+    is named at its end."""
     state = slot.state
     half_labels = slot.method.half_labels
     if state.iteration == 0 and state.next_step == "E":
         start = "mixture" if slot.method.has_spread else "centres"
         return f"Initial {start} ({slot.key.start.phrase}). Press {half_labels[0]} or Step to begin."
-    parts = [f"**Iteration {state.iteration}**"]
     if state.next_step == "M":
-        parts.append(f"{half_labels[0]} done, {half_labels[1]} next")
+        # between the halves of iteration t + 1: its number, as the chart's title and the narration say it
+        parts = [f"**Iteration {state.iteration + 1}**", f"{half_labels[0]} done, {half_labels[1]} next"]
+    else:
+        parts = [f"**Iteration {state.iteration}**"]
     if state.score is not None:
         label = "log-likelihood" if slot.score_name == "log_likelihood" else "cost"
         parts.append(f"{label} {state.score:,.6f}")
@@ -254,6 +257,8 @@ def status_line(slot: fits.FitSlot) -> str:
         parts.append(f"converged after {state.iteration} iterations")
     elif state.stopped_by_cap:
         parts.append(f"stopped at the cap of {state.iteration} iterations, before the stopping rule held")
+    if showing is not None and showing < state.iteration:
+        parts.append(f"**showing iteration {showing}**")
     return " · ".join(parts)
 
 
@@ -273,8 +278,7 @@ def view_slider(slot: fits.FitSlot, prefix: str) -> int:
     :data:`SCRUB_KEYS` (a room's clicker sends the arrow keys)."""
     first, last = slot.state.history_range
     key = f"{prefix}_view"
-    if key not in st.session_state or not first <= st.session_state[key] <= last:
-        st.session_state[key] = last
+    _view_value(slot, prefix)
     present = presentation.is_on()
     if not present:
         if last == first:
@@ -299,6 +303,16 @@ def view_slider(slot: fits.FitSlot, prefix: str) -> int:
             st.container(height=presentation.SLIDER_HEIGHT, border=False, key=f"{prefix}_view_space")
             return last
         return _slider(key, first, last, present)
+
+
+def _view_value(slot: fits.FitSlot, prefix: str) -> int:
+    """The iteration the scrub slider shows on this run (the latest unless scrubbed back within the kept
+    history), known before the slider is written: the status line and the narration above it follow it."""
+    first, last = slot.state.history_range
+    key = f"{prefix}_view"
+    if key not in st.session_state or not first <= st.session_state[key] <= last:
+        st.session_state[key] = last
+    return st.session_state[key]
 
 
 def _slider(key: str, first: int, last: int, present: bool) -> int:
@@ -359,12 +373,13 @@ def step_status(slot: fits.FitSlot, prefix: str, side: DeltaGenerator | None = N
         else:
             # beside the status, no row of its own, and wide enough for its whole label beside the sidebar
             line, halves = st.columns(STATUS_ROW, vertical_alignment="center")
-        line.markdown(status_line(slot))
+        showing = _view_value(slot, prefix)
+        line.markdown(status_line(slot, showing))
         halves.toggle("Play by half-steps", key=f"{prefix}_play_halves", help=toggle_help)
         if one_row:
             with scrub:
                 shown = view_slider(slot, prefix)
-        step_log.show(slot, prefix, beside=side is not None)
+        step_log.show(slot, prefix, beside=side is not None, showing=showing)
         return shown if one_row else view_slider(slot, prefix)
 
 

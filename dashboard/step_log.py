@@ -22,14 +22,24 @@ def latest_sentences(slot: fits.FitSlot) -> list[str]:
     return [entry.sentence for entry in slot.last[-LATEST:]]
 
 
-def show(slot: fits.FitSlot, prefix: str, beside: bool = False) -> None:
+def sentences_of(slot: fits.FitSlot, iteration: int) -> list[str]:
+    """The sentences of ``iteration``'s E-step and M-step, as the log keeps them (none for iteration 0, or
+    once the log has dropped them)."""
+    return [entry.sentence for entry in slot.log if entry.iteration == iteration]
+
+
+def show(slot: fits.FitSlot, prefix: str, beside: bool = False, showing: int | None = None) -> None:
     """Write the latest sentences and, once there is one, the scrollable step log (newest on top).
 
     ``beside``: in the narrow column beside a presentation's points chart (three lines, not two).
+    ``showing``: the iteration the view shows; scrubbed back to an earlier one, its own sentences stand
+    under the buttons, where the latest control's would.
     Element keys: ``{prefix}_narration`` (the latest sentences), ``{prefix}_log`` (the log).
     """
     present = presentation.is_on()
-    latest = latest_sentences(slot)[-1:] if present else latest_sentences(slot)
+    scrubbed = showing is not None and showing < slot.state.iteration
+    latest = sentences_of(slot, showing) if scrubbed else latest_sentences(slot)
+    latest = latest[-1:] if present else latest
     # on a projector the sentence has a fixed place, so the chart below never moves
     height = "content"
     if present:

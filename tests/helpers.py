@@ -118,6 +118,8 @@ _ITERATION = re.compile(
     r"(?: · (?P<half>[^·]+ done, [^·]+ next))?"
     r"(?: · (?P<label>log-likelihood|cost) (?P<score>-?[\d,]+\.\d{6}))?"
     r"(?: · converged after (?P<converged>\d+) iterations)?"
+    r"(?: · stopped at the cap of \d+ iterations, before the stopping rule held)?"
+    r"(?: · showing iteration (?P<showing>\d+))?"
 )
 
 
@@ -125,12 +127,13 @@ class Status(NamedTuple):
     """A stepping page's status line, parsed (``dashboard.controls.status_line`` writes it)."""
 
     text: str
-    iteration: int  # 0 before the first step
+    iteration: int  # iterations done (0 before the first step); t + 1 between the halves of iteration t + 1
     initial: bool  # before the first half-step: "Initial mixture (the course's init). Press ..."
     half_step: bool  # between an E-step and its M-step: "E-step done, M-step next"
     score_label: str | None  # "log-likelihood" or "cost"
     score_text: str | None  # the score as shown: 6 decimals with thousands commas
     converged: bool
+    showing: int | None = None  # scrubbed back: the earlier iteration the view shows
 
     @property
     def score(self) -> float | None:
@@ -153,4 +156,5 @@ def parse_status(text: str) -> Status:
         found["label"],
         found["score"],
         found["converged"] is not None,
+        None if found["showing"] is None else int(found["showing"]),
     )

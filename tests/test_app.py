@@ -281,6 +281,10 @@ def test_estep_then_mstep_equals_one_step(page_name, name):
         assert after_e.iteration == iteration - 1 and after_e.next_step == "M"
         assert_same_mixture(after_e.mixture, before.mixture, rtol=0)  # an E-step moves no parameter
         assert f"{e_label} done, {m_label} next" in halves.status().text
+        # one number for one moment: the status line names the iteration the E-step belongs to, as the
+        # narration's sentence does ("E-step 1: ...", "Assignment 1: ...")
+        assert halves.status().iteration == iteration
+        assert any(re.match(rf"[A-Z][a-z-]+ {iteration}: ", m.value) for m in halves.at.markdown)
         assert halves.button(f"{prefix}_estep").disabled and not halves.button(f"{prefix}_mstep").disabled
         halves.click(f"{prefix}_mstep")
         whole.click(f"{prefix}_step")
@@ -767,7 +771,19 @@ def test_scrub_slider_shows_an_earlier_iteration(page_name, name, numbers):
     assert app.step(prefix, 5) == 5
     app.scrub(prefix, 2)
     want = ref.mixtures[2]
-    assert app.status().iteration == 5  # the fit stays where it is; only the view goes back
+    status = app.status()
+    assert status.iteration == 5  # the fit stays where it is; only the view goes back
+    # ... and the line under the buttons says which iteration the charts show, with that iteration's own
+    # sentences under it, not the latest step's
+    assert status.showing == 2, status.text
+    shown = [m.value for m in app.at.markdown if re.match(r"[A-Z][a-z-]+ \d+: ", m.value)]
+    assert shown and all(re.match(r"[A-Z][a-z-]+ 2: ", sentence) for sentence in shown), shown
+    app.scrub(prefix, 5)
+    assert app.status().showing is None  # back at the latest: the line is the fit's alone
+    assert all(
+        re.match(r"[A-Z][a-z-]+ 5: ", m.value) for m in app.at.markdown if re.match(r"[A-Z][a-z-]+ \d+: ", m.value)
+    )
+    app.scrub(prefix, 2)
     if page_name == "matrix":
         means = app.figure("emx_means")
         assert means["layout"]["title"]["text"] == "Cluster means after iteration 2"
