@@ -12,7 +12,9 @@ session.sync_url(s)
 st.title("Check your numbers")
 st.caption(
     "The initial mixture, the first E-step, the first M-step and the converged run, printed the way the "
-    "course's test_solutions.txt prints them — diff them against your own implementation line by line."
+    "course's test_solutions.txt prints them — compare them with your own implementation's line by line. "
+    "They agree with the course's file to 1e-6; a number printed to 17 digits (a log-likelihood) can differ "
+    "in its last digit, as any sum taken in another order does."
 )
 session.require(s, kind="ratings")
 dataset = s.dataset

@@ -167,11 +167,14 @@ class CourseDiagnosis(NamedTuple):
     low_rating: float
     user_spread: float
 
-    def sentences(self, rmse_course: float, rmse_user_mean: float, rmse_item_mean: float) -> list[str]:
-        """Why the course's model scores ``rmse_course`` here, against the user and item means."""
+    def sentences(
+        self, rmse_course: float, rmse_user_mean: float, rmse_item_mean: float, where: str = "the hidden ratings"
+    ) -> list[str]:
+        """Why the course's model scores ``rmse_course`` on ``where`` (the split these numbers come from),
+        against the user and item means."""
         n_cells = self.k * self.n_items
         out = [
-            f"K = {self.k}: the course's model scores {rmse_course:.3f} on the hidden ratings, against "
+            f"K = {self.k}: the course's model scores {rmse_course:.3f} on {where}, against "
             f"{rmse_user_mean:.3f} for the user mean and {rmse_item_mean:.3f} for the item mean."
         ]
         out.append(
@@ -435,8 +438,12 @@ def explain(result: Comparison, diagnosis: CourseDiagnosis) -> list[str]:
     names = {row.name for row in result.rows}
     if not {"user_mean", "item_mean"} <= names:
         return []
-    first = [
-        result.row(name, k).rmse[0]
-        for name, k in (("em:course", diagnosis.k), ("user_mean", None), ("item_mean", None))
-    ]
-    return diagnosis.sentences(*first)
+    rows = [result.row(name, k) for name, k in (("em:course", diagnosis.k), ("user_mean", None), ("item_mean", None))]
+    splits = len(rows[0].rmse)
+    # the diagnosis is the first split's fit: its scores, said to be that split's (the chart shows the means)
+    where = (
+        "the hidden ratings"
+        if splits == 1
+        else f"the hidden ratings of split 1 of {splits}, which these numbers describe"
+    )
+    return diagnosis.sentences(*(row.rmse[0] for row in rows), where=where)

@@ -11,7 +11,7 @@ from em_core import baselines, experiment
 from em_core.data import load_dataset
 from em_core.errors import DataError
 from em_core.holdout import hide, holdout_rmse
-from em_core.real_data_comparison import ComparisonStoppedError, compare, diagnose, table
+from em_core.real_data_comparison import ComparisonStoppedError, compare, diagnose, explain, table
 from em_core.real_data_options import COURSE, EMOptions, complete, fit, standard_variants
 from tests.helpers import movielens_missing_reason, movielens_small_dir, random_ratings
 
@@ -166,3 +166,15 @@ def test_should_stop_ends_the_comparison_saying_how_far_it_got():
 
     with pytest.raises(ComparisonStoppedError, match=r"stopped after 2 of 5 fits and baselines"):
         compare(ratings(), [2], [COURSE], seeds=[0, 1], methods=FAST[:3], should_stop=stop_at_the_third_question)
+
+
+@pytest.mark.parametrize("holdout_seeds", [[0], [0, 1, 2]])
+def test_the_explanation_gives_the_scores_of_the_split_it_describes_and_says_which(holdout_seeds):
+    """The diagnosis is a fit on the first split: its opening sentence quotes that split's scores (not the
+    means over splits the chart and table show) and, with several splits, says so."""
+    result = compare(ratings(2), [3], [COURSE], holdout_seeds=holdout_seeds, methods=["user_mean", "item_mean"])
+    [diagnosis] = result.diagnoses
+    first = explain(result, diagnosis)[0]
+    scores = [result.row(name, k).rmse[0] for name, k in (("em:course", 3), ("user_mean", None), ("item_mean", None))]
+    assert all(f"{score:.3f}" in first for score in scores), first
+    assert ("split 1 of 3" in first) == (len(holdout_seeds) == 3), first
