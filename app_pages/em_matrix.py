@@ -93,7 +93,7 @@ def prepare(shown: fit_page.Shown) -> Charts:
     collapse, means = means_heatmap(shown, completed)
     # the number input's value as the widget will return it (it is written after the charts are made)
     user = min(max(int(st.session_state.get("emx_user", 1)), 1), X.shape[0])
-    title = f"p(j | user {user}) against the prior p_j"
+    title = f"p(j | user {user}) against the prior p<sub>j</sub>"
     row, prior = shown.post[user - 1], mixture.p
     posterior = caches.figure_once(
         "posterior",

@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 from dashboard.figure_style import (
     ACCENT_COLOR,
     BAR_COLOR,
+    NEUTRAL_KEY,
     PALETTE,
     component_colors,
     empty_figure,
@@ -441,10 +442,22 @@ def posterior_bars(post_row: np.ndarray, prior: np.ndarray | None = None, title:
             textposition="outside",
             cliponaxis=False,
             hovertemplate="%{x}<br>posterior %{y:.3f}<extra></extra>",
-            showlegend=prior is not None,
+            showlegend=False,
         )
     ]
     if prior is not None:
+        # the bars' legend key, neutral: the bars take their component's colour, not the first one's
+        traces.append(
+            dict(
+                type="scatter",
+                x=[None],
+                y=[None],
+                mode="markers",
+                name="posterior p(j | x)",
+                marker=dict(symbol="square", size=12, color=NEUTRAL_KEY, line=dict(color="#333", width=0.5)),
+                hoverinfo="skip",
+            )
+        )
         prior = np.asarray(prior, dtype=float).ravel()
         if prior.size != K:
             raise ValueError(f"posterior_bars: prior has {prior.size} weights, the posterior {K}")

@@ -23,6 +23,9 @@ MISSING_COLOR = "#d9d9d9"
 #: Colour of plain bars and histograms, and of a highlighted bar.
 BAR_COLOR = "#9fb3cf"
 ACCENT_COLOR = "#1f4e9c"
+#: The legend key of a trace whose marks each take their component's colour (the posterior's bars, the
+#: previous means): a neutral grey, as the first mark's colour would say "component 1".
+NEUTRAL_KEY = "#9e9e9e"
 #: Twelve component colours that stay distinct, and distinct when blended, up to K = 12
 #: (chosen by a stated rule: :mod:`dashboard.palette`).
 PALETTE = palette.PALETTE

@@ -15,6 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from dashboard.figure_style import (
+    NEUTRAL_KEY,
     blend_colors,
     component_colors,
     equal_axes,
@@ -309,6 +310,20 @@ def _ghost_traces(previous: Previous, means: np.ndarray, components: list, circl
             opacity=_GHOST_OPACITY + 0.2,
             hovertext=[f"{c.name} before this M-step" for c in components],
             hovertemplate="%{hovertext}<br>(%{x:.3g}, %{y:.3g})<extra></extra>",
+            legendgroup=GHOST_NAME,
+            showlegend=False,
+        )
+    )
+    # the legend's key, neutral: each ghost has its own component's colour
+    traces.append(
+        trace(
+            "scatter",
+            x=[None],
+            y=[None],
+            mode="markers",
+            name=GHOST_NAME,
+            marker=dict(symbol="x", size=12, color=NEUTRAL_KEY),
+            hoverinfo="skip",
             legendgroup=GHOST_NAME,
             showlegend=True,
         )

@@ -892,6 +892,9 @@ def test_an_estep_and_an_mstep_give_different_labelled_figures(page_name, phrase
         ghosts = _trace(after_m, "previous means")
         np.testing.assert_allclose(ghosts["x"], state.mixture.mu[:, 0])  # where the means were before the M-step
         np.testing.assert_allclose(ghosts["y"], state.mixture.mu[:, 1])
+        # each ghost in its component's colour; the legend's one key for them in none of those colours
+        [key] = [t for t in after_m["data"] if t.get("name") == "previous means" and t.get("showlegend")]
+        assert key["marker"]["color"] not in ghosts["marker"]["color"] and not ghosts.get("showlegend", True)
         moved = ~np.all(np.isclose(new, state.mixture.mu), axis=1)
         arrowed += bool(moved.any())
         np.testing.assert_allclose(_arrow_heads(after_m), sorted(map(tuple, new[moved])))

@@ -103,7 +103,10 @@ def test_bar_chart_highlights_one_bar_and_marks_missing_values():
 def test_posterior_bars_against_prior():
     fig = curve_figures.posterior_bars(np.array([0.7, 0.2, 0.1]), prior=np.array([0.31, 0.44, 0.25]))
     serialise(fig)
-    bars, prior = fig.data
+    bars, key, prior = fig.data
+    # the legend's key for the bars is neutral: each bar has its component's colour, the first is no key
+    assert bars.showlegend is False and key.marker.color == curve_figures.NEUTRAL_KEY
+    assert key.marker.color not in figure_style.component_colors(12)
     assert list(bars.y) == [0.7, 0.2, 0.1] and list(bars.x) == ["j=1", "j=2", "j=3"]
     assert list(bars.marker.color) == figure_style.component_colors(3)
     assert list(prior.y) == [0.31, 0.44, 0.25]
@@ -124,4 +127,4 @@ def test_posterior_bars_label_only_visible_bars():
     assert bars.cliponaxis is False and fig.layout.yaxis.range[1] >= 1.05  # room above a bar of 1.00
     # the legend sits below the plot, clear of the bars
     assert fig.layout.legend.orientation == "h" and fig.layout.legend.yref == "container"
-    assert [t.name for t in fig.data] == ["posterior p(j | x)", "prior p<sub>j</sub>"]
+    assert [t.name for t in fig.data if t.showlegend is not False] == ["posterior p(j | x)", "prior p<sub>j</sub>"]
