@@ -20,7 +20,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import fits, play_pace, presentation, session, step_log
 from dashboard.limits import PLAY_INTERVAL
-from em_core import DataError
+from em_core import DataError, stepping
 
 #: Play under load: a frame (a Play step and the page it draws, from one tick to the next) that took
 #: more than PLAY_OVERRUN x PLAY_INTERVAL is followed by a wait of PLAY_BACKOFF x its length (at most
@@ -94,7 +94,7 @@ def _act(slot: fits.FitSlot, X, action: str, view_key: str) -> None:
         except DataError as err:
             slot.playing = False
             st.session_state[f"{view_key}_error"] = str(err)
-    st.session_state[view_key] = slot.state.iteration
+    st.session_state[view_key] = latest_position(slot.state)
 
 
 def _set_play(slot: fits.FitSlot, playing: bool, prefix: str) -> None:
@@ -237,6 +237,12 @@ def drawn(slot: fits.FitSlot, prefix: str) -> bool:
     return mark is None or mark == _state_mark(slot)
 
 
+def latest_position(state: stepping.FitState) -> int:
+    """The scrub slider's position of the fit's current state: its iteration, or, between an E-step and its
+    M-step, the next one (whose E-step is shown, as the status line and the chart's title number it)."""
+    return state.iteration + (state.next_step == "M")
+
+
 def status_line(slot: fits.FitSlot, showing: int | None = None) -> str:
     """One sentence on where the fit stands; ``showing``, an earlier iteration the view was scrubbed back to,
     is named at its end."""
@@ -257,7 +263,7 @@ def status_line(slot: fits.FitSlot, showing: int | None = None) -> str:
         parts.append(f"converged after {state.iteration} iterations")
     elif state.stopped_by_cap:
         parts.append(f"stopped at the cap of {state.iteration} iterations, before the stopping rule held")
-    if showing is not None and showing < state.iteration:
+    if showing is not None and showing < latest_position(state):
         parts.append(f"**showing iteration {showing}**")
     return " · ".join(parts)
 
@@ -276,7 +282,7 @@ def view_slider(slot: fits.FitSlot, prefix: str) -> int:
 
     In presentation mode the slider has a Back and a Forward button beside it, on the keys
     :data:`SCRUB_KEYS` (a room's clicker sends the arrow keys)."""
-    first, last = slot.state.history_range
+    first, last = slot.state.history_range[0], latest_position(slot.state)
     key = f"{prefix}_view"
     _view_value(slot, prefix)
     present = presentation.is_on()
@@ -308,7 +314,7 @@ def view_slider(slot: fits.FitSlot, prefix: str) -> int:
 def _view_value(slot: fits.FitSlot, prefix: str) -> int:
     """The iteration the scrub slider shows on this run (the latest unless scrubbed back within the kept
     history), known before the slider is written: the status line and the narration above it follow it."""
-    first, last = slot.state.history_range
+    first, last = slot.state.history_range[0], latest_position(slot.state)
     key = f"{prefix}_view"
     if key not in st.session_state or not first <= st.session_state[key] <= last:
         st.session_state[key] = last
@@ -379,7 +385,8 @@ def step_status(slot: fits.FitSlot, prefix: str, side: DeltaGenerator | None = N
         if one_row:
             with scrub:
                 shown = view_slider(slot, prefix)
-        step_log.show(slot, prefix, beside=side is not None, showing=showing)
+        scrubbed = showing < latest_position(slot.state)
+        step_log.show(slot, prefix, beside=side is not None, showing=showing if scrubbed else None)
         return shown if one_row else view_slider(slot, prefix)
 
 

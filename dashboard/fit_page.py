@@ -29,6 +29,7 @@ class Shown(NamedTuple):
     post: np.ndarray  # (n, K) responsibilities that go with ``mixture``
     producing_post: np.ndarray | None  # (n, K) the posterior the M-step that made ``mixture`` used, if known
     row: presentation.Beside | None = None  # presentation mode on a 2-D page: the chart's column and the one beside
+    scrubbed: bool = False  # an earlier state than the fit's current one, by the scrub slider
 
     @property
     def scores(self) -> list[float]:
@@ -37,7 +38,7 @@ class Shown(NamedTuple):
     @property
     def latest(self) -> bool:
         """The fit's current state is what is shown (not an earlier iteration scrubbed back to)."""
-        return self.iteration == self.slot.state.iteration
+        return not self.scrubbed
 
     @property
     def after_estep(self) -> bool:
@@ -123,12 +124,15 @@ def run(
             controls.step_buttons(slot, s, prefix)
             # a projector: the points chart as tall as the screen allows, the status and the slider beside it
             row = presentation.beside(s.dataset.X, prefix) if two_d and presentation.is_on() else None
-            shown = controls.step_status(slot, prefix, side=None if row is None else row.side)
-        if shown != slot.state.iteration:  # scrubbed back: the link reopens the iteration shown
+            position = controls.step_status(slot, prefix, side=None if row is None else row.side)
+        # the slider's position past the fit's iteration is the E-step made since (its iteration's number)
+        scrubbed = position < controls.latest_position(slot.state)
+        shown = min(position, slot.state.iteration)
+        if scrubbed:  # the link reopens the iteration shown
             session.sync_url(s, shown)
-        view = stepping.view(slot.algorithm, s.dataset.X, slot.state, shown)
+        view = stepping.view(slot.algorithm, s.dataset.X, slot.state, shown, after_mstep=scrubbed)
         with st.container():
-            body(Shown(s, slot, shown, view.mixture, view.post, view.producing_post, row))
+            body(Shown(s, slot, shown, view.mixture, view.post, view.producing_post, row, scrubbed))
         controls.mark_drawn(slot, prefix)  # Play's next tick may step on (controls.play_tick)
 
     panel()

@@ -32,13 +32,12 @@ def show(slot: fits.FitSlot, prefix: str, beside: bool = False, showing: int | N
     """Write the latest sentences and, once there is one, the scrollable step log (newest on top).
 
     ``beside``: in the narrow column beside a presentation's points chart (three lines, not two).
-    ``showing``: the iteration the view shows; scrubbed back to an earlier one, its own sentences stand
-    under the buttons, where the latest control's would.
+    ``showing``: an earlier iteration the view was scrubbed back to; its own sentences stand under the
+    buttons, where the latest control's would.
     Element keys: ``{prefix}_narration`` (the latest sentences), ``{prefix}_log`` (the log).
     """
     present = presentation.is_on()
-    scrubbed = showing is not None and showing < slot.state.iteration
-    latest = sentences_of(slot, showing) if scrubbed else latest_sentences(slot)
+    latest = latest_sentences(slot) if showing is None else sentences_of(slot, showing)
     latest = latest[-1:] if present else latest
     # on a projector the sentence has a fixed place, so the chart below never moves
     height = "content"

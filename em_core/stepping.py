@@ -314,13 +314,18 @@ class IterationView(NamedTuple):
     producing_post: np.ndarray | None
 
 
-def view(algorithm: Algorithm, X: np.ndarray, state: FitState, iteration: int) -> IterationView:
+def view(
+    algorithm: Algorithm, X: np.ndarray, state: FitState, iteration: int, after_mstep: bool = False
+) -> IterationView:
     """The mixture after ``iteration`` iterations and the responsibilities that go with it.
 
     An iteration the history no longer holds raises IndexError; an earlier iteration's E-step is
-    recomputed from the mixture before it (history permitting), never stored.
+    recomputed from the mixture before it (history permitting), never stored. At the fit's own
+    iteration the view is its current state, the next E-step included if it has made one; with
+    ``after_mstep``, the state right after that iteration's M-step (its posterior recomputed).
     """
-    if iteration >= state.iteration:
+    latest = state.next_step == "E" or not after_mstep
+    if iteration > state.iteration or (iteration == state.iteration and latest):
         producing = state.post if state.iteration > 0 and state.next_step == "E" else None
         return IterationView(state.iteration, state.mixture, state.post, producing)
     mixture = state.mixture_at(iteration)

@@ -763,6 +763,42 @@ SCRUB_CASES = [
 
 
 @pytest.mark.parametrize(("page_name", "name", "numbers"), SCRUB_CASES)
+def test_between_an_estep_and_its_mstep_the_slider_reaches_both_states(page_name, name, numbers):
+    """Paused between the halves of iteration 4, the slider's last position is 4 (that E-step, as the status
+    line and the chart number it) and one back is 3 right after its M-step: the state the E-step started from,
+    not skipped on the way back to 2."""
+    stepper = STEPPERS[page_name]
+    prefix = stepper.prefix
+    app = Dashboard(name, page=page_name, **numbers)
+    ref = reference_for(app, page_name, name)
+    assert app.step(prefix, 3) == 3
+    app.click(f"{prefix}_estep")
+    slider = app.at.slider(key=f"{prefix}_view")
+    assert (slider.max, slider.value) == (4, 4)
+    status = app.status()
+    assert (status.iteration, status.half_step, status.showing) == (4, True, None)
+    app.scrub(prefix, 3)
+    status = app.status()
+    assert (status.iteration, status.half_step, status.showing) == (4, True, 3), status.text
+    chart = "emx_means" if page_name == "matrix" else f"{prefix}_points"
+    title = _title(app.figure(chart))
+    if page_name == "matrix":
+        assert title == "Cluster means after iteration 3"
+        # the posterior of iteration 3's own E-step (on the mixture after 2), not the E-step of iteration 4
+        bars = app.figure("emx_post")
+        np.testing.assert_allclose(np.asarray(bars["data"][0]["y"], dtype=float), ref.posts[2][0], rtol=1e-9)
+    else:
+        assert title == f"Iteration 3 — after {'the update' if page_name == 'kmeans' else 'the M-step'}"
+        np.testing.assert_allclose(centres(app.figure(chart)), ref.mixtures[3].mu, rtol=RTOL)
+    app.scrub(prefix, 4)
+    assert app.status().showing is None
+    if page_name != "matrix":
+        assert _title(app.figure(chart)).startswith("Iteration 4 — after ")
+    app.click(f"{prefix}_mstep")  # the view follows the fit
+    assert app.at.slider(key=f"{prefix}_view").value == 4 and app.status().iteration == 4
+
+
+@pytest.mark.parametrize(("page_name", "name", "numbers"), SCRUB_CASES)
 def test_scrub_slider_shows_an_earlier_iteration(page_name, name, numbers):
     stepper = STEPPERS[page_name]
     prefix = stepper.prefix

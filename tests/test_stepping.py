@@ -84,6 +84,24 @@ def test_e_then_m_half_step_equals_one_step(name):
         state = stepped
 
 
+@pytest.mark.parametrize("name", list(ALGORITHMS))
+@pytest.mark.parametrize("steps", [0, 1, 3])
+def test_the_view_after_an_mstep_is_the_same_with_the_next_estep_made(name, steps):
+    """``view(..., after_mstep=True)`` at the fit's iteration, once the next E-step is made, is the view of
+    the fit before that E-step: its mixture and the posterior that produced it; without, the E-step's state."""
+    algorithm, X, state = fresh(name)
+    for _ in range(steps):
+        state = stepping.step(algorithm, X, state)
+    after_e = stepping.half_step(algorithm, X, state)
+    settled = stepping.view(algorithm, X, after_e, steps, after_mstep=True)
+    before = stepping.view(algorithm, X, state, steps)
+    assert settled.iteration == before.iteration == steps
+    assert_same_mixture(settled.mixture, before.mixture)
+    np.testing.assert_allclose(settled.post, before.post, rtol=1e-12, atol=1e-300)
+    latest = stepping.view(algorithm, X, after_e, steps)
+    np.testing.assert_array_equal(latest.post, after_e.post)
+
+
 def test_step_after_an_e_half_step_only_finishes_the_iteration():
     algorithm, X, state = fresh("em")
     after_e = stepping.half_step(algorithm, X, state)
