@@ -232,7 +232,12 @@ def test_presentation_mode_keys_step_the_fit(app: AppPage):
     expect(app.status_line).to_contain_text("E-step done, M-step next", timeout=app.timeout_ms)
     app.wait_idle()
     app.page.keyboard.press("m")
-    expect(app.status_line).to_contain_text("Iteration 1 ·", timeout=app.timeout_ms)
+    expect(app.status_line).not_to_contain_text("E-step done", timeout=app.timeout_ms)
+    expect(app.status_line).to_contain_text("Iteration 1 ·")
+    app.wait_idle()
+    # a toggle clicked with the mouse (Play by half-steps) does not keep the focus from the keys
+    app.page.locator(".st-key-em2d_play_halves label").click()
+    expect(app.page.locator(".st-key-em2d_play_halves input")).to_be_checked()
     app.wait_idle()
     app.page.keyboard.press("s")
     expect(app.status_line).to_contain_text("Iteration 2 ·", timeout=app.timeout_ms)
