@@ -174,4 +174,9 @@ table = pd.DataFrame(row)
 only_missing = st.toggle("Only the items this user did not rate", value=True, key="cmp_only_missing")
 if only_missing:
     table = table[np.isnan(line)].drop(columns="observed")
-st.dataframe(table, hide_index=True, width="stretch")
+# the same three decimals for predictions and errors: a prediction of 3.99999999998 shown as "4" beside an
+# |error| of 0.00000000002 (the default formats) read as a contradiction
+decimals = {
+    name: st.column_config.NumberColumn(format="%.3f") for name in ("observed", "predicted", "gold", "|error|")
+}
+st.dataframe(table, hide_index=True, width="stretch", column_config=decimals)

@@ -10,6 +10,7 @@ generators, ``np.loadtxt``). Course data sets need ``EM_DATA_DIR``; without it t
 from __future__ import annotations
 
 import functools
+import json
 import re
 from typing import NamedTuple
 
@@ -501,6 +502,14 @@ def test_completion_shows_em_core_rmse_for_the_current_iteration(name, n_steps):
     np.testing.assert_array_equal(table["item"], np.flatnonzero(missing[user - 1]) + 1)
     np.testing.assert_allclose(table["predicted"], X_pred[user - 1, missing[user - 1]], rtol=RTOL)
     np.testing.assert_array_equal(table["gold"], gold[user - 1, missing[user - 1]])
+    # predictions and errors shown to the same decimals (3.99999999998 as "4" beside an |error| of 2e-11 read
+    # as a contradiction)
+    formats = {
+        name: column["type_config"]["format"]
+        for name, column in json.loads(app.at.dataframe[0].proto.columns).items()
+        if "type_config" in column
+    }
+    assert formats["predicted"] == formats["|error|"] == "%.3f", formats
     app.at.toggle(key="cmp_only_missing").set_value(False)
     app.run()
     table = app.at.dataframe[0].value
