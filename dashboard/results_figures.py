@@ -17,6 +17,8 @@ from em_core.real_data_comparison import Comparison, MethodRow
 COURSE_COLOR = "#c0504d"
 #: The user + item bias baseline's mean RMSE is drawn as a dashed line: the bar to beat.
 REFERENCE = "user_item_bias"
+#: Room right of the bars for the column of mean RMSEs, in px.
+VALUE_COLUMN = 70
 
 
 def row_label(row: MethodRow) -> str:
@@ -69,8 +71,6 @@ def rmse_bars(result: Comparison, title: str = "Held-out RMSE (lower is better)"
             orientation="h",
             marker_color=[_color(row) for row in rows],
             error_x=dict(type="data", symmetric=False, array=high - means, arrayminus=means - low, thickness=1.2),
-            text=[f"{m:.4f}" for m in means],
-            textposition="outside",
             cliponaxis=False,
             hovertemplate="%{y}<br>mean RMSE %{x:.4f}<extra></extra>",
             showlegend=False,
@@ -90,7 +90,22 @@ def rmse_bars(result: Comparison, title: str = "Held-out RMSE (lower is better)"
         title_text=f"RMSE on the held-out ratings (axis from {start:g})", range=[start, float(high.max()) * 1.06]
     )
     fig.update_yaxes(autorange="reversed", automargin=True)
-    return style(fig, title, height=max(320, 28 * len(rows) + 120))
+    # each mean in a column right of the plot: beside the bar's end it ran into its whisker and the dashed line
+    for label, mean in zip(labels, means, strict=True):
+        fig.add_annotation(
+            x=1.0,
+            xref="paper",
+            xanchor="left",
+            xshift=8,
+            y=label,
+            yref="y",
+            text=f"{mean:.4f}",
+            showarrow=False,
+            font=dict(size=13, color="#333333"),
+        )
+    fig = style(fig, title, height=max(320, 28 * len(rows) + 120))
+    fig.update_layout(margin=dict(r=max(fig.layout.margin.r or 0, VALUE_COLUMN)))
+    return fig
 
 
 def command_line(result: Comparison, variants, dataset_id: str) -> str:

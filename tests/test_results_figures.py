@@ -40,6 +40,11 @@ def test_bars_show_the_mean_with_the_spread_and_mark_the_bias_baseline():
     np.testing.assert_allclose(bars.error_x.array, [0.01, 0.005, 0.0025])
     np.testing.assert_allclose(bars.error_x.arrayminus, [0.01, 0.005, 0.0025])
     assert bars.marker.color[0] == COURSE_COLOR
+    # each mean in a column right of the plot, on its bar's row, clear of the whiskers and the dashed line
+    values = [a for a in fig.layout.annotations if a.xref == "paper" and a.x == 1.0]
+    assert [(a.y, a.text) for a in values] == list(zip(bars.y, ["1.2100", "0.8950", "0.8825"], strict=True))
+    assert all(a.xanchor == "left" for a in values) and fig.layout.margin.r >= 60
+    assert bars.text is None
     (line,) = fig.layout.shapes
     assert line.x0 == line.x1 == pytest.approx(0.8825)
     assert fig.layout.xaxis.range[0] <= 0.88 < 1.22 <= fig.layout.xaxis.range[1]
