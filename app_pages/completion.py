@@ -176,7 +176,5 @@ if only_missing:
     table = table[np.isnan(line)].drop(columns="observed")
 # the same three decimals for predictions and errors: a prediction of 3.99999999998 shown as "4" beside an
 # |error| of 0.00000000002 (the default formats) read as a contradiction
-decimals = {
-    name: st.column_config.NumberColumn(format="%.3f") for name in ("observed", "predicted", "gold", "|error|")
-}
+decimals = {name: st.column_config.NumberColumn(format="%.3f") for name in ("observed", "predicted", "gold", "|error|")}
 st.dataframe(table, hide_index=True, width="stretch", column_config=decimals)

@@ -8,6 +8,7 @@ Pure builders: arrays -> ``go.Figure``. Points, users and components are numbere
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -48,6 +49,9 @@ _GHOST_OPACITY = 0.3
 CHANGED_NAME = "changed strongest component"
 #: Name of the trace of the previous means (after an M-step).
 GHOST_NAME = "previous means"
+#: A legend below the plot (``legend_below``): entries per row in a half-width column, and a row's height in px.
+LEGEND_PER_ROW = 3
+LEGEND_ROW_PX = 22
 
 
 class Previous(NamedTuple):
@@ -375,6 +379,7 @@ def mixture_scatter(
     changed: np.ndarray | None = None,
     previous: Previous | None = None,
     shapes: Ellipses | None = None,
+    legend_below: bool = False,
 ) -> go.Figure:
     """Points coloured by their responsibilities, with each component's mean, spread and weight.
 
@@ -417,6 +422,9 @@ def mixture_scatter(
         old 1σ circles dotted) with an arrow from each to its new mean.
     shapes : Ellipses, optional
         The components' 1σ ellipses (em_core.ellipses), drawn instead of circles of radius ``sigmas``.
+    legend_below : bool
+        The legend in rows under the plot, not beside it: a chart in half a page's width (the matrix
+        page's users map) keeps that width for its points.
 
     Returns
     -------
@@ -450,7 +458,9 @@ def mixture_scatter(
             hover.append(_spread_text(shapes, j))
         in_view = _inside(means[j, 0], x_range) and _inside(means[j, 1], y_range)
         traces.append(_mean_trace(means[j], hover, c, positions[j] if labelled else None, in_view))
-    layout = style_layout(title, height=520)
+    layout = style_layout(title, height=520, below=legend_below)
+    if legend_below:  # the legend's rows (about three entries each in a half-width column) under the plot
+        layout["margin"]["b"] += LEGEND_ROW_PX * (math.ceil(means.shape[0] / LEGEND_PER_ROW) - 1)
     x_axis, y_axis = equal_axes_layout(x_range, y_range)
     layout.update(
         xaxis=dict(x_axis, title=dict(text=axis_titles[0]), zeroline=False),

@@ -240,3 +240,23 @@ def test_points_figure_axes_fit_the_data():
     assert low < X[:, 0].min() and high > X[:, 0].max()
     assert high - low < 1.2 * np.ptp(X[:, 0])
     assert fig.layout.xaxis.constrain == "domain"
+
+
+def test_a_legend_below_leaves_the_width_to_the_points_and_room_for_its_rows():
+    """The matrix page's users map sits in half the page: its legend goes under the plot, in rows, with the
+    bottom margin grown by a row for each few components, not beside it (where 12 entries took a third)."""
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((50, 2))
+    margins = {}
+    for K in (3, 12):
+        post = rng.dirichlet(np.ones(K), size=50)
+        fig = mixture_figures.mixture_scatter(
+            Z, post, rng.standard_normal((K, 2)), np.ones(K), np.full(K, 1 / K), legend_below=True
+        )
+        legend = fig.layout.legend
+        assert legend.orientation == "h" and legend.yref == "container" and legend.yanchor == "bottom"
+        margins[K] = fig.layout.margin.b
+    beside = mixture_figures.mixture_scatter(Z, post, rng.standard_normal((12, 2)), np.ones(12), np.full(12, 1 / 12))
+    assert beside.layout.legend.orientation != "h"
+    rows = -(-12 // mixture_figures.LEGEND_PER_ROW)
+    assert margins[12] - margins[3] == mixture_figures.LEGEND_ROW_PX * (rows - 1)
