@@ -24,11 +24,12 @@ from em_core.data import load_dataset
 
 
 class FakeSlot:
-    """What ``controls._act`` touches of a fit: its play flag and its state's iteration."""
+    """What ``controls._act`` touches of a fit: its play flag and its state's iteration and next half-step."""
 
     def __init__(self) -> None:
         self.playing = False
         self.iteration = 0
+        self.next_step = "E"  # whole Steps only: the slider's latest position is the iteration
 
     @property
     def state(self):
