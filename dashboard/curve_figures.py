@@ -98,7 +98,8 @@ def _stopping_rule_traces(values: np.ndarray, rule: StoppingRule) -> list[dict]:
 def _two_row_layout(label: str, T: int, rule: StoppingRule, x_axis: dict) -> dict:
     """The axes and row titles of the score on top and the stopping rule below, sharing the iteration axis."""
     is_cost = not rule.relative
-    titles = (label, "stopping rule: stop when the " + ("drop" if is_cost else "gain") + " ≤ threshold")
+    # short enough to read whole over a phone's plot (420 px wide, "−2.0918545M" ticks beside it)
+    titles = (label, "stop when the " + ("drop" if is_cost else "gain") + " ≤ threshold")
     annotations = [
         dict(
             text=text,

@@ -223,6 +223,35 @@ def test_a_2d_page_on_a_420px_phone(app_server: StreamlitServer, page: Page, pat
     app.expect_clean()
 
 
+def _texts_outside(chart: Locator) -> list[str]:
+    """The chart's texts that reach past its drawing's or its frame's left or right edge (cut)."""
+    return chart.evaluate(
+        """(root) => {
+            const width = Math.min(root.getBoundingClientRect().right, document.documentElement.clientWidth);
+            return Array.from(root.querySelectorAll("svg text"))
+                .filter((e) => e.textContent.trim())
+                .filter((e) => { const r = e.getBoundingClientRect(); return r.left < -0.5 || r.right > width + 0.5; })
+                .map((e) => e.textContent);
+        }"""
+    )
+
+
+@pytest.mark.parametrize("dataset", ["demo-small", pytest.param("netflix", marks=pytest.mark.course, id="netflix")])
+def test_the_matrix_pages_curve_reads_whole_on_a_420px_phone(
+    app_server: StreamlitServer, page: Page, dataset: str, request: pytest.FixtureRequest
+):
+    # the stopping rule's row title ran past the chart's right edge ("... gain ≤ threshol") on netflix
+    if dataset == "netflix":
+        request.getfixturevalue("course_dir")  # skips, saying where to get the files, when they are not there
+    app = _open(page, app_server.url, f"/em_matrix?dataset={dataset}", "EM for matrix completion", PHONE)
+    app.step()
+    app.wait_charts()
+    drawn = app.live_chart("emx_ll").locator("#chart")
+    expect(drawn.locator("svg text").filter(has_text="threshold").first).to_be_attached(timeout=app.timeout_ms)
+    assert _texts_outside(drawn) == []
+    app.expect_clean()
+
+
 #: Pages whose controls stood cut at 1280 x 720 beside the sidebar: (path, title, data set, has a status line).
 CUT_BEFORE = [(path, title, "demo-2d", True) for path, title, _ in STEPPING_PAGES] + [
     ("em_matrix", "EM for matrix completion", "demo-small", True),
