@@ -242,6 +242,12 @@ def test_presentation_mode_keys_step_the_fit(app: AppPage):
     app.page.keyboard.press("s")
     expect(app.status_line).to_contain_text("Iteration 2 ·", timeout=app.timeout_ms)
     app.wait_idle()
+    # from the keyboard the toggle keeps its own key: Space works it, and leaves the focus on it
+    toggle = app.page.locator(".st-key-em2d_play_halves input")
+    toggle.focus()
+    app.page.keyboard.press(" ")
+    expect(toggle).not_to_be_checked(timeout=app.timeout_ms)
+    app.wait_idle()
     # a click on the chart (to hover or zoom) puts the focus in its frame: the keys still drive the fit
     app.wait_charts()
     # on an axis title (a press on the plot itself starts a zoom, which keeps the focus where it was)
