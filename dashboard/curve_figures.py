@@ -16,12 +16,12 @@ from plotly.subplots import make_subplots
 from dashboard.figure_style import (
     ACCENT_COLOR,
     BAR_COLOR,
-    NEUTRAL_KEY,
     PALETTE,
     component_colors,
     empty_figure,
     gaps,
     legend_below,
+    neutral_key,
     style,
     style_layout,
 )
@@ -448,17 +448,7 @@ def posterior_bars(post_row: np.ndarray, prior: np.ndarray | None = None, title:
     ]
     if prior is not None:
         # the bars' legend key, neutral: the bars take their component's colour, not the first one's
-        traces.append(
-            dict(
-                type="scatter",
-                x=[None],
-                y=[None],
-                mode="markers",
-                name="posterior p(j | x)",
-                marker=dict(symbol="square", size=12, color=NEUTRAL_KEY, line=dict(color="#333", width=0.5)),
-                hoverinfo="skip",
-            )
-        )
+        traces.append(neutral_key("posterior p(j | x)", "square"))
         prior = np.asarray(prior, dtype=float).ravel()
         if prior.size != K:
             raise ValueError(f"posterior_bars: prior has {prior.size} weights, the posterior {K}")

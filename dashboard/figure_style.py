@@ -101,6 +101,14 @@ def style_layout(title: str, height: int, below: bool = False) -> dict:
     )
 
 
+def neutral_key(name: str, symbol: str, **extra) -> dict:
+    """A legend entry alone (no mark on the plot) in :data:`NEUTRAL_KEY`, for a trace whose marks each take
+    their component's colour and so show no legend of their own; ``extra``: e.g. its ``legendgroup``."""
+    marker = dict(symbol=symbol, size=12, color=NEUTRAL_KEY, line=dict(color="#333", width=0.5))
+    key = dict(type="scatter", x=[None], y=[None], mode="markers", name=name, marker=marker, showlegend=True)
+    return dict(key, hoverinfo="skip", **extra)
+
+
 def style(fig: go.Figure, title: str, height: int) -> go.Figure:
     """The shared look: template, compact margins, a left-aligned title."""
     fig.update_layout(style_layout(title, height))

@@ -16,13 +16,13 @@ import numpy as np
 import plotly.graph_objects as go
 
 from dashboard.figure_style import (
-    NEUTRAL_KEY,
     blend_colors,
     component_colors,
     equal_axes,
     equal_axes_layout,
     finite_or_gaps,
     gaps,
+    neutral_key,
     padded_range,
     style,
     style_layout,
@@ -319,19 +319,7 @@ def _ghost_traces(previous: Previous, means: np.ndarray, components: list, circl
         )
     )
     # the legend's key, neutral: each ghost has its own component's colour
-    traces.append(
-        trace(
-            "scatter",
-            x=[None],
-            y=[None],
-            mode="markers",
-            name=GHOST_NAME,
-            marker=dict(symbol="x", size=12, color=NEUTRAL_KEY),
-            hoverinfo="skip",
-            legendgroup=GHOST_NAME,
-            showlegend=True,
-        )
-    )
+    traces.append(neutral_key(GHOST_NAME, "x", legendgroup=GHOST_NAME))
     return traces
 
 

@@ -105,7 +105,7 @@ def test_posterior_bars_against_prior():
     serialise(fig)
     bars, key, prior = fig.data
     # the legend's key for the bars is neutral: each bar has its component's colour, the first is no key
-    assert bars.showlegend is False and key.marker.color == curve_figures.NEUTRAL_KEY
+    assert bars.showlegend is False and key.marker.color == figure_style.NEUTRAL_KEY
     assert key.marker.color not in figure_style.component_colors(12)
     assert list(bars.y) == [0.7, 0.2, 0.1] and list(bars.x) == ["j=1", "j=2", "j=3"]
     assert list(bars.marker.color) == figure_style.component_colors(3)
