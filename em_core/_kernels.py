@@ -201,27 +201,31 @@ def same_contents(X, copy: np.ndarray) -> bool:
 
 #: The orientation chosen for each class of product (True: the flipped one), once timed.
 _ORIENTATION: dict[tuple, bool] = {}
-#: Times each orientation is timed on a class's first product before one is chosen.
-TRIALS = 2
+#: Times each orientation is timed on a class's first product before one is chosen (in alternating
+#: order, so that a slow start, BLAS threads waking say, does not fall on one orientation only).
+TRIALS = 3
 
 
 def _product(key: tuple, plain, flipped) -> np.ndarray:
     """The product that ``plain()`` and ``flipped()`` both compute, in the orientation faster here.
 
     Both give the same matrix up to the order of a sum (on OpenBLAS often the same bits). The
-    first product of each ``key`` times both, :data:`TRIALS` times each, interleaved, on the
-    caller's own operands; the best times decide (a burst of load does not), and the choice is kept
-    for the life of the process. Every result returned for a key comes from its chosen orientation,
-    so the same fit run twice in one process gives the same bits. The result returned by the first
-    call is the chosen orientation's last timed product: choosing costs ``2 * TRIALS - 1`` extra
-    products per class.
+    first product of each ``key`` times both, :data:`TRIALS` times each, interleaved in alternating
+    order (plain, flipped, flipped, plain, ...), on the caller's own operands; the best times decide
+    (a burst of load, or a few slow first products, does not), and the choice is kept for the life of
+    the process: a wrong one would slow every product of a dashboard server (on the course's matrix
+    the slower orientation can take 1.6 times as long). Every result returned for a key comes from
+    its chosen orientation, so the same fit run twice in one process gives the same bits. The result
+    returned by the first call is the chosen orientation's last timed product: choosing costs
+    ``2 * TRIALS - 1`` extra products per class.
     """
     if key in _ORIENTATION:
         return (flipped if _ORIENTATION[key] else plain)()
     best = [np.inf, np.inf]
     outs = [None, None]
-    for _ in range(TRIALS):
-        for index, product in enumerate((plain, flipped)):
+    for trial in range(TRIALS):
+        for index in (0, 1) if trial % 2 == 0 else (1, 0):
+            product = (plain, flipped)[index]
             start = time.perf_counter()
             outs[index] = product()
             best[index] = min(best[index], time.perf_counter() - start)
