@@ -395,11 +395,15 @@ def _diagnose(layout: _Layout, source: str) -> NoReturn:
     user, item, rating = layout.columns
     for line_no, line in _numbered(layout):
         fields = _fields(line, layout.delimiter)
-        expected = layout.n_columns or max(layout.columns) + 1
-        if len(fields) != expected if layout.n_columns else len(fields) < expected:
+        if layout.n_columns and len(fields) != layout.n_columns:
             raise DataError(
-                f"{source} line {line_no}: expected {expected} values like the first line, found {len(fields)}; "
-                "give every line a user, an item and a rating"
+                f"{source} line {line_no}: expected {layout.n_columns} values like the first line, found "
+                f"{len(fields)}; give every line a user, an item and a rating"
+            )
+        if len(fields) <= max(layout.columns):  # a header names the columns: a line needs up to the last of them
+            raise DataError(
+                f"{source} line {line_no}: {len(fields)} values, but the header puts the user, item and rating in "
+                f"columns {user + 1}, {item + 1} and {rating + 1}; give every line a user, an item and a rating"
             )
         for col, what in ((user, "user"), (item, "item")):
             if not re.fullmatch(r"[+-]?\d+", fields[col]):

@@ -219,7 +219,8 @@ HEADER = "userId,movieId,rating,timestamp\n"
         ("negative-id", HEADER + "1,10,4,0\n-2,10,4,0\n",
          r"^negative-id\.csv line 3: user id -2 is negative; give ids as whole numbers of 0 or more$"),
         ("short-line", HEADER + "1,10,4,0\n1,11\n",
-         r"^short-line\.csv line 3: expected 3 values like the first line, found 2; give every line a user"),
+         r"^short-line\.csv line 3: 2 values, but the header puts the user, item and rating in columns 1, 2 and 3; "
+         r"give every line a user"),
         ("ragged-dat", "1::10::4::0\n1::11::4\n",
          r"^ragged-dat\.csv line 2: expected 4 values like the first line, found 3"),
         ("dat-two-fields", "1::10\n", r"^dat-two-fields\.csv line 1: 2 fields separated by '::'.*; fix the line"),
