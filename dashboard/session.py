@@ -12,6 +12,7 @@ import os
 import secrets
 from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 
 from dashboard import url, user_points
@@ -41,6 +42,7 @@ from em_core.data import (
     load_dataset,
     read_only,
 )
+from em_core.ratings_file import ITEMS_FILE
 from em_core.stepping import MAX_ITER
 from em_core.validation import check_k
 
@@ -158,6 +160,20 @@ def load_upload(upload: dict) -> Dataset:
             dataset = _parse_upload(upload)
         UPLOADS.put(upload["digest"], dataset)
     return dataset
+
+
+def upload_summary(dataset: Dataset) -> str:
+    """What an upload was read as, for the upload box: the format em_core detected and the matrix it made
+    (for a ratings file, that it has no titles: an upload comes without the items file beside it)."""
+    X = dataset.X
+    n, d = X.shape
+    values = X.nnz if hasattr(X, "nnz") else int(np.count_nonzero(X)) if dataset.kind == "ratings" else X.size
+    what = "ratings" if dataset.kind == "ratings" else "values"
+    text = f"Read as {dataset.file_format.description}: {values:,} {what}, {n:,} rows × {d:,} columns."
+    items_file = ITEMS_FILE.get(dataset.file_format.name)
+    if items_file and not dataset.item_titles:
+        text += f" Items are shown by id: titles come from a {items_file} beside the ratings (a folder in EM_DATA_DIR)."
+    return text
 
 
 def folders_key() -> str:

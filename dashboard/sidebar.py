@@ -10,8 +10,10 @@ from em_core.data import BUILTIN, FOLDER_SETS, data_dir, missing_data_dirs
 from em_core.stepping import MAX_ITER
 
 
-def _upload_box() -> None:
-    with st.expander("Upload a matrix", expanded=st.session_state.dataset == UPLOAD):
+def _upload_box() -> str | None:
+    """The upload box; returns the error of a rejected upload, which the page shows at its top: the box sits
+    far down the sidebar, where a user who dropped a file saw nothing happen."""
+    with st.expander("Upload a matrix or ratings file", expanded=st.session_state.dataset == UPLOAD):
         kind = st.radio(
             "It holds",
             ["ratings", "points"],
@@ -25,8 +27,11 @@ def _upload_box() -> None:
         gold = st.file_uploader("Gold matrix (optional)", type=["txt", "csv", "tsv", "dat"], key="upload_gold")
         if matrix is None:
             st.session_state.upload_digest = None  # the same file added again counts as a new upload
-            st.caption("Rows of numbers separated by spaces, tabs or commas; 0 means a missing rating.")
-            return
+            st.caption(
+                "Rows of numbers separated by spaces, tabs or commas, 0 for a missing rating; or one rating per "
+                "line (user, item, rating), such as MovieLens's ratings.csv."
+            )
+            return None
         error = session.try_upload(
             matrix.name,
             matrix.getvalue(),
@@ -35,9 +40,10 @@ def _upload_box() -> None:
             kind,
         )
         if error:
-            st.error(literal(error), icon=":material/error:")
-            if st.session_state.uploaded:
-                st.caption(f"Still showing {session.dataset_label(st.session_state.dataset)}.")
+            st.caption("Not loaded: the reason is at the top of the page.")
+        elif st.session_state.dataset == UPLOAD:
+            st.caption(session.upload_summary(session.load_upload(st.session_state.uploaded)))
+        return error
 
 
 def _number(label: str, key: str, **kwargs) -> None:
@@ -57,7 +63,7 @@ def render() -> session.Settings:
     session.init_state()
     with st.sidebar:
         st.markdown("### Data and model")
-        _upload_box()
+        upload_error = _upload_box()
         options = session.dataset_options()
         if st.session_state.dataset not in options:
             st.session_state.dataset = options[0]
@@ -113,6 +119,9 @@ def render() -> session.Settings:
             f"held by then (the course's fits stop by their rule in under 120; default {MAX_ITER:,}).",
         )
     settings = session.settings()
+    if upload_error:
+        st.error(literal(upload_error), icon=":material/error:")
+        st.caption(f"The upload was not loaded. Still showing {session.dataset_label(st.session_state.dataset)}.")
     problems = st.session_state.pop("url_problems", None)
     if problems:
         st.warning(problems, icon=":material/link_off:")

@@ -600,9 +600,36 @@ def test_bad_upload_after_a_good_one_keeps_the_good_one():
     case = FILE_CASES[0]
     app.upload(case.filename, case.content)
     assert len(app.errors) == 1 and re.search(case.message, app.errors[0])
-    assert "Still showing upload: good.txt." in app.captions
+    assert "The upload was not loaded. Still showing upload: good.txt." in app.captions
     assert app.dataset == "upload" and app.at.session_state["uploaded"]["name"] == "good.txt"
     assert app.fit("matrix").state is before
+
+
+def test_a_rejected_upload_is_told_at_the_top_of_the_page_not_far_down_the_sidebar():
+    # the upload box sits below the fold of a 720 px sidebar: a user who dropped a file saw nothing happen
+    app = Dashboard("demo-small", page="matrix")
+    case = FILE_CASES[0]
+    app.upload(case.filename, case.content)
+    assert [e.value for e in app.at.main.error] == app.errors and len(app.errors) == 1
+    assert [e.value for e in app.at.sidebar.error] == []
+    assert app.at.main.error[0].value.startswith(f"` {case.filename}")
+    assert "Not loaded: the reason is at the top of the page." in [c.value for c in app.at.sidebar.caption]
+    assert "The upload was not loaded. Still showing demo-small (built-in)." in app.captions
+
+
+def test_an_uploaded_ratings_file_says_what_it_was_read_as():
+    app = Dashboard(page="data", em_k=1)
+    ratings = b"userId,movieId,rating,timestamp\n1,10,4.0,0\n1,20,3.5,0\n2,10,5.0,0\n"
+    app.upload("ratings.csv", ratings)
+    assert app.errors == [] and app.dataset == "upload"
+    [read_as] = [c.value for c in app.at.sidebar.caption if c.value.startswith("Read as ")]
+    assert read_as == (
+        "Read as MovieLens ratings.csv: header userId,movieId,rating,timestamp: 3 ratings, 2 rows × 2 columns. "
+        "Items are shown by id: titles come from a movies.csv beside the ratings (a folder in EM_DATA_DIR)."
+    )
+    app.upload("m.txt", b"1 2 0\n0 4 5\n")
+    [read_as] = [c.value for c in app.at.sidebar.caption if c.value.startswith("Read as ")]
+    assert read_as.startswith("Read as rating matrix: one row per user, one column per item, 0 = missing: 4 ratings")
 
 
 def test_upload_with_k_larger_than_its_rows_shows_the_k_error():
