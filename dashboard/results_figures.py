@@ -33,8 +33,9 @@ def comparison_table(result: Comparison) -> pd.DataFrame:
             "method": [row.label for row in result.rows],
             "K": ["—" if row.k is None else str(row.k) for row in result.rows],  # a baseline has none
             **{
-                f"RMSE split {seed}": [row.rmse[i] if row.error is None else np.nan for row in result.rows]
-                for i, seed in enumerate(result.holdout_seeds)
+                # numbered from 1, as the page's explanation counts them ("split 1 of 3"), whatever their seeds
+                f"RMSE split {i + 1}": [row.rmse[i] if row.error is None else np.nan for row in result.rows]
+                for i in range(len(result.holdout_seeds))
             },
             "mean RMSE": [row.mean_rmse for row in result.rows],
             "seconds": [row.seconds for row in result.rows],

@@ -410,7 +410,8 @@ def compare(
 
 def table(result: Comparison) -> str:
     """The comparison as plain text: one line per method, RMSE per split and their mean, best first per group."""
-    splits = " ".join(f"{'split ' + str(s):>9}" for s in result.holdout_seeds)
+    # numbered from 1, as the explanation counts them ("split 1 of 3"); the header line names their seeds
+    splits = " ".join(f"{'split ' + str(i + 1):>9}" for i in range(len(result.holdout_seeds)))
     lines = [
         f"{result.dataset}: {result.shape[0]:,} x {result.shape[1]:,}, {result.n_ratings:,} ratings; "
         f"{result.fraction * 100:g} % held out per split (holdout seeds {', '.join(map(str, result.holdout_seeds))}), "

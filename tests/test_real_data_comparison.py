@@ -41,6 +41,9 @@ def test_course_row_is_holdout_comparisons_em_score_and_baselines_match():
     assert result.row("em:course", 3).rmse == (by_name["em"],)
     for name in baselines.NUMPY_METHODS:
         assert result.row(name).rmse[0] == pytest.approx(by_name[name], rel=1e-12)
+    # the printed table numbers its splits from 1, as the explanation does ("split 1 of 3"); the header names the seed
+    text = table(result)
+    assert "holdout seeds 5" in text and "   split 1 " in text and "split 5" not in text
 
 
 def test_em_keeps_its_best_seed_by_log_likelihood():

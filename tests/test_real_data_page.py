@@ -54,7 +54,7 @@ def test_the_table_shows_em_cores_numbers_for_the_chosen_options():
         f"EM on residuals, prior λ = {DEFAULT_PRIOR_STRENGTH:g}",
     ]
     for shown, row in zip(rows, expected.rows, strict=True):
-        assert [shown[f"RMSE split {i}"] for i in range(3)] == pytest.approx(row.rmse, rel=1e-12)
+        assert [shown[f"RMSE split {i + 1}"] for i in range(3)] == pytest.approx(row.rmse, rel=1e-12)
     # the verdict names the best EM variant against the user + item bias baseline
     verdicts = [m.value for m in [*app.at.success, *app.at.warning]]
     assert verdicts == [expected.verdict]

@@ -23,9 +23,9 @@ RESULT = Comparison("movielens-small", (610, 9724), 100_836, 0.1, (0, 1), (10_08
 
 def test_table_has_one_row_per_method_with_each_split_and_the_mean():
     table = comparison_table(RESULT)
-    assert list(table.columns) == ["method", "K", "RMSE split 0", "RMSE split 1", "mean RMSE", "seconds", "note"]
+    assert list(table.columns) == ["method", "K", "RMSE split 1", "RMSE split 2", "mean RMSE", "seconds", "note"]
     assert list(table["method"]) == [row.label for row in ROWS]
-    assert list(table["RMSE split 1"][:3]) == [1.22, 0.90, 0.885]
+    assert list(table["RMSE split 2"][:3]) == [1.22, 0.90, 0.885]
     assert table["mean RMSE"][1] == pytest.approx(0.895)
     assert list(table["K"]) == ["12", "12", "—", "—"]
     assert list(table["note"]) == ["", "", "", "n/a: ImportError: no sklearn"]
