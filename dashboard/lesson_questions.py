@@ -116,18 +116,32 @@ def _ask_mean_move(asked: lesson_plan.Asked):
     return (x, y)
 
 
-def _ratings_table(X: np.ndarray, first_user: int = 0, post_column=None, label: str = "") -> pd.DataFrame:
-    """Users x items with missing ratings blank, and optionally a responsibility column first."""
-    table = pd.DataFrame(np.where(X != 0, X, np.nan), columns=[f"item {i + 1}" for i in range(X.shape[1])])
+#: Height of a row of ``st.dataframe``, and of its header, in CSS px (Streamlit's default row height).
+ROW_PX = 35
+
+
+def _ratings_table(X: np.ndarray, first_user: int = 0, post_column=None, label: str = ""):
+    """Users x items with missing ratings blank (not "None"), and optionally a responsibility column first,
+    every responsibility with three decimals (0.110, not 0.11 beside 0.064)."""
+    items = [f"item {i + 1}" for i in range(X.shape[1])]
+    table = pd.DataFrame(np.where(X != 0, X, np.nan), columns=items)
     if post_column is not None:
-        table.insert(0, label, np.round(post_column, 3))
+        table.insert(0, label, np.asarray(post_column, dtype=float))
     table.index = [f"user {u + 1}" for u in range(first_user, first_user + X.shape[0])]
-    return table
+    formats = {item: "{:g}" for item in items} | ({label: "{:.3f}"} if post_column is not None else {})
+    return table.style.format(formats, na_rep="")
+
+
+def _table_height(rows: int) -> int:
+    """The height that shows ``rows`` rows and the header without a scroll bar of the table's own."""
+    return ROW_PX * (rows + 1) + 3
 
 
 def _ask_frozen(asked: lesson_plan.Asked):
     X, state, j = _data(asked), asked.state, asked.target
-    st.dataframe(_ratings_table(X, 0, state.post[:, j], f"p(j={j + 1}|u)"), key=_key(asked, "table"), height=300)
+    # every user in view: the student adds up responsibilities per item, which a table scrolling inside the page hid
+    table = _ratings_table(X, 0, state.post[:, j], f"p(j={j + 1}|u)")
+    st.dataframe(table, key=_key(asked, "table"), height=_table_height(X.shape[0]))
     st.caption("Blank = missing. The first column is each user's responsibility for the component, from the E-step.")
     items = st.multiselect(
         f"Items whose mean coordinate j={j + 1} keeps (none: leave empty)",
@@ -150,10 +164,10 @@ def _cell_tables(asked: lesson_plan.Asked) -> None:
     user, item = asked.target
     st.dataframe(_ratings_table(X[user : user + 1], user), key=_key(asked, "row"))
     parts = pd.DataFrame(
-        {"p(j|u)": np.round(asked.answer.post, 3), f"μ_j at item {item + 1}": np.round(mixture.mu[:, item], 3)},
+        {"p(j|u)": asked.answer.post, f"μⱼ at item {item + 1}": mixture.mu[:, item]},
         index=[f"j={j + 1}" for j in range(mixture.n_components)],
     )
-    st.dataframe(parts.T, key=_key(asked, "parts"))
+    st.dataframe(parts.T.style.format("{:.3f}"), key=_key(asked, "parts"))
 
 
 def _ask_completion(asked: lesson_plan.Asked):

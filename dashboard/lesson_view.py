@@ -73,6 +73,18 @@ def _downloads() -> None:
         )
 
 
+def setting(asked: lesson_plan.Asked) -> str:
+    """The line under a stage's title: its data set, K and seed; for the question which K BIC chooses, the
+    Ks and seeds it compares (naming the one K the stage's chart was drawn with gave the answer away)."""
+    if asked.stage.question == "best_k":
+        seeds = tuple(s + asked.seed - asked.choice.seed for s in asked.stage.seeds)
+        return (
+            f"{asked.choice.dataset} · K = {', '.join(map(str, asked.answer.ks))} compared · "
+            f"the best of seeds {', '.join(map(str, seeds))} for each"
+        )
+    return f"{asked.choice.dataset} · K = {asked.choice.k} · seed {asked.seed}"
+
+
 def show() -> None:
     """The current stage: intro, the question before the answer, what happened after it."""
     stage = lesson_state.current_stage()
@@ -84,7 +96,7 @@ def show() -> None:
     done = lesson_state.answered(stage)
     _progress()
     st.subheader(stage.title)
-    st.caption(f"{asked.choice.dataset} · K = {asked.choice.k} · seed {asked.seed}")
+    st.caption(setting(asked))
     st.markdown(stage.intro)
     st.markdown(f"**{lesson_plan.prompt(asked)}**")
     if done is None:

@@ -238,11 +238,9 @@ def score_score_change(answer: ScoreChangeAnswer, direction: str, size: float | 
         why = "EM never lowers the likelihood: each E-step and M-step can only raise its lower bound"
     else:
         why = "a fall means the M-step's guards (the variance floor, kept means) bent the update"
-    said = f"you said {direction}" + (
-        f" by about {wording.number(size, 3)}" if size is not None and out_of == 2 else ""
-    )
+    # the guess itself is the page's to repeat ("you said rise by 10"): said here too, it read twice
     lead = "Right" if points == out_of else ("Half right" if points else "Not quite")
-    return Verdict(points, out_of, f"{lead} ({said}): {what}; {why}.")
+    return Verdict(points, out_of, f"{lead}: {what}; {why}.")
 
 
 # ---------------------------------------------------------------- where a mean moves in the M-step

@@ -119,8 +119,8 @@ LESSON: tuple[Stage, ...] = (
         2,
         "E",
         "score_change",
-        "Each E-step computes the log-likelihood (LL) of the current mixture. Two iterations are done; the "
-        "next M-step and E-step will give a new LL.",
+        "Each E-step computes the log-likelihood (LL) of the current mixture. Two iterations are done, the "
+        "second up to its M-step; the next E-step gives the LL of the mixture that M-step made.",
         "Will the log-likelihood rise, fall or stay after the next step, and by roughly how much?",
     ),
     Stage(
@@ -363,8 +363,9 @@ def guess_text(asked: Asked, guess: Any) -> str:
         return "(" + ", ".join(f"{float(v):.3f}" for v in guess) + ")"
     if kind == "frozen":
         items, reason = guess
-        kept = ", ".join(str(int(i) + 1) for i in sorted(items)) or "none"
-        return f"items {kept}; because {answers.FROZEN_REASONS[int(reason)]}"
+        kept = ", ".join(str(int(i) + 1) for i in sorted(items))
+        named = "no item" if not items else f"item {kept}" if len(items) == 1 else f"items {kept}"
+        return f"{named}; because {answers.FROZEN_REASONS[int(reason)]}"
     if kind == "completion":
         return f"{float(guess):.3f}"
     return str(guess)

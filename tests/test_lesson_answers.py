@@ -268,3 +268,16 @@ def test_the_lesson_follows_the_course_order():
     for stage in lesson_plan.LESSON:
         assert stage.choices[-1].dataset in ("demo-2d", "demo-small")  # a built-in set when the course files are absent
         assert 2 <= stage.intro.count(". ") + 1 <= 4
+
+
+def test_a_verdict_on_the_ll_leaves_the_guess_to_the_page_and_items_are_counted():
+    # the page writes "you said rise by 10." before the verdict, which repeated "(you said rise by about 10.000)"
+    answer = answers.ScoreChangeAnswer("log_likelihood", -120.0, -110.0, 10.0, "rise", None)
+    verdict = answers.score_score_change(answer, "rise", 100.0)
+    assert (verdict.points, verdict.out_of) == (1, 2)
+    assert verdict.sentence.startswith("Half right: the LL went ") and "said" not in verdict.sentence
+    stage = next(stage for stage in lesson_plan.LESSON if stage.question == "frozen")
+    asked = lesson_plan.Asked(stage, None, 0, None, 0, None)
+    assert lesson_plan.guess_text(asked, ((1,), 0)).startswith("item 2; because ")
+    assert lesson_plan.guess_text(asked, ((3, 1), 0)).startswith("items 2, 4; because ")
+    assert lesson_plan.guess_text(asked, ((), 0)).startswith("no item; because ")

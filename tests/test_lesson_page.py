@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 
-from dashboard import lesson_state
+from dashboard import lesson_questions, lesson_state, lesson_view
 from em_core import lesson_plan
 from em_core.data import available_datasets, load_dataset
 from tests.apptest_helpers import Dashboard
@@ -223,3 +224,26 @@ def test_the_answer_runs_the_step_and_shows_the_fit_after_it():
     assert after["layout"]["title"]["text"].startswith("Iteration 2 — after the M-step")
     guess = [t for t in after["data"] if t.get("name") == "your guess"]
     assert len(guess) == 1 and (guess[0]["x"][0], guess[0]["y"][0]) == pytest.approx(_right(asked))
+
+
+def test_the_line_under_a_stage_title_never_gives_its_answer_away():
+    # "toy · K = 3 · seed 0" stood above "Which K will BIC choose?", whose answer was 3
+    for stage in lesson_plan.LESSON:
+        asked = _asked(stage)
+        line = lesson_view.setting(asked)
+        if stage.question == "best_k":
+            ks = ", ".join(map(str, asked.answer.ks))
+            assert line == f"{asked.choice.dataset} · K = {ks} compared · the best of seeds 0, 1, 2, 3, 4 for each"
+            assert len(asked.answer.ks) > 1
+        else:
+            assert line == f"{asked.choice.dataset} · K = {asked.choice.k} · seed {asked.seed}"
+
+
+def test_the_lessons_tables_leave_missing_ratings_blank_and_give_three_decimals():
+    X = np.array([[4.0, 0.0, 3.5], [0.0, 5.0, 1.0]])
+    shown = lesson_questions._ratings_table(X, 0, np.array([0.11, 0.0642]), "p(j=1|u)").to_html()
+    cells = shown.split("<td")[1:]
+    values = [cell.split(">", 1)[1].split("</td>")[0] for cell in cells]
+    assert values == ["0.110", "4", "", "3.5", "0.064", "", "5", "1"], values
+    assert "None" not in shown and "nan" not in shown
+    assert lesson_questions._table_height(20) == 35 * 21 + 3  # the 20 users of the frozen-coordinate stage, no scroll
