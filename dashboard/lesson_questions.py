@@ -120,16 +120,24 @@ def _ask_mean_move(asked: lesson_plan.Asked):
 ROW_PX = 35
 
 
-def _ratings_table(X: np.ndarray, first_user: int = 0, post_column=None, label: str = ""):
-    """Users x items with missing ratings blank (not "None"), and optionally a responsibility column first,
-    every responsibility with three decimals (0.110, not 0.11 beside 0.064)."""
-    items = [f"item {i + 1}" for i in range(X.shape[1])]
-    table = pd.DataFrame(np.where(X != 0, X, np.nan), columns=items)
+def _ratings_table(X: np.ndarray, first_user: int = 0, post_column=None, label: str = "") -> pd.DataFrame:
+    """Users x items as text: a missing rating blank (st.dataframe shows a NaN as "None", whatever a Styler's
+    ``na_rep``), and optionally a responsibility column first, every one with three decimals (0.110, not
+    0.11 beside 0.064). :func:`_show_table` writes it with the numbers to the right."""
+    table = pd.DataFrame(
+        [[f"{value:g}" if value != 0 else "" for value in row] for row in X],
+        columns=[f"item {i + 1}" for i in range(X.shape[1])],
+    )
     if post_column is not None:
-        table.insert(0, label, np.asarray(post_column, dtype=float))
+        table.insert(0, label, [f"{value:.3f}" for value in np.asarray(post_column, dtype=float)])
     table.index = [f"user {u + 1}" for u in range(first_user, first_user + X.shape[0])]
-    formats = {item: "{:g}" for item in items} | ({label: "{:.3f}"} if post_column is not None else {})
-    return table.style.format(formats, na_rep="")
+    return table
+
+
+def _show_table(table: pd.DataFrame, key: str, **kwargs) -> None:
+    """``st.dataframe`` of a table of numbers written as text, each column aligned to the right."""
+    config = {column: st.column_config.TextColumn(alignment="right") for column in table.columns}
+    st.dataframe(table, key=key, column_config=config, **kwargs)
 
 
 def _table_height(rows: int) -> int:
@@ -141,7 +149,7 @@ def _ask_frozen(asked: lesson_plan.Asked):
     X, state, j = _data(asked), asked.state, asked.target
     # every user in view: the student adds up responsibilities per item, which a table scrolling inside the page hid
     table = _ratings_table(X, 0, state.post[:, j], f"p(j={j + 1}|u)")
-    st.dataframe(table, key=_key(asked, "table"), height=_table_height(X.shape[0]))
+    _show_table(table, _key(asked, "table"), height=_table_height(X.shape[0]))
     st.caption("Blank = missing. The first column is each user's responsibility for the component, from the E-step.")
     items = st.multiselect(
         f"Items whose mean coordinate j={j + 1} keeps (none: leave empty)",
@@ -162,12 +170,12 @@ def _ask_frozen(asked: lesson_plan.Asked):
 def _cell_tables(asked: lesson_plan.Asked) -> None:
     X, mixture = _data(asked), asked.state.mixture
     user, item = asked.target
-    st.dataframe(_ratings_table(X[user : user + 1], user), key=_key(asked, "row"))
+    _show_table(_ratings_table(X[user : user + 1], user), _key(asked, "row"))
     parts = pd.DataFrame(
         {"p(j|u)": asked.answer.post, f"μⱼ at item {item + 1}": mixture.mu[:, item]},
         index=[f"j={j + 1}" for j in range(mixture.n_components)],
     )
-    st.dataframe(parts.T.style.format("{:.3f}"), key=_key(asked, "parts"))
+    _show_table(parts.T.map(lambda value: f"{value:.3f}"), _key(asked, "parts"))
 
 
 def _ask_completion(asked: lesson_plan.Asked):
