@@ -113,7 +113,7 @@ def run(
     """
     session.require(s, kind=kind, two_d=two_d)
     slot = fits.get_fit(slot_name, s, method, start)
-    presentation.enabled()
+    presentation.enabled(presentation.keys_legend(method.half_labels))
 
     @st.fragment(run_every=PLAY_INTERVAL if slot.playing else None)
     def panel() -> None:
@@ -204,5 +204,5 @@ def points_and_curve(shown: Shown, prefix: str, captions: tuple[str, str], curve
         live_chart.show(presentation.size(curve, "side"), curve_key)
     right.caption(captions[1])
     if row is not None:  # the sidebar, which lists the keys too, is closed on a projector
-        right.markdown(presentation.KEYS_LEGEND)
+        right.markdown(presentation.keys_legend(shown.slot.method.half_labels))
     return right

@@ -48,8 +48,12 @@ SIDE_NARRATION_HEIGHT = 84
 #: The M-step's arrows from the ghost means to the new ones, in CSS px (1.5 off a projector).
 ARROW_WIDTH = 3.5
 
-#: The keys of the stepping buttons (:data:`dashboard.controls.SHORTCUTS`), shown in presentation mode.
-KEYS_LEGEND = "**Keys:** `E` E-step (Assign) · `M` M-step (Update) · `S` Step · `P` Play/Pause · `←` `→` scrub"
+
+
+def keys_legend(half_labels: tuple[str, str] = ("E-step", "M-step")) -> str:
+    """The keys of the stepping buttons (:data:`dashboard.controls.SHORTCUTS`), shown in presentation mode,
+    with the half-steps named as the page's method names them (K-means: Assign, Update)."""
+    return f"**Keys:** `E` {half_labels[0]} · `M` {half_labels[1]} · `S` Step · `P` Play/Pause · `←` `→` scrub"
 
 # The header is made see-through (its buttons stay: the sidebar's toggle, the menu): opaque, it hid the title.
 _CSS = """
@@ -85,7 +89,7 @@ _CSS = """
 """
 
 
-def enabled(keys: str | None = KEYS_LEGEND) -> bool:
+def enabled(keys: str | None = None) -> bool:
     """The sidebar toggle (on when the link says ``present=1``); writes the mode's styles and, under
     the toggle, the page's ``keys`` when on."""
     if KEY not in st.session_state:
