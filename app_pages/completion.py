@@ -46,9 +46,11 @@ if check is not None:
 if dataset.gold is None:
     cols[2].metric("RMSE (all entries)", "—")
     cols[3].metric("RMSE (missing only)", "—")
+    # a sparse set is scored on held-out ratings by the real-data page, not here (dashboard.comparison.held_out)
+    where = "on the 'Results on real data' page" if sp.issparse(X) else "below"
     st.info(
         "This data set has no gold matrix, so the completion cannot be scored. Upload a gold file with the "
-        "matrix (sidebar) to compare, or score on held-out ratings below.",
+        f"matrix (sidebar) to compare, or score it on held-out ratings {where}.",
         icon=":material/info:",
     )
 else:

@@ -105,3 +105,12 @@ def test_work_past_one_clicks_limit_stops_and_says_so(monkeypatch):
     (warning,) = [w.value for w in app.at.warning]
     assert warning.startswith("Stopped after") and "stopped after 0 of" in warning
     assert not app.at.dataframe and "rd_result" not in app.at.session_state
+
+
+@pytest.mark.skipif(movielens_small_dir() is None, reason=movielens_missing_reason())
+def test_completion_without_gold_on_a_sparse_set_points_to_where_it_is_scored():
+    # it said "score on held-out ratings below", and below was only a pointer to this page
+    app = Dashboard("movielens-small", "completion")
+    [info] = [info for info in app.infos if "no gold matrix" in info]
+    assert "on held-out ratings on the 'Results on real data' page." in info and "below" not in info
+    assert any("'Results on real data' page" in caption for caption in app.captions)
