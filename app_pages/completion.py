@@ -5,13 +5,24 @@ import pandas as pd
 import scipy.sparse as sp
 import streamlit as st
 
-from dashboard import caches, comparison, completion_views, downloads, fits, matrix_figures, matrix_views, session
+from dashboard import (
+    caches,
+    comparison,
+    completion_views,
+    controls,
+    downloads,
+    fits,
+    matrix_figures,
+    matrix_views,
+    session,
+)
 from dashboard import recommendation_tables as tables
 
 s = session.settings()
 st.title("Completion vs gold")
 session.require(s, kind="ratings")
 slot = fits.get_fit("matrix", s, fits.EM)
+controls.run_to_convergence(slot, s.dataset.X, "cmp_run")
 session.sync_url(s, slot.state.iteration)
 dataset = s.dataset
 X = dataset.X
@@ -31,7 +42,7 @@ if whole is not None and slot.initial is not None:
 st.caption(
     f"The completion of the mixture after iteration {state.iteration} of the run on the "
     "'EM for matrix completion' page: observed ratings stay, every missing one becomes "
-    r"$\sum_j p(j \mid u)\,\mu_j$."
+    r"$\sum_j p(j \mid u)\,\mu_j$." + (controls.initial_mixture_note("a completion") if state.iteration == 0 else "")
 )
 cols = st.columns(5)
 cols[0].metric("Iteration", state.iteration)

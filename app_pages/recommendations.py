@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import completion_views, fits, session
+from dashboard import completion_views, controls, fits, session
 from dashboard import recommendation_tables as tables
 
 s = session.settings()
@@ -29,14 +29,7 @@ user_id = pick.number_input(
     help="The user's id in the file (MovieLens userId); rows of a matrix file are numbered from 1.",
 )
 n_top = count.slider("How many items", 1, min(50, X.shape[1]), min(10, X.shape[1]), key="rec_n")
-if run.button(
-    "Run EM to convergence",
-    key="rec_run",
-    disabled=slot.state.converged,
-    help="Runs the fit of the 'EM for matrix completion' page until the course's stopping rule holds.",
-):
-    with st.spinner("Running EM ..."):
-        fits.advance(slot, X, "run")
+controls.run_to_convergence(slot, X, "rec_run", run)
 session.sync_url(s, slot.state.iteration)
 
 state = slot.state
@@ -44,12 +37,7 @@ where = "converged, " if state.converged else ""
 st.caption(
     f"Predictions of the fit on the 'EM for matrix completion' page: K = {s.K}, seed {s.seed}, "
     f"{where}iteration {state.iteration}."
-    + (
-        " That is the course's initial mixture: press Run EM to convergence (or step the fit on the 'EM for "
-        "matrix completion' page) for recommendations from a fitted one."
-        if state.iteration == 0
-        else ""
-    )
+    + (controls.initial_mixture_note("recommendations") if state.iteration == 0 else "")
 )
 
 row = tables.row_of_user(dataset, int(user_id))

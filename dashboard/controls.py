@@ -178,6 +178,28 @@ def buttons(slot: fits.FitSlot, X, prefix: str, half_steps: bool) -> None:
     )
 
 
+def run_to_convergence(slot: fits.FitSlot, X, key: str, where: DeltaGenerator | None = None) -> None:
+    """ "Run EM to convergence" on a page that shows the fit of the 'EM for matrix completion' page
+    (Recommendations, Completion vs gold): that fit, run until the course's stopping rule holds."""
+    if (where or st).button(
+        "Run EM to convergence",
+        key=key,
+        disabled=slot.state.converged,
+        help="Runs the fit of the 'EM for matrix completion' page until the course's stopping rule holds.",
+    ):
+        with st.spinner("Running EM ..."):
+            fits.advance(slot, X, "run")
+        st.rerun()  # the page, this button too (now disabled), drawn from the converged fit
+
+
+def initial_mixture_note(what: str) -> str:
+    """What a page of the matrix fit's results says while that fit is at its start."""
+    return (
+        " That is the course's initial mixture: press Run EM to convergence (or step the fit on the 'EM for "
+        f"matrix completion' page) for {what} from a fitted one."
+    )
+
+
 def play_action(slot: fits.FitSlot, prefix: str) -> str:
     """What one Play tick does: a whole Step, or with the ``{prefix}_play_halves`` toggle on the next
     half-step (E, M, E, M ...), so each half-step's chart is on screen for a tick."""

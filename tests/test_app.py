@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from em_core import DataError, bic, builtin, diagnostics, em, init, kmeans, naive_em, narration, rmse, stepping
-from em_core.data import BUILTIN, COURSE_FILES, data_dir
+from em_core.data import BUILTIN, COURSE_FILES, data_dir, load_dataset
 from em_core.experiment import algorithm_for
 from em_core.mixture import GaussianMixture
 from em_core.validation import check_k
@@ -1069,3 +1069,18 @@ def test_the_pca_caption_promises_circles_only_where_they_show(course_dir):
     small.step("emx", 3)
     caption = next(text for text in small.captions if text.startswith("Users projected"))
     assert "so each circle is its component's 1σ and 2σ" in caption
+
+
+def test_completion_vs_gold_at_the_start_says_so_and_runs_the_fit_from_the_page():
+    # opened before any fit it scored the course's initial mixture (predicted 0.000 everywhere) with no way on
+    app = Dashboard("test", page="completion", em_k=4)
+    caption = next(c for c in app.captions if c.startswith("The completion of the mixture after iteration 0"))
+    assert "That is the course's initial mixture: press Run EM to convergence" in caption
+    app.click("cmp_run")
+    state = app.fit("matrix").state
+    assert state.converged and app.metrics()["Iteration"] == str(state.iteration)
+    assert not any("initial mixture" in c for c in app.captions)
+    assert app.button("cmp_run").disabled
+    X = load_dataset("test").X
+    expected = em.run(X, *init(X, 4, 0))
+    assert state.score == expected[2]
