@@ -57,8 +57,7 @@ if check is not None:
 if dataset.gold is None:
     cols[2].metric("RMSE (all entries)", "—")
     cols[3].metric("RMSE (missing only)", "—")
-    # a sparse set is scored on held-out ratings by the real-data page, not here (dashboard.comparison.held_out)
-    where = "on the 'Results on real data' page" if sp.issparse(X) else "below"
+    where = "below" if comparison.held_out_here(dataset) else "on the 'Results on real data' page"
     st.info(
         "This data set has no gold matrix, so the completion cannot be scored. Upload a gold file with the "
         f"matrix (sidebar) to compare, or score it on held-out ratings {where}.",

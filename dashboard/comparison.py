@@ -77,9 +77,15 @@ def baselines_on_gold(content_key: str, dataset: Dataset, mixture_rmse: float | 
     )
 
 
+def held_out_here(dataset: Dataset) -> bool:
+    """Whether :func:`held_out` scores ``dataset`` on its page: not a sparse set (Soft-Impute and KNN need the
+    dense form), which the 'Results on real data' page scores."""
+    return not sp.issparse(dataset.X)
+
+
 def held_out(content_key: str, dataset: Dataset, K: int, seed: int, min_variance: float) -> None:
     """Hide a seeded share of the observed ratings, fit on the rest, and score every method on the hidden ones."""
-    if sp.issparse(dataset.X):  # Soft-Impute and KNN need the dense form; that page fits what a sparse set takes
+    if not held_out_here(dataset):
         st.caption(
             "Held-out scores of a sparse data set, against the mean, bias, Soft-Impute and KNN baselines: the "
             "'Results on real data' page."

@@ -77,10 +77,10 @@ def setting(asked: lesson_plan.Asked) -> str:
     """The line under a stage's title: its data set, K and seed; for the question which K BIC chooses, the
     Ks and seeds it compares (naming the one K the stage's chart was drawn with gave the answer away)."""
     if asked.stage.question == "best_k":
-        seeds = tuple(s + asked.seed - asked.choice.seed for s in asked.stage.seeds)
+        answer = asked.answer
         return (
-            f"{asked.choice.dataset} · K = {', '.join(map(str, asked.answer.ks))} compared · "
-            f"the best of seeds {', '.join(map(str, seeds))} for each"
+            f"{asked.choice.dataset} · K = {', '.join(map(str, answer.ks))} compared · "
+            f"the best of seeds {', '.join(map(str, answer.seeds))} for each"
         )
     return f"{asked.choice.dataset} · K = {asked.choice.k} · seed {asked.seed}"
 

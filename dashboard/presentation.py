@@ -49,7 +49,7 @@ SIDE_NARRATION_HEIGHT = 84
 ARROW_WIDTH = 3.5
 
 
-def keys_legend(half_labels: tuple[str, str] = ("E-step", "M-step")) -> str:
+def keys_legend(half_labels: tuple[str, str]) -> str:
     """The keys of the stepping buttons (:data:`dashboard.controls.SHORTCUTS`), shown in presentation mode,
     with the half-steps named as the page's method names them (K-means: Assign, Update)."""
     return f"**Keys:** `E` {half_labels[0]} · `M` {half_labels[1]} · `S` Step · `P` Play/Pause · `←` `→` scrub"

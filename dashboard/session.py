@@ -231,10 +231,11 @@ def try_upload(name: str, content: bytes, gold_name: str | None, gold: bytes | N
         "digest": digest,
     }
     try:
-        load_upload(upload)
+        dataset = load_upload(upload)
     except DataError as err:
         st.session_state.upload_error = str(err)
         return str(err)
+    upload["summary"] = upload_summary(dataset)  # once: the upload box shows it on every rerun
     st.session_state.upload_error = None
     st.session_state.uploaded = upload
     st.session_state.dataset = UPLOAD

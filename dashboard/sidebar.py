@@ -42,7 +42,7 @@ def _upload_box() -> str | None:
         if error:
             st.caption("Not loaded: the reason is at the top of the page.")
         elif st.session_state.dataset == UPLOAD:
-            st.caption(session.upload_summary(session.load_upload(st.session_state.uploaded)))
+            st.caption(st.session_state.uploaded["summary"])
         return error
 
 

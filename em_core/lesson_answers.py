@@ -435,6 +435,7 @@ class BicAnswer(NamedTuple):
     log_likelihoods: tuple[float, ...]
     bics: tuple[float, ...]
     best_k: int
+    seeds: tuple[int, ...] = ()  # the seeds tried per K (the best of them is scored)
 
 
 def best_k_by_bic(X: np.ndarray, algorithm: str, ks: Sequence[int], seeds: Sequence[int]) -> BicAnswer:
@@ -446,6 +447,7 @@ def best_k_by_bic(X: np.ndarray, algorithm: str, ks: Sequence[int], seeds: Seque
         tuple(float(r.run.score) for r in rows),
         tuple(float(r.bic) for r in rows),
         result.best_k_by_bic(),
+        tuple(int(seed) for seed in seeds),
     )
 
 
